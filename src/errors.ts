@@ -1,0 +1,127 @@
+/**
+ * Every error memcluster produces. One base class with a stable machine `code`, the `server` it
+ * concerns (`host:port`, or undefined when no server is involved) and an ES2022 `cause`.
+ *
+ * Rule of thumb: errors thrown before a byte is written (`Invalid*`) leave every connection
+ * untouched; connection-level errors (`Connection*`, `Timeout`, `Protocol`, `ClientError`) destroy
+ * the connection they happened on; `ServerError` (SERVER_ERROR) leaves the connection usable.
+ */
+export class MemclusterError extends Error {
+  /** Stable machine-readable code, e.g. `MC_ERR_TIMEOUT`. */
+  readonly code: string;
+  /** The server (`host:port`) this error concerns, when there is one. */
+  readonly server: string | undefined;
+
+  constructor(code: string, message: string, options: { server?: string | undefined; cause?: unknown } = {}) {
+    super(options.server ? `${message} [${options.server}]` : message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.server = options.server;
+  }
+}
+
+type Opts = { server?: string | undefined; cause?: unknown };
+
+/** A key is empty, longer than 250 UTF-8 bytes, or holds a byte <= 0x20 or 0x7f. Nothing was written. */
+export class InvalidKeyError extends MemclusterError {
+  constructor(message: string, readonly key: string) { super('MC_ERR_INVALID_KEY', message); }
+}
+
+/** A value cannot be stored: unsupported type, serializer failure, or larger than `maxValueBytes`. Nothing was written. */
+export class InvalidValueError extends MemclusterError {
+  constructor(message: string, opts: Opts = {}) { super('MC_ERR_INVALID_VALUE', message, opts); }
+}
+
+/** A TTL, delta, cas token or other argument is out of range or of the wrong type. Nothing was written. */
+export class InvalidArgumentError extends MemclusterError {
+  constructor(message: string, opts: Opts = {}) { super('MC_ERR_INVALID_ARGUMENT', message, opts); }
+}
+
+/** An option passed to a constructor is invalid; the message names the option and the bad value. */
+export class InvalidOptionError extends MemclusterError {
+  constructor(message: string) { super('MC_ERR_INVALID_OPTION', message); }
+}
+
+/** The TCP (or TLS) connection could not be opened, was reset, or closed (EOF) with requests pending. */
+export class ConnectionError extends MemclusterError {
+  constructor(message: string, opts: Opts = {}) { super('MC_ERR_CONNECTION', message, opts); }
+}
+
+/** The TCP (or TLS) connection was not established within `connectTimeoutMs`. */
+export class ConnectTimeoutError extends MemclusterError {
+  constructor(message: string, opts: Opts = {}) { super('MC_ERR_CONNECT_TIMEOUT', message, opts); }
+}
+
+/** A request did not settle within `timeoutMs` (queued, acquiring, validating or waiting for the reply). */
+export class TimeoutError extends MemclusterError {
+  constructor(message: string, opts: Opts = {}) { super('MC_ERR_TIMEOUT', message, opts); }
+}
+
+/** A new or borrowed socket did not answer the validation request (`mn` or `version`) exactly and in time. */
+export class ValidationFailedError extends MemclusterError {
+  constructor(message: string, opts: Opts = {}) { super('MC_ERR_VALIDATION', message, opts); }
+}
+
+/** The server sent bytes that are not a valid reply to the request (garbage, unsolicited data, forged length). */
+export class ProtocolError extends MemclusterError {
+  constructor(message: string, opts: Opts = {}) { super('MC_ERR_PROTOCOL', message, opts); }
+}
+
+/** The server answered `ERROR` or `CLIENT_ERROR <msg>`; the connection is no longer in a known state and is destroyed. */
+export class ClientErrorReply extends MemclusterError {
+  constructor(message: string, opts: Opts = {}) { super('MC_ERR_CLIENT_ERROR', message, opts); }
+}
+
+/** The server answered `SERVER_ERROR <msg>` (e.g. object too large, out of memory). The connection stays usable. */
+export class ServerErrorReply extends MemclusterError {
+  constructor(message: string, opts: Opts = {}) { super('MC_ERR_SERVER_ERROR', message, opts); }
+}
+
+/** The server refused the connection with `ERROR Too many open connections` (its `-c` limit). */
+export class TooManyConnectionsError extends MemclusterError {
+  constructor(opts: Opts = {}) { super('MC_ERR_TOO_MANY_CONNECTIONS', 'server refused the connection: Too many open connections', opts); }
+}
+
+/** The server is marked down after consecutive failures; requests for its keys fail at once until a probe succeeds. */
+export class ServerUnavailableError extends MemclusterError {
+  constructor(message: string, opts: Opts = {}) { super('MC_ERR_SERVER_UNAVAILABLE', message, opts); }
+}
+
+/** Too many requests are already waiting for this server (`maxQueue`); rejected instead of queueing without bound. */
+export class PoolFullError extends MemclusterError {
+  constructor(message: string, opts: Opts = {}) { super('MC_ERR_POOL_FULL', message, opts); }
+}
+
+/** Credentials were rejected by the server (ASCII auth, `-Y`). */
+export class AuthenticationError extends MemclusterError {
+  constructor(message: string, opts: Opts = {}) { super('MC_ERR_AUTH', message, opts); }
+}
+
+/** The client was closed; no further requests are accepted. */
+export class ClientClosedError extends MemclusterError {
+  constructor(opts: Opts = {}) { super('MC_ERR_CLOSED', 'client is closed', opts); }
+}
+
+/** The client has no servers to route to. */
+export class NoServersError extends MemclusterError {
+  constructor() { super('MC_ERR_NO_SERVERS', 'no servers configured'); }
+}
+
+/** A multi-key read or write failed for some keys; carries the hits it did get and each failed key's error. */
+export class PartialFailureError<V = unknown> extends MemclusterError {
+  constructor(
+    message: string,
+    /** The values that were read (or per-key results that were written) despite the failure. */
+    readonly values: Map<string, V>,
+    /** Per failed key, the error (which names its server). */
+    readonly errors: Map<string, MemclusterError>,
+  ) {
+    super('MC_ERR_PARTIAL', message, { cause: errors.values().next().value });
+  }
+}
+
+/** True for errors after which a connection is in an unknown state and must be destroyed. */
+export function isConnectionFatal(err: unknown): boolean {
+  return err instanceof MemclusterError && !(err instanceof ServerErrorReply) && !(err instanceof InvalidKeyError)
+    && !(err instanceof InvalidValueError) && !(err instanceof InvalidArgumentError);
+}
