@@ -125,3 +125,8 @@ export function isConnectionFatal(err: unknown): boolean {
   return err instanceof MemclusterError && !(err instanceof ServerErrorReply) && !(err instanceof InvalidKeyError)
     && !(err instanceof InvalidValueError) && !(err instanceof InvalidArgumentError);
 }
+
+/** A stored item could not be decoded (e.g. flag 2 with bytes that are not JSON). The connection is fine. */
+export class DecodeError extends MemclusterError {
+  constructor(message: string, opts: Opts = {}) { super('MC_ERR_DECODE', message, opts); }
+}

@@ -1,0 +1,136 @@
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { now } from '../connection/connection.js';
+import { MemclusterError, ProtocolError } from '../errors.js';
+import { encodeGat, encodeGet } from '../protocol/encoder.js';
+import type { Reply, ValueEntry } from '../protocol/types.js';
+import type { Cluster } from '../cluster/cluster.js';
+import type { ServerNode } from '../cluster/server-node.js';
+
+/** A retrieval command that takes many keys on one line. */
+export type RetrievalCommand = 'get' | 'gets' | 'gat' | 'gats';
+
+/** memcached closes a non-get line at 2048 bytes without a newline; keep gat/gats lines clear of it. */
+const NON_GET_LINE_LIMIT = 2040;
+/** Keys prepared per event-loop turn, so a 100,000-key call never stalls the loop. */
+const KEYS_PER_TURN = 4096;
+
+/** How multi-key requests are cut into lines. */
+export interface BatchLimits {
+  maxBatchKeys: number;
+  maxBatchBytes: number;
+  timeoutMs: number;
+}
+
+/** Called once per batch with the server's values for it (in request order), or the error that lost it. */
+export type BatchSink = (server: string, keys: string[], values: ValueEntry[] | undefined, err: MemclusterError | undefined) => void;
+
+/**
+ * Builds capped request lines per server and submits each as it fills, so the first batches are on
+ * the wire while later keys are still being routed. A line never exceeds `maxBatchKeys` keys or
+ * `maxBatchBytes` bytes (`\r\n` included); one over-long key still goes alone.
+ */
+export class BatchWriter {
+  private readonly open = new Map<ServerNode, { keys: string[]; bytes: number }>();
+  private readonly prefixBytes: number;
+  private readonly maxBytes: number;
+  private outstanding = 0;
+  private finished = false;
+  private done: (() => void) | undefined;
+
+  constructor(
+    private readonly cmd: RetrievalCommand,
+    private readonly exptime: number,
+    private readonly limits: BatchLimits,
+    private readonly sink: BatchSink,
+  ) {
+    this.prefixBytes = cmd.length + 1 + (cmd === 'gat' || cmd === 'gats' ? String(exptime).length + 1 : 0) + 2;
+    this.maxBytes = cmd === 'gat' || cmd === 'gats' ? Math.min(limits.maxBatchBytes, NON_GET_LINE_LIMIT) : limits.maxBatchBytes;
+  }
+
+  /** Adds one routed, validated key (`keyBytes` = its UTF-8 length). */
+  add(node: ServerNode, key: string, keyBytes: number): void {
+    let batch = this.open.get(node);
+    if (batch && (batch.keys.length >= this.limits.maxBatchKeys || batch.bytes + 1 + keyBytes > this.maxBytes)) {
+      this.submit(node, batch.keys);
+      batch = undefined;
+    }
+    if (!batch) {
+      batch = { keys: [], bytes: this.prefixBytes - 1 };
+      this.open.set(node, batch);
+    }
+    batch.keys.push(key);
+    batch.bytes += 1 + keyBytes;
+  }
+
+  /** Submits the partly filled batches and resolves when every batch has settled. */
+  finish(): Promise<void> {
+    for (const [node, batch] of this.open) this.submit(node, batch.keys);
+    this.open.clear();
+    this.finished = true;
+    if (this.outstanding === 0) return Promise.resolve();
+    return new Promise((resolve) => { this.done = resolve; });
+  }
+
+  private submit(node: ServerNode, keys: string[]): void {
+    this.outstanding++;
+    const bytes = this.cmd === 'get' || this.cmd === 'gets' ? encodeGet(this.cmd, keys) : encodeGat(this.cmd, this.exptime, keys);
+    node.submit({
+      bytes,
+      kind: 'retrieval',
+      deadline: now() + this.limits.timeoutMs,
+      verify: (reply) => verifyRetrieval(reply, keys, node.server),
+      resolve: (reply) => this.settle(node.server, keys, (reply as { values: ValueEntry[] }).values, undefined),
+      reject: (err) => this.settle(node.server, keys, undefined, err),
+    });
+  }
+
+  private settle(server: string, keys: string[], values: ValueEntry[] | undefined, err: MemclusterError | undefined): void {
+    this.outstanding--;
+    this.sink(server, keys, values, err);
+    if (this.finished && this.outstanding === 0) this.done?.();
+  }
+}
+
+/**
+ * memcached answers a multi-key line with the hits in request order. Walking both lists once proves
+ * every VALUE was asked for (linear, no per-key lookups).
+ */
+export function verifyRetrieval(reply: Reply, keys: readonly string[], server: string): MemclusterError | undefined {
+  if (reply.kind !== 'values') return new ProtocolError(`expected VALUE/END, got ${reply.kind}`, { server });
+  let i = 0;
+  for (const v of reply.values) {
+    while (i < keys.length && keys[i] !== v.key) i++;
+    if (i === keys.length) return new ProtocolError(`server returned key ${JSON.stringify(v.key.slice(0, 60))} that was not requested (or out of order)`, { server });
+    i++;
+  }
+  return undefined;
+}
+
+/**
+ * Routes validated keys into a writer, yielding to the event loop between slices of a large key
+ * list. A key whose server is down (and not failed over) is reported at once, never sent.
+ */
+export async function routeAll(
+  cluster: Cluster,
+  writer: BatchWriter,
+  routed: readonly string[],
+  keyBytes: readonly number[],
+  onUnroutable: (routedKey: string, err: MemclusterError) => void,
+): Promise<void> {
+  for (let start = 0; start < routed.length; start += KEYS_PER_TURN) {
+    if (start > 0) await yieldToLoop();
+    const end = Math.min(routed.length, start + KEYS_PER_TURN);
+    for (let i = start; i < end; i++) {
+      const key = routed[i]!;
+      let node: ServerNode;
+      try {
+        node = cluster.nodeFor(key);
+      } catch (err) {
+        onUnroutable(key, err as MemclusterError);
+        continue;
+      }
+      if (node.health.isDown) onUnroutable(key, node.unavailable());
+      else writer.add(node, key, keyBytes[i]!);
+    }
+  }
+}

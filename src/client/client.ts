@@ -1,0 +1,308 @@
+import { EventEmitter } from 'node:events';
+import diagnostics from 'node:diagnostics_channel';
+import createDebug from 'debug';
+import { Cluster } from '../cluster/cluster.js';
+import type { Locations } from '../cluster/ring.js';
+import type { ServerStats } from '../cluster/server-node.js';
+import { ClientClosedError, InvalidArgumentError, MemclusterError, PartialFailureError, ProtocolError } from '../errors.js';
+import {
+  encodeArith, encodeCas, encodeDelete, encodeFlushAll, encodeGat, encodeGet, encodeStats, encodeStore, encodeTouch, encodeVersion,
+} from '../protocol/encoder.js';
+import type { Reply, StoreCommand } from '../protocol/types.js';
+import { ClientCore, verifyRetrieval } from './core.js';
+import { deleteMulti, getMulti, getMultiSettled, setMulti, type MultiResult, type RetrievalCommand } from './multi.js';
+import { resolveOptions, type ClientOptions } from './options.js';
+import { toExptime } from './ttl.js';
+import { encodeValue } from './values.js';
+
+const log = createDebug('memcluster:client');
+
+/** Options of a store command. */
+export interface StoreOptions {
+  /** Seconds until the item expires (0: never). Over 30 days is sent as an absolute time. @default 0 */
+  ttl?: number;
+}
+
+/** A value with its cas token (from `gets`/`gats`). */
+export interface CasValue<T> {
+  value: T;
+  /** The item's cas unique (a uint64 as a decimal string); pass it to `cas()`. */
+  cas: string;
+}
+
+/** Events a `Client` emits; each is also published on `node:diagnostics_channel` as `memcluster:<event>`. */
+export interface ClientEvents {
+  serverDown: [{ server: string; reason: MemclusterError; failures: number }];
+  serverUp: [{ server: string; downForMs: number }];
+  connectionEvicted: [{ server: string; connection: number; reason: MemclusterError }];
+  error: [MemclusterError];
+}
+
+const channels = {
+  serverDown: diagnostics.channel('memcluster:serverDown'),
+  serverUp: diagnostics.channel('memcluster:serverUp'),
+  connectionEvicted: diagnostics.channel('memcluster:connectionEvicted'),
+};
+
+const STORE_OK: Record<string, boolean> = { STORED: true, NOT_STORED: false, EXISTS: false, NOT_FOUND: false };
+
+/**
+ * A memcached client for a sharded fleet. Every call settles within `timeoutMs` with a value,
+ * a miss (`undefined`), `false` (NOT_STORED / EXISTS / NOT_FOUND), or a typed `MemclusterError`
+ * that names the server.
+ *
+ * @example
+ * const mc = new Client(['10.0.0.1:11211', '10.0.0.2:11211'], { timeoutMs: 500 });
+ * await mc.set('user:42', { name: 'Ada' }, { ttl: 300 });
+ * const user = await mc.get<{ name: string }>('user:42'); // undefined on a miss
+ * await mc.close();
+ */
+export class Client extends EventEmitter<ClientEvents> {
+  private readonly core: ClientCore;
+  private closing: Promise<void> | undefined;
+
+  constructor(servers: Locations, options: ClientOptions = {}) {
+    super();
+    const opts = resolveOptions(options);
+    const cluster = new Cluster(servers, opts, {
+      onDown: (server, reason, failures) => this.publish('serverDown', { server, reason, failures }),
+      onUp: (server, downForMs) => this.publish('serverUp', { server, downForMs }),
+      onEvicted: (server, connection, reason) => this.publish('connectionEvicted', { server, connection, reason }),
+    });
+    this.core = new ClientCore(opts, cluster);
+  }
+
+  /** The value, or `undefined` on a miss. */
+  async get<T = unknown>(key: string): Promise<T | undefined> {
+    const p = this.core.prepare(key);
+    const node = this.core.cluster.nodeFor(p.routed);
+    if (this.core.opts.coalesce) return (await this.core.coalescedGet(p, node)) as T | undefined;
+    const reply = await this.core.send(node, encodeGet('get', [p.routed]), 'retrieval', (r) => verifyRetrieval(r, [p.routed], node.server));
+    const v = this.core.single(reply, p.routed, node.server);
+    return v && (this.core.decode(v, key, node.server) as T);
+  }
+
+  /** The value and its cas token, or `undefined` on a miss. */
+  gets<T = unknown>(key: string): Promise<CasValue<T> | undefined> {
+    return this.retrieveOne<T>(key, 'gets', 0) as Promise<CasValue<T> | undefined>;
+  }
+
+  /** Get and touch: the value (its TTL reset to `ttl`), or `undefined` on a miss. */
+  async gat<T = unknown>(key: string, ttl: number): Promise<T | undefined> {
+    return (await this.retrieveOne<T>(key, 'gat', toExptime(ttl))) as T | undefined;
+  }
+
+  /** Get and touch with the cas token. */
+  gats<T = unknown>(key: string, ttl: number): Promise<CasValue<T> | undefined> {
+    return this.retrieveOne<T>(key, 'gats', toExptime(ttl)) as Promise<CasValue<T> | undefined>;
+  }
+
+  /** Stores unconditionally. Resolves `true`; a refusal (SERVER_ERROR, e.g. out of memory) rejects. */
+  set(key: string, value: unknown, options?: StoreOptions): Promise<boolean> {
+    return this.store('set', key, value, options);
+  }
+
+  /** Stores only if the key is absent: `false` when it exists. */
+  add(key: string, value: unknown, options?: StoreOptions): Promise<boolean> {
+    return this.store('add', key, value, options);
+  }
+
+  /** Stores only if the key exists: `false` when it is absent. */
+  replace(key: string, value: unknown, options?: StoreOptions): Promise<boolean> {
+    return this.store('replace', key, value, options);
+  }
+
+  /** Appends bytes to an existing item (its flags are kept): `false` when absent. */
+  append(key: string, value: string | Buffer): Promise<boolean> {
+    return this.store('append', key, value, undefined);
+  }
+
+  /** Prepends bytes to an existing item: `false` when absent. */
+  prepend(key: string, value: string | Buffer): Promise<boolean> {
+    return this.store('prepend', key, value, undefined);
+  }
+
+  /** Stores only if the item is unchanged since `gets` returned `cas`: `false` when it changed (EXISTS) or is gone (NOT_FOUND). */
+  async cas(key: string, value: unknown, cas: string, options?: StoreOptions): Promise<boolean> {
+    if (typeof cas !== 'string' || !/^\d{1,20}$/.test(cas)) throw new InvalidArgumentError(`cas must be the decimal token from gets(), got ${JSON.stringify(cas)}`);
+    const p = this.core.prepare(key);
+    const exptime = toExptime(options?.ttl);
+    const item = encodeValue(this.core.opts.serializer, value, key, this.core.opts.maxValueBytes);
+    const reply = await this.sendFor(p.routed, encodeCas(p.routed, item.flags, exptime, item.data, cas), 'store');
+    return statusOf(reply, STORE_OK);
+  }
+
+  /** Adds `delta` to a decimal counter: the new value, or `false` when the key is absent. */
+  incr(key: string, delta: number | bigint = 1): Promise<number | false> {
+    return this.arith('incr', key, delta);
+  }
+
+  /** Subtracts `delta` (memcached stops at 0): the new value, or `false` when the key is absent. */
+  decr(key: string, delta: number | bigint = 1): Promise<number | false> {
+    return this.arith('decr', key, delta);
+  }
+
+  /** `true` when deleted, `false` when absent. */
+  async delete(key: string): Promise<boolean> {
+    const p = this.core.prepare(key);
+    return statusOf(await this.sendFor(p.routed, encodeDelete(p.routed), 'delete'), { DELETED: true, NOT_FOUND: false });
+  }
+
+  /** Resets the TTL: `true` when touched, `false` when absent. */
+  async touch(key: string, ttl: number): Promise<boolean> {
+    const p = this.core.prepare(key);
+    const exptime = toExptime(ttl);
+    return statusOf(await this.sendFor(p.routed, encodeTouch(p.routed, exptime), 'touch'), { TOUCHED: true, NOT_FOUND: false });
+  }
+
+  /** Many keys, batched per server: a `Map` of hits (misses absent). Rejects with `PartialFailureError` if any server failed. */
+  getMulti<T = unknown>(keys: readonly string[]): Promise<Map<string, T>> {
+    return getMulti<T>(this.core, keys, 'get', 0);
+  }
+
+  /** Like `getMulti`, but resolves with the hits and the per-key errors, for callers who serve partial results. */
+  getMultiSettled<T = unknown>(keys: readonly string[]): Promise<MultiResult<T>> {
+    return getMultiSettled<T>(this.core, keys, 'get', 0);
+  }
+
+  /** `gets` for many keys. */
+  getsMulti<T = unknown>(keys: readonly string[]): Promise<Map<string, CasValue<T>>> {
+    return getMulti<CasValue<T>>(this.core, keys, 'gets', 0);
+  }
+
+  /** `gat` for many keys (lines kept under memcached's 2 KB limit for non-get commands). */
+  gatMulti<T = unknown>(keys: readonly string[], ttl: number): Promise<Map<string, T>> {
+    return getMulti<T>(this.core, keys, 'gat', toExptime(ttl));
+  }
+
+  /** `gats` for many keys. */
+  gatsMulti<T = unknown>(keys: readonly string[], ttl: number): Promise<Map<string, CasValue<T>>> {
+    return getMulti<CasValue<T>>(this.core, keys, 'gats', toExptime(ttl));
+  }
+
+  /** Stores many items, pipelined per server: per-key `true`/`false`. Rejects with `PartialFailureError` if any failed. */
+  setMulti(entries: Iterable<readonly [string, unknown]>, options?: StoreOptions): Promise<Map<string, boolean>> {
+    return setMulti(this.core, entries, toExptime(options?.ttl));
+  }
+
+  /** Deletes many keys, pipelined per server: per-key `true` (deleted) / `false` (absent). */
+  deleteMulti(keys: readonly string[]): Promise<Map<string, boolean>> {
+    return deleteMulti(this.core, keys);
+  }
+
+  /** Invalidates every item on every server (after `delaySeconds`). Rejects with `PartialFailureError` naming failed servers. */
+  async flush(delaySeconds = 0): Promise<void> {
+    if (!Number.isSafeInteger(delaySeconds) || delaySeconds < 0) throw new InvalidArgumentError(`delaySeconds must be an integer >= 0, got ${delaySeconds}`);
+    await this.everyServer(encodeFlushAll(delaySeconds || undefined), 'ok', () => true);
+  }
+
+  /** Each server's version, by server (`host:port`). */
+  version(): Promise<Map<string, string>> {
+    return this.everyServer(encodeVersion(), 'version', (r) => (r.kind === 'version' ? r.version : undefined));
+  }
+
+  /** Each server's `stats` (or `stats items|slabs|settings|conns|...`), by server. */
+  async stats(group?: string): Promise<Map<string, Record<string, string>>> {
+    if (group !== undefined && !/^[a-z_]{1,32}$/.test(group)) throw new InvalidArgumentError(`stats group must be a word like 'items', got ${JSON.stringify(group)}`);
+    return this.everyServer(encodeStats(group), 'stats', (r) => (r.kind === 'stats' ? Object.fromEntries(r.stats) : undefined));
+  }
+
+  /** The client's own view of each server: health, pool sizes, queue, failures, validation figures. */
+  serverStats(): ServerStats[] {
+    return this.core.cluster.all().map((n) => n.stats());
+  }
+
+  /** Adds a server at run time (same location forms as the constructor). */
+  addServer(location: string, weight?: number): void {
+    if (this.core.closed) throw new ClientClosedError();
+    this.core.cluster.add(location, weight);
+  }
+
+  /** Removes a server at run time; its in-flight requests finish, then its sockets close. */
+  removeServer(location: string): Promise<void> {
+    return this.core.cluster.remove(location);
+  }
+
+  /** Refuses new calls, lets in-flight ones settle (each within its timeout), closes every socket and timer. */
+  close(): Promise<void> {
+    if (!this.closing) {
+      this.core.closed = true;
+      log('closing');
+      this.closing = this.core.cluster.close();
+    }
+    return this.closing;
+  }
+
+  private async retrieveOne<T>(key: string, cmd: RetrievalCommand, exptime: number): Promise<T | CasValue<T> | undefined> {
+    const p = this.core.prepare(key);
+    const node = this.core.cluster.nodeFor(p.routed);
+    const bytes = cmd === 'gat' || cmd === 'gats' ? encodeGat(cmd, exptime, [p.routed]) : encodeGet(cmd as 'get' | 'gets', [p.routed]);
+    const reply = await this.core.send(node, bytes, 'retrieval', (r) => verifyRetrieval(r, [p.routed], node.server));
+    const v = this.core.single(reply, p.routed, node.server);
+    if (!v) return undefined;
+    const value = this.core.decode(v, key, node.server) as T;
+    if (cmd === 'get' || cmd === 'gat') return value;
+    if (v.cas === undefined) throw new ProtocolError(`${cmd} reply carried no cas`, { server: node.server });
+    return { value, cas: v.cas };
+  }
+
+  private async store(cmd: StoreCommand, key: string, value: unknown, options: StoreOptions | undefined): Promise<boolean> {
+    const p = this.core.prepare(key);
+    const exptime = toExptime(options?.ttl);
+    if ((cmd === 'append' || cmd === 'prepend') && typeof value !== 'string' && !Buffer.isBuffer(value)) {
+      throw new InvalidArgumentError(`${cmd} takes a string or Buffer (raw bytes added to the item), got ${typeof value}`);
+    }
+    const item = cmd === 'append' || cmd === 'prepend'
+      ? { data: Buffer.isBuffer(value) ? value : Buffer.from(value as string), flags: 0 }
+      : encodeValue(this.core.opts.serializer, value, key, this.core.opts.maxValueBytes);
+    if (item.data.length > this.core.opts.maxValueBytes) throw new InvalidArgumentError(`${cmd} of ${item.data.length} bytes exceeds maxValueBytes`);
+    return statusOf(await this.sendFor(p.routed, encodeStore(cmd, p.routed, item.flags, exptime, item.data), 'store'), STORE_OK);
+  }
+
+  private async arith(cmd: 'incr' | 'decr', key: string, delta: number | bigint): Promise<number | false> {
+    const p = this.core.prepare(key);
+    const ok = (typeof delta === 'number' && Number.isSafeInteger(delta) && delta >= 0) || (typeof delta === 'bigint' && delta >= 0n && delta < 2n ** 64n);
+    if (!ok) throw new InvalidArgumentError(`${cmd} delta must be an integer from 0 to 2^64-1, got ${String(delta)}`);
+    const reply = await this.sendFor(p.routed, encodeArith(cmd, p.routed, String(delta)), 'arith');
+    if (reply.kind === 'number') return Number(reply.value);
+    return statusOf(reply, { NOT_FOUND: false }) as false;
+  }
+
+  private sendFor(routed: string, bytes: Buffer, kind: Parameters<ClientCore['send']>[2]): Promise<Reply> {
+    return this.core.send(this.core.cluster.nodeFor(routed), bytes, kind);
+  }
+
+  private async everyServer<R>(bytes: Buffer, kind: Parameters<ClientCore['send']>[2], pick: (r: Reply) => R | undefined): Promise<Map<string, R>> {
+    if (this.core.closed) throw new ClientClosedError();
+    const values = new Map<string, R>();
+    const errors = new Map<string, MemclusterError>();
+    await Promise.all(this.core.cluster.all().map(async (node) => {
+      try {
+        const reply = await this.core.send(node, bytes, kind);
+        const r = pick(reply);
+        if (r === undefined) throw new ProtocolError(`unexpected reply ${reply.kind}`, { server: node.server });
+        values.set(node.server, r);
+      } catch (err) {
+        errors.set(node.server, err as MemclusterError);
+      }
+    }));
+    if (errors.size > 0) throw new PartialFailureError(`${errors.size} of ${errors.size + values.size} servers failed`, values, errors);
+    return values;
+  }
+
+  private publish<E extends 'serverDown' | 'serverUp' | 'connectionEvicted'>(event: E, payload: ClientEvents[E][0]): void {
+    const ch = channels[event];
+    if (ch.hasSubscribers) ch.publish(payload);
+    try {
+      (this.emit as (e: string, p: unknown) => boolean)(event, payload);
+    } catch (err) {
+      // A throwing listener must not break the socket handler that reported the event.
+      if (this.listenerCount('error') > 0) this.emit('error', err as MemclusterError);
+    }
+  }
+}
+
+function statusOf(reply: Reply, table: Record<string, boolean>): boolean {
+  if (reply.kind === 'status' && reply.status in table) return table[reply.status]!;
+  throw new ProtocolError(`unexpected reply: ${reply.kind === 'status' ? reply.status : reply.kind}`);
+}

@@ -1,0 +1,116 @@
+import { now } from '../connection/connection.js';
+import { InvalidArgumentError, MemclusterError, PartialFailureError, ProtocolError } from '../errors.js';
+import { encodeDelete, encodeStore } from '../protocol/encoder.js';
+import type { Reply, ReplyKind } from '../protocol/types.js';
+import type { ServerNode } from '../cluster/server-node.js';
+import { BatchWriter, routeAll, type RetrievalCommand } from './batch.js';
+import type { ClientCore } from './core.js';
+import { encodeValue } from './values.js';
+
+export type { RetrievalCommand };
+
+/** Hits by caller key, and per failed key the error (which names its server). */
+export interface MultiResult<T> {
+  values: Map<string, T>;
+  errors: Map<string, MemclusterError>;
+}
+
+/** Multi-key retrieval that rejects with `PartialFailureError` (carrying the hits) when any key failed. */
+export async function getMulti<T>(core: ClientCore, keys: readonly string[], cmd: RetrievalCommand, exptime: number): Promise<Map<string, T>> {
+  const { values, errors } = await getMultiSettled<T>(core, keys, cmd, exptime);
+  if (errors.size > 0) {
+    const servers = new Set([...errors.values()].map((e) => e.server ?? '?'));
+    throw new PartialFailureError(`${cmd} failed for ${errors.size} of ${keys.length} keys (servers: ${[...servers].join(', ')})`, values, errors);
+  }
+  return values;
+}
+
+/**
+ * Validates every key first (bad input rejects before a byte is written), then routes keys to
+ * servers in capped batches that go out as they fill, and maps replies back to the caller's keys.
+ * Duplicate keys are asked for once. Results are a `Map`, so keys like `__proto__` are plain keys.
+ */
+export async function getMultiSettled<T>(core: ClientCore, keys: readonly string[], cmd: RetrievalCommand, exptime: number): Promise<MultiResult<T>> {
+  if (!Array.isArray(keys)) throw new InvalidArgumentError('keys must be an array of strings');
+  const values = new Map<string, T>();
+  const errors = new Map<string, MemclusterError>();
+  if (keys.length === 0) return { values, errors };
+  // routed key -> caller key (a prefix makes them differ; a Map makes duplicates collapse)
+  const callerOf = new Map<string, string>();
+  const routed: string[] = [];
+  const bytes: number[] = [];
+  for (const key of keys) {
+    const p = core.prepare(key);
+    if (callerOf.has(p.routed)) continue;
+    callerOf.set(p.routed, key);
+    routed.push(p.routed);
+    bytes.push(p.bytes);
+  }
+  const withCas = cmd === 'gets' || cmd === 'gats';
+  const writer = new BatchWriter(cmd, exptime, core.opts, (server, batch, hits, err) => {
+    if (!hits) {
+      for (const k of batch) errors.set(callerOf.get(k)!, err!);
+      return;
+    }
+    for (const v of hits) {
+      const key = callerOf.get(v.key)!;
+      try {
+        const value = core.decode(v, key, server);
+        if (withCas && v.cas === undefined) throw new ProtocolError(`${cmd} reply carried no cas`, { server });
+        values.set(key, (withCas ? { value, cas: v.cas } : value) as T);
+      } catch (e) {
+        errors.set(key, e as MemclusterError);
+      }
+    }
+  });
+  await routeAll(core.cluster, writer, routed, bytes, (k, err) => errors.set(callerOf.get(k)!, err));
+  await writer.finish();
+  return { values, errors };
+}
+
+/** Stores many items pipelined per server. Every item is serialized and checked before any is written. */
+export async function setMulti(core: ClientCore, entries: Iterable<readonly [string, unknown]>, exptime: number): Promise<Map<string, boolean>> {
+  const jobs: Array<{ key: string; routed: string; bytes: Buffer }> = [];
+  for (const entry of entries) {
+    if (!Array.isArray(entry) || entry.length < 2) throw new InvalidArgumentError('setMulti takes [key, value] pairs (a Map or an array of pairs)');
+    const [key, value] = entry as readonly [string, unknown];
+    const p = core.prepare(key);
+    const item = encodeValue(core.opts.serializer, value, key, core.opts.maxValueBytes);
+    jobs.push({ key, routed: p.routed, bytes: encodeStore('set', p.routed, item.flags, exptime, item.data) });
+  }
+  return pipelined(core, jobs, 'store', { STORED: true, NOT_STORED: false, EXISTS: false, NOT_FOUND: false }, 'set');
+}
+
+/** Deletes many keys pipelined per server: `true` deleted, `false` absent. */
+export async function deleteMulti(core: ClientCore, keys: readonly string[]): Promise<Map<string, boolean>> {
+  if (!Array.isArray(keys)) throw new InvalidArgumentError('keys must be an array of strings');
+  const jobs = keys.map((key) => {
+    const p = core.prepare(key);
+    return { key, routed: p.routed, bytes: encodeDelete(p.routed) };
+  });
+  return pipelined(core, jobs, 'delete', { DELETED: true, NOT_FOUND: false }, 'delete');
+}
+
+async function pipelined(
+  core: ClientCore,
+  jobs: Array<{ key: string; routed: string; bytes: Buffer }>,
+  kind: ReplyKind,
+  table: Record<string, boolean>,
+  what: string,
+): Promise<Map<string, boolean>> {
+  const results = new Map<string, boolean>();
+  const errors = new Map<string, MemclusterError>();
+  await Promise.all(jobs.map(async (job) => {
+    let node: ServerNode | undefined;
+    try {
+      node = core.cluster.nodeFor(job.routed);
+      const reply: Reply = await new Promise((resolve, reject) => node!.submit({ bytes: job.bytes, kind, deadline: now() + core.opts.timeoutMs, resolve, reject }));
+      if (reply.kind !== 'status' || !(reply.status in table)) throw new ProtocolError(`unexpected reply to ${what}: ${reply.kind}`, { server: node.server });
+      results.set(job.key, table[reply.status]!);
+    } catch (err) {
+      errors.set(job.key, err as MemclusterError);
+    }
+  }));
+  if (errors.size > 0) throw new PartialFailureError(`${what} failed for ${errors.size} of ${jobs.length} keys`, results, errors);
+  return results;
+}

@@ -1,0 +1,111 @@
+import createDebug from 'debug';
+import { InvalidOptionError, MemclusterError, NoServersError } from '../errors.js';
+import { parseAddress, type ResolvedOptions } from '../client/options.js';
+import { Ring, serverIds, type Locations } from './ring.js';
+import { ServerNode, type ServerNodeHooks } from './server-node.js';
+
+const log = createDebug('memcluster:cluster');
+
+/**
+ * The ring and one `ServerNode` per server: routing (with optional failover while a server is
+ * down) and run-time changes to the server list.
+ */
+export class Cluster {
+  private readonly ring: Ring;
+  private readonly nodes = new Map<string, ServerNode>();
+  private readonly closing = new Set<Promise<void>>();
+
+  constructor(locations: Locations, private readonly opts: ResolvedOptions, private readonly hooks: ServerNodeHooks) {
+    validateLocations(locations);
+    this.ring = new Ring(locations);
+    for (const id of this.ring.servers) this.nodes.set(id, this.createNode(id));
+  }
+
+  /** Every server, in ring-id order. */
+  all(): ServerNode[] {
+    return [...this.nodes.values()];
+  }
+
+  /** The server for a routed key (prefix + key). While it is down, with `failover`, the next live server on the ring. */
+  nodeFor(routedKey: string): ServerNode {
+    const id = this.ring.get(routedKey);
+    const node = id === undefined ? undefined : this.nodes.get(id);
+    if (!node) throw new NoServersError();
+    if (!node.health.isDown || !this.opts.failover) return node;
+    for (const other of this.ring.range(routedKey, this.nodes.size)) {
+      const candidate = this.nodes.get(other);
+      if (candidate && !candidate.health.isDown) {
+        log('key routed from down %s to %s (failover)', node.server, candidate.server);
+        return candidate;
+      }
+    }
+    return node;
+  }
+
+  /** Adds a server at run time; only the keys the ring gives it move. */
+  add(location: string, weight?: number): void {
+    if (this.nodes.has(location)) throw new InvalidOptionError(`server ${location} is already in the cluster`);
+    parseAddress(location);
+    this.nodes.set(location, this.createNode(location));
+    this.ring.add(location, weight);
+    log('server %s added (%d servers)', location, this.nodes.size);
+  }
+
+  /** Removes a server at run time: new requests route elsewhere, in-flight ones finish, then its sockets close. */
+  async remove(location: string): Promise<void> {
+    const node = this.nodes.get(location);
+    if (!node) throw new InvalidOptionError(`server ${location} is not in the cluster`);
+    this.ring.remove(location);
+    this.nodes.delete(location);
+    log('server %s removed (%d servers)', location, this.nodes.size);
+    const done = node.close();
+    this.closing.add(done);
+    await done.finally(() => this.closing.delete(done));
+  }
+
+  /** Closes every server (in-flight requests settle first, each within its timeout). */
+  async close(): Promise<void> {
+    await Promise.all([...this.all().map((n) => n.close()), ...this.closing]);
+  }
+
+  private createNode(id: string): ServerNode {
+    const { host, port, label } = parseAddress(id);
+    const o = this.opts;
+    return new ServerNode(label, {
+      pool: {
+        host, port, server: label,
+        connectTimeoutMs: o.connectTimeoutMs,
+        maxValueBytes: o.maxValueBytes + 1024,
+        tls: o.tls,
+        auth: o.auth,
+        maxConnections: o.maxConnections,
+        minConnections: o.minConnections,
+        idleTimeoutMs: o.idleTimeoutMs,
+        acquireTimeoutMs: o.timeoutMs,
+        validation: o.validation,
+        validateTimeoutMs: o.validateTimeoutMs,
+        trustRecentMs: o.trustRecentMs,
+      },
+      health: {
+        failureThreshold: o.failureThreshold,
+        retryDelayMs: o.retryDelayMs,
+        maxRetryDelayMs: o.maxRetryDelayMs,
+        validateTimeoutMs: o.validateTimeoutMs,
+      },
+      maxQueue: o.maxQueue,
+      maxPipeline: o.maxPipeline,
+    }, this.hooks);
+  }
+}
+
+function validateLocations(locations: Locations): void {
+  const ok = typeof locations === 'string' || Array.isArray(locations)
+    || (locations !== null && typeof locations === 'object' && Object.values(locations).every((w) => typeof w === 'number' && w > 0));
+  if (!ok) throw new InvalidOptionError(`servers must be a string, an array of strings or { 'host:port': weight }, got ${JSON.stringify(locations)}`);
+  const ids = serverIds(locations);
+  if (ids.length === 0) throw new NoServersError();
+  if (new Set(ids).size !== ids.length) throw new InvalidOptionError(`servers lists a server twice: ${JSON.stringify(ids)}`);
+  for (const id of ids) parseAddress(id);
+}
+
+export type { MemclusterError };

@@ -1,0 +1,119 @@
+import createDebug from 'debug';
+import { Connection, type ConnectionOptions, type ValidationCommand } from '../connection/connection.js';
+import { MemclusterError } from '../errors.js';
+
+const log = createDebug('memcluster:health');
+
+/** When a server is declared down and how it is probed back. */
+export interface HealthOptions {
+  /** Consecutive failures (refused, connect timeout, failed validation, command timeout) that mark a server down. */
+  failureThreshold: number;
+  /** First probe delay after a server is marked down; doubles per failed probe, with jitter. */
+  retryDelayMs: number;
+  /** Upper bound of the probe delay. */
+  maxRetryDelayMs: number;
+  /** Timeout of one probe's validation request (its connect uses the connect timeout). */
+  validateTimeoutMs: number;
+}
+
+export type HealthState = 'up' | 'down';
+
+export interface HealthHooks {
+  onDown(reason: MemclusterError, failures: number): void;
+  onUp(downForMs: number): void;
+}
+
+/**
+ * Consecutive-failure tracking for one server, and the probe loop that brings it back. A probe is
+ * a fresh socket that must answer a real request; a TCP connect alone proves nothing (a stopped
+ * process still completes the handshake from the kernel's backlog).
+ */
+export class ServerHealth {
+  state: HealthState = 'up';
+  failures = 0;
+  lastError: MemclusterError | undefined;
+  downSince = 0;
+  private probeTimer: NodeJS.Timeout | undefined;
+  private probeAttempt = 0;
+  private probing: Connection | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly server: string,
+    private readonly opts: HealthOptions,
+    private readonly connectOpts: ConnectionOptions,
+    private readonly validation: () => ValidationCommand,
+    private readonly hooks: HealthHooks,
+  ) {}
+
+  get isDown(): boolean {
+    return this.state === 'down';
+  }
+
+  /** A real request succeeded on this server. */
+  recordSuccess(): void {
+    this.failures = 0;
+  }
+
+  /** Something failed in a way that says the server itself is not answering. */
+  recordFailure(err: MemclusterError): void {
+    this.lastError = err;
+    if (this.state === 'down' || this.closed) return;
+    this.failures++;
+    log('%s failure %d/%d: %s', this.server, this.failures, this.opts.failureThreshold, err.message);
+    if (this.failures >= this.opts.failureThreshold) this.markDown(err);
+  }
+
+  /** Marks the server down now (also used when a failure is unambiguous). */
+  markDown(reason: MemclusterError): void {
+    if (this.state === 'down' || this.closed) return;
+    this.state = 'down';
+    this.downSince = Date.now();
+    this.probeAttempt = 0;
+    log('%s marked DOWN after %d failures: %s', this.server, this.failures, reason.message);
+    this.hooks.onDown(reason, this.failures);
+    this.scheduleProbe();
+  }
+
+  /** Stops probing and clears every timer. */
+  close(): void {
+    this.closed = true;
+    if (this.probeTimer) clearTimeout(this.probeTimer);
+    this.probeTimer = undefined;
+    this.probing?.destroy(new MemclusterError('MC_ERR_CLOSED', 'client is closed', { server: this.server }));
+  }
+
+  private scheduleProbe(): void {
+    const base = Math.min(this.opts.maxRetryDelayMs, this.opts.retryDelayMs * 2 ** Math.min(this.probeAttempt, 20));
+    // "Equal jitter": between half and all of the backoff, so a fleet of clients does not probe in step.
+    const delay = Math.round(base / 2 + Math.random() * (base / 2));
+    this.probeAttempt++;
+    log('%s probe #%d in %d ms', this.server, this.probeAttempt, delay);
+    this.probeTimer = setTimeout(() => { this.probeTimer = undefined; void this.probe(); }, delay);
+    this.probeTimer.unref();
+  }
+
+  private async probe(): Promise<void> {
+    if (this.closed) return;
+    let conn: Connection | undefined;
+    try {
+      conn = await Connection.open(this.connectOpts);
+      this.probing = conn;
+      await conn.validate(this.validation(), this.opts.validateTimeoutMs);
+      conn.onDeath = undefined;
+      conn.destroy(new MemclusterError('MC_ERR_PROBE_DONE', 'probe finished', { server: this.server }));
+      if (this.closed) return;
+      const downFor = Date.now() - this.downSince;
+      this.state = 'up';
+      this.failures = 0;
+      log('%s marked UP after %d ms down', this.server, downFor);
+      this.hooks.onUp(downFor);
+    } catch (err) {
+      this.lastError = err instanceof MemclusterError ? err : this.lastError;
+      log('%s probe failed: %s', this.server, (err as Error).message);
+      if (!this.closed) this.scheduleProbe();
+    } finally {
+      this.probing = undefined;
+    }
+  }
+}

@@ -1,0 +1,98 @@
+import crypto from 'node:crypto';
+import HashRing from 'hashring';
+
+/** Servers as `memcached` 2.2.2 takes them: one string, an array, or `{ 'host:port': weight }`. */
+export type Locations = string | readonly string[] | Readonly<Record<string, number>>;
+
+interface RingNode {
+  value: number;
+  server: string;
+}
+
+// crypto.hash (Node >= 20.12) is a one-shot digest without a Hash object per call.
+const md5: (key: string) => Buffer = typeof (crypto as { hash?: unknown }).hash === 'function'
+  ? (key) => (crypto as unknown as { hash(alg: string, data: string, enc: 'buffer'): Buffer }).hash('md5', key, 'buffer')
+  : (key) => crypto.createHash('md5').update(key).digest();
+
+/**
+ * The consistent-hash ring, built exactly as `memcached` 2.2.2 builds it (hashring, md5, ketama
+ * compatibility, default port 11211, from the raw locations) so every key lands on the server the
+ * old client picked and a warm cache stays warm. hashring builds the continuum; lookups read it
+ * directly with the same search, without hashring's per-key LRU (which thrashes on large multi-gets).
+ */
+export class Ring {
+  private readonly ring: HashRing;
+  private points: RingNode[] = [];
+  private ids: string[];
+
+  constructor(locations: Locations) {
+    this.ring = new HashRing(locations as never, 'md5', { compatibility: 'ketama', 'default port': 11211 } as never);
+    this.ids = serverIds(locations);
+    this.refresh();
+  }
+
+  /** Ring ids (the location strings as given). */
+  get servers(): readonly string[] {
+    return this.ids;
+  }
+
+  /** The server for a key; `undefined` only when the ring is empty. With one server, no hashing at all (as 2.2.2). */
+  get(key: string): string | undefined {
+    if (this.ids.length <= 1) return this.ids[0];
+    const node = this.points[this.find(hashValue(key))];
+    return node?.server;
+  }
+
+  /** Up to `n` distinct servers in ring order from the key's position: failover candidates. */
+  range(key: string, n: number): string[] {
+    return this.ring.range(key, n, true);
+  }
+
+  /** Adds servers (with an optional weight) and rebuilds; only the keys the new server takes over move. */
+  add(id: string, weight?: number): void {
+    this.ring.add(weight === undefined ? id : ({ [id]: weight } as never));
+    this.ids = [...this.ids.filter((s) => s !== id), id];
+    this.refresh();
+  }
+
+  /** Removes a server and rebuilds; only that server's keys move. */
+  remove(id: string): void {
+    this.ring.remove(id);
+    this.ids = this.ids.filter((s) => s !== id);
+    this.refresh();
+  }
+
+  private refresh(): void {
+    this.points = (this.ring as unknown as { ring: RingNode[] }).ring.slice();
+  }
+
+  /** hashring 3.2.0's `find`, kept verbatim (its edge cases decide which server a key gets). */
+  private find(hash: number): number {
+    const ring = this.points;
+    const size = ring.length;
+    let high = size;
+    let low = 0;
+    for (;;) {
+      const mid = (low + high) >> 1;
+      if (mid === size) return 0;
+      const middle = ring[mid]!.value;
+      const prev = mid === 0 ? 0 : ring[mid - 1]!.value;
+      if (hash <= middle && hash > prev) return mid;
+      if (middle < hash) low = mid + 1;
+      else high = mid - 1;
+      if (low > high) return 0;
+    }
+  }
+}
+
+function hashValue(key: string): number {
+  const x = md5(key);
+  return ((x[3]! << 24) | (x[2]! << 16) | (x[1]! << 8) | x[0]!) >>> 0;
+}
+
+/** The location strings of any accepted form, in order. */
+export function serverIds(locations: Locations): string[] {
+  if (typeof locations === 'string') return [locations];
+  if (Array.isArray(locations)) return [...(locations as readonly string[])];
+  return Object.keys(locations);
+}

@@ -1,0 +1,252 @@
+import createDebug from 'debug';
+import { now, type Connection } from '../connection/connection.js';
+import { Deque } from '../connection/deque.js';
+import {
+  ClientClosedError, ClientErrorReply, MemclusterError, PoolFullError, ServerErrorReply, ServerUnavailableError, TimeoutError,
+} from '../errors.js';
+import type { Reply, ReplyKind } from '../protocol/types.js';
+import { ServerPool, type ServerPoolOptions, type ServerPoolStats } from '../pool/server-pool.js';
+import { ServerHealth, type HealthOptions, type HealthState } from './health.js';
+
+const log = createDebug('memcluster:server');
+
+/** One request on its way to a server. */
+export interface Job {
+  bytes: Buffer;
+  kind: ReplyKind;
+  /** Monotonic ms by which the request must have settled. */
+  deadline: number;
+  resolve(reply: Reply): void;
+  reject(err: MemclusterError): void;
+  /** Checks a reply against the request (e.g. that VALUE keys were asked for); an error destroys the socket. */
+  verify?: ((reply: Reply) => MemclusterError | undefined) | undefined;
+}
+
+export interface ServerNodeOptions {
+  pool: ServerPoolOptions;
+  health: HealthOptions;
+  /** Requests waiting for a socket beyond this are refused with `PoolFullError`. */
+  maxQueue: number;
+  /** Requests in flight on one socket before another socket is borrowed. */
+  maxPipeline: number;
+}
+
+/** What a server reports to its cluster. */
+export interface ServerNodeHooks {
+  onDown(server: string, reason: MemclusterError, failures: number): void;
+  onUp(server: string, downForMs: number): void;
+  onEvicted(server: string, connId: number, reason: MemclusterError): void;
+}
+
+/** A server's state as seen by `Client#serverStats()`. */
+export interface ServerStats extends ServerPoolStats {
+  server: string;
+  state: HealthState;
+  /** Requests waiting for a socket. */
+  queued: number;
+  /** Requests written and awaiting replies. */
+  inFlight: number;
+  failures: number;
+  lastError: string | undefined;
+}
+
+/**
+ * One server: its pool, its health, and the queue that puts requests on sockets. A borrowed
+ * socket stays borrowed while it is busy (requests are pipelined on it up to `maxPipeline`), and
+ * goes back to the pool once it has been idle for a whole turn of the event loop, so every borrow
+ * from the pool is validated but a busy socket is not re-validated between back-to-back requests.
+ */
+export class ServerNode {
+  readonly pool: ServerPool;
+  readonly health: ServerHealth;
+  private readonly queue = new Deque<Job>();
+  private readonly conns: Connection[] = [];
+  private acquiring = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private releaseScheduled = false;
+  private closed = false;
+
+  constructor(readonly server: string, private readonly opts: ServerNodeOptions, hooks: ServerNodeHooks) {
+    this.pool = new ServerPool(opts.pool, {
+      onConnected: () => this.health.recordSuccess(),
+      onFailure: (err) => this.health.recordFailure(err),
+      onEvicted: (conn, reason, pendingAtDeath) => {
+        this.removeConn(conn);
+        // A socket that died holding requests counts once against the server; one dropped while idle does not.
+        if (pendingAtDeath > 0 && !(reason.cause instanceof ClientErrorReply)) this.health.recordFailure(reason);
+        hooks.onEvicted(server, conn.id, reason);
+      },
+    });
+    this.health = new ServerHealth(server, opts.health, opts.pool, () => this.pool.validationCommand, {
+      onDown: (reason, failures) => {
+        this.rejectQueued(new ServerUnavailableError(`server is down after ${failures} consecutive failures (last: ${reason.message})`, { server, cause: reason }));
+        hooks.onDown(server, reason, failures);
+      },
+      onUp: (downFor) => hooks.onUp(server, downFor),
+    });
+  }
+
+  /** Queues a request; it settles with the reply or a typed error by `job.deadline`. */
+  submit(job: Job): void {
+    if (this.closed) return job.reject(new ClientClosedError({ server: this.server }));
+    if (this.health.isDown) return job.reject(this.unavailable());
+    if (this.queue.length === 0) {
+      const conn = this.pick();
+      if (conn) return this.write(conn, job);
+    }
+    if (this.queue.length >= this.opts.maxQueue) {
+      return job.reject(new PoolFullError(`${this.queue.length} requests already waiting for a socket (maxQueue)`, { server: this.server }));
+    }
+    this.queue.push(job);
+    this.pump();
+  }
+
+  /** The error for requests while this server is down. */
+  unavailable(): ServerUnavailableError {
+    const last = this.health.lastError;
+    return new ServerUnavailableError(`server is marked down${last ? ` (last: ${last.message})` : ''}`, { server: this.server, cause: last });
+  }
+
+  stats(): ServerStats {
+    let inFlight = 0;
+    for (const c of this.conns) inFlight += c.inFlight;
+    return {
+      server: this.server,
+      state: this.health.state,
+      queued: this.queue.length,
+      inFlight,
+      failures: this.health.failures,
+      lastError: this.health.lastError?.message,
+      ...this.pool.stats(),
+    };
+  }
+
+  /** Refuses new requests, waits for in-flight ones (each bounded by its timeout), then closes every socket and timer. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.health.close();
+    this.rejectQueued(new ClientClosedError({ server: this.server }));
+    if (this.timer) clearTimeout(this.timer);
+    await Promise.all(this.conns.map((c) => waitIdle(c)));
+    for (const c of this.conns.splice(0)) this.pool.release(c);
+    await this.pool.close();
+  }
+
+  private pick(): Connection | undefined {
+    let best: Connection | undefined;
+    for (const c of this.conns) {
+      if (!c.alive || c.congested || c.inFlight >= this.opts.maxPipeline) continue;
+      if (!best || c.inFlight < best.inFlight) best = c;
+    }
+    return best;
+  }
+
+  private write(conn: Connection, job: Job): void {
+    conn.send(job.bytes, job.kind, job.deadline).then(
+      (reply) => {
+        const bad = job.verify?.(reply);
+        if (bad) {
+          conn.destroy(bad); // a reply that does not fit its request: nothing later on this socket can be trusted
+          return job.reject(bad);
+        }
+        job.resolve(reply);
+        this.afterReply(conn);
+      },
+      (err: MemclusterError) => {
+        if (err instanceof ServerErrorReply) this.afterReply(conn);
+        else this.removeConn(conn);
+        job.reject(err);
+      },
+    );
+    if (conn.congested) void conn.drained().then(() => this.pump());
+  }
+
+  private pump(): void {
+    while (this.queue.length > 0) {
+      const conn = this.pick();
+      if (!conn) break;
+      this.write(conn, this.queue.shift()!);
+    }
+    if (this.queue.length === 0) return;
+    if (this.conns.length + this.acquiring < this.opts.pool.maxConnections && this.acquiring < this.queue.length) this.acquire();
+    this.armTimer();
+  }
+
+  private acquire(): void {
+    this.acquiring++;
+    this.pool.acquire().then(
+      (conn) => {
+        this.acquiring--;
+        if (this.closed) return this.pool.release(conn);
+        this.health.recordSuccess();
+        this.conns.push(conn);
+        this.pump();
+        this.scheduleRelease();
+      },
+      (err: MemclusterError) => {
+        this.acquiring--;
+        log('%s acquire failed: %s', this.server, err.message);
+        // With no socket at all, queued requests learn why now instead of waiting out their timeout.
+        if (this.conns.length === 0 && this.acquiring === 0) this.rejectQueued(this.health.isDown ? this.unavailable() : err);
+      },
+    );
+  }
+
+  private afterReply(conn: Connection): void {
+    this.health.failures = 0;
+    if (this.queue.length > 0) this.pump();
+    else if (conn.inFlight === 0) this.scheduleRelease();
+  }
+
+  /** Returns idle borrowed sockets to the pool after this turn of the event loop. */
+  private scheduleRelease(): void {
+    if (this.releaseScheduled) return;
+    this.releaseScheduled = true;
+    setImmediate(() => {
+      this.releaseScheduled = false;
+      for (let i = this.conns.length - 1; i >= 0; i--) {
+        const c = this.conns[i]!;
+        if (c.inFlight === 0 && this.queue.length === 0) {
+          this.conns.splice(i, 1);
+          this.pool.release(c);
+        }
+      }
+    });
+  }
+
+  private removeConn(conn: Connection): void {
+    const i = this.conns.indexOf(conn);
+    if (i < 0) return;
+    this.conns.splice(i, 1);
+    this.pool.evict(conn);
+    if (this.queue.length > 0) this.pump();
+  }
+
+  private rejectQueued(err: MemclusterError): void {
+    for (const job of this.queue.drain()) job.reject(err);
+  }
+
+  /** One timer for the whole queue: deadlines are FIFO, so only the head can expire first. */
+  private armTimer(): void {
+    if (this.timer || this.queue.length === 0) return;
+    const head = this.queue.peek()!;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      const t = now();
+      while (this.queue.length > 0 && this.queue.peek()!.deadline <= t) {
+        const job = this.queue.shift()!;
+        job.reject(new TimeoutError('no usable socket within the request timeout (queued)', { server: this.server, cause: this.health.lastError }));
+      }
+      this.armTimer();
+    }, Math.max(1, Math.ceil(head.deadline - now())));
+    this.timer.unref();
+  }
+}
+
+function waitIdle(conn: Connection): Promise<void> {
+  return new Promise((resolve) => {
+    const check = () => (conn.inFlight === 0 || !conn.alive ? resolve() : setTimeout(check, 5).unref());
+    check();
+  });
+}

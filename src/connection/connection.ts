@@ -1,0 +1,247 @@
+import net from 'node:net';
+import tls from 'node:tls';
+import { performance } from 'node:perf_hooks';
+import createDebug from 'debug';
+import {
+  AuthenticationError, ClientErrorReply, ConnectionError, ConnectTimeoutError, MemclusterError, ServerErrorReply,
+  TimeoutError, TooManyConnectionsError, ValidationFailedError,
+} from '../errors.js';
+import { encodeAuth, encodeMn, encodeVersion } from '../protocol/encoder.js';
+import { ReplyParser } from '../protocol/parser.js';
+import type { Reply, ReplyKind } from '../protocol/types.js';
+import { Deque } from './deque.js';
+
+const log = createDebug('memcluster:conn');
+
+/** How a connection reaches its server and what it tolerates. */
+export interface ConnectionOptions {
+  host: string;
+  port: number;
+  /** `host:port` label used on every error and log line. */
+  server: string;
+  connectTimeoutMs: number;
+  /** Largest value a reply may claim; a larger `VALUE` length is treated as forged. */
+  maxValueBytes: number;
+  /** TLS options; when set, every byte goes over TLS. */
+  tls?: tls.ConnectionOptions | undefined;
+  /** ASCII-protocol credentials (memcached `-Y`), sent before anything else. */
+  auth?: { username: string; password: string } | undefined;
+}
+
+/** The light real request that proves a socket is answered by a live memcached. */
+export type ValidationCommand = 'mn' | 'version';
+
+interface Pending {
+  kind: ReplyKind;
+  deadline: number;
+  resolve: (reply: Reply) => void;
+  reject: (err: MemclusterError) => void;
+}
+
+let nextId = 1;
+
+/** Monotonic milliseconds; immune to wall-clock jumps. */
+export const now = (): number => performance.now();
+
+/**
+ * One socket to one server. Requests are pipelined and replies matched in order. Any doubt about
+ * the socket's state (timeout, EOF, socket error, ERROR/CLIENT_ERROR, a reply the parser cannot
+ * match) destroys it and rejects every pending request with an error naming the server; the owner
+ * hears about it through `onDeath` so the socket is never reused.
+ */
+export class Connection {
+  /** Small per-process number so log lines can tell sockets apart. */
+  readonly id = nextId++;
+  readonly server: string;
+  /** Set by the owner; called exactly once when the connection dies, whatever the reason. */
+  onDeath: ((conn: Connection, reason: MemclusterError, pendingAtDeath: number) => void) | undefined;
+  /** When the last reply arrived (monotonic ms), for "trust recently proven sockets". */
+  lastReplyAt = 0;
+  private readonly socket: net.Socket;
+  private readonly parser: ReplyParser;
+  private readonly pending = new Deque<Pending>();
+  private timer: NodeJS.Timeout | undefined;
+  private corked = false;
+  private dead: MemclusterError | undefined;
+  private drainWaiters: Array<() => void> = [];
+
+  private constructor(socket: net.Socket, private readonly opts: ConnectionOptions) {
+    this.server = opts.server;
+    this.socket = socket;
+    this.parser = new ReplyParser(
+      { server: opts.server, maxValueBytes: opts.maxValueBytes },
+      (reply) => this.onReply(reply),
+      (err) => this.destroy(err),
+    );
+    socket.on('data', (chunk: Buffer) => this.parser.feed(chunk));
+    socket.on('error', (err) => this.destroy(new ConnectionError(`socket error: ${err.message}`, { server: this.server, cause: err })));
+    socket.on('end', () => this.destroy(new ConnectionError('server closed the connection (EOF)', { server: this.server })));
+    socket.on('close', () => this.destroy(new ConnectionError('socket closed', { server: this.server })));
+    socket.on('drain', () => this.flushDrainWaiters());
+  }
+
+  /**
+   * Opens a socket (TCP, or TLS when configured) within `connectTimeoutMs`, then authenticates when
+   * credentials are set. The result has carried no command yet: the pool validates it before use.
+   */
+  static open(opts: ConnectionOptions): Promise<Connection> {
+    return new Promise<Connection>((resolve, reject) => {
+      const socket = opts.tls
+        ? tls.connect({ ...opts.tls, host: opts.host, port: opts.port, servername: opts.tls.servername ?? (net.isIP(opts.host) ? undefined : opts.host) })
+        : net.connect({ host: opts.host, port: opts.port });
+      socket.setNoDelay(true);
+      const fail = (err: MemclusterError) => {
+        clearTimeout(timer);
+        socket.removeAllListeners();
+        socket.on('error', () => {});
+        socket.destroy();
+        log('connect %s failed: %s', opts.server, err.message);
+        reject(err);
+      };
+      const timer = setTimeout(() => fail(new ConnectTimeoutError(`connect timed out after ${opts.connectTimeoutMs} ms`, { server: opts.server })), opts.connectTimeoutMs);
+      socket.once('error', (err: NodeJS.ErrnoException) => fail(new ConnectionError(`connect failed: ${err.code ?? err.message}`, { server: opts.server, cause: err })));
+      socket.once(opts.tls ? 'secureConnect' : 'connect', () => {
+        clearTimeout(timer);
+        socket.removeAllListeners();
+        const conn = new Connection(socket, opts);
+        log('conn#%d %s connected%s', conn.id, opts.server, opts.tls ? ' (tls)' : '');
+        if (!opts.auth) return resolve(conn);
+        conn.authenticate(opts.auth, now() + opts.connectTimeoutMs).then(() => resolve(conn), (err) => { conn.destroy(err); reject(err); });
+      });
+    });
+  }
+
+  /** False once the connection is dead; a dead connection rejects every request. */
+  get alive(): boolean {
+    return this.dead === undefined;
+  }
+
+  /** Requests written and not yet answered. */
+  get inFlight(): number {
+    return this.pending.length;
+  }
+
+  /** True while the socket's write buffer is over its high-water mark; wait with `drained()`. */
+  get congested(): boolean {
+    return this.socket.writableNeedDrain;
+  }
+
+  /** Resolves when the socket can take more bytes (or is dead). */
+  drained(): Promise<void> {
+    if (!this.congested || this.dead) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  /**
+   * Writes one request and resolves with its reply. `deadline` is monotonic ms (see `now()`); if the
+   * reply has not arrived by then, the connection is destroyed (later replies can no longer be
+   * matched) and every pending request rejects. `SERVER_ERROR` rejects only this request.
+   */
+  send(bytes: Buffer, kind: ReplyKind, deadline: number): Promise<Reply> {
+    if (this.dead) return Promise.reject(this.dead);
+    return new Promise<Reply>((resolve, reject) => {
+      this.pending.push({ kind, deadline, resolve, reject });
+      this.parser.expect(kind);
+      if (!this.corked) {
+        // Batch every request issued in this tick into one write syscall.
+        this.corked = true;
+        this.socket.cork();
+        process.nextTick(() => { this.corked = false; this.socket.uncork(); });
+      }
+      this.socket.write(bytes);
+      if (this.timer === undefined) this.armTimer(deadline);
+    });
+  }
+
+  /**
+   * Sends the light real request and checks the reply byte for byte (`MN`, or `VERSION <x>`).
+   * Any other outcome destroys the connection and rejects with `ValidationFailedError`
+   * (or `TooManyConnectionsError` when that is what the server said).
+   */
+  async validate(command: ValidationCommand, timeoutMs: number): Promise<string | undefined> {
+    const started = now();
+    try {
+      const reply = await this.send(command === 'mn' ? encodeMn() : encodeVersion(), command, started + timeoutMs);
+      if (command === 'mn' && reply.kind === 'status' && reply.status === 'MN') return undefined;
+      if (command === 'version' && reply.kind === 'version') return reply.version;
+      throw new ValidationFailedError(`unexpected reply to ${command}: ${reply.kind}`, { server: this.server });
+    } catch (err) {
+      const wrapped = err instanceof TooManyConnectionsError || err instanceof ValidationFailedError
+        ? err
+        : new ValidationFailedError(`${command} validation failed after ${Math.round(now() - started)} ms: ${(err as Error).message}`, { server: this.server, cause: err });
+      this.destroy(wrapped);
+      throw wrapped;
+    }
+  }
+
+  /** Destroys the socket and rejects every pending request. Idempotent. */
+  destroy(reason: MemclusterError): void {
+    if (this.dead) return;
+    this.dead = reason;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.socket.destroy();
+    const pending = this.pending.drain();
+    log('conn#%d %s destroyed (%s), %d pending rejected', this.id, this.server, reason.message, pending.length);
+    for (const p of pending) p.reject(reason);
+    this.flushDrainWaiters();
+    this.onDeath?.(this, reason, pending.length);
+  }
+
+  private async authenticate(auth: { username: string; password: string }, deadline: number): Promise<void> {
+    try {
+      await this.send(encodeAuth(auth.username, auth.password), 'auth', deadline);
+    } catch (err) {
+      // Never include the credentials: only the server's reason.
+      throw new AuthenticationError(`authentication failed: ${(err as Error).message}`, { server: this.server, cause: err });
+    }
+  }
+
+  private onReply(reply: Reply): void {
+    const req = this.pending.shift();
+    if (!req) return; // the parser tracks expectations, so this cannot happen; never throw from a socket handler
+    this.lastReplyAt = now();
+    switch (reply.kind) {
+      case 'server_error':
+        req.reject(new ServerErrorReply(`SERVER_ERROR ${reply.message}`, { server: this.server }));
+        break;
+      case 'error':
+      case 'client_error': {
+        const err = reply.kind === 'error' && reply.message === 'Too many open connections'
+          ? new TooManyConnectionsError({ server: this.server })
+          : new ClientErrorReply(reply.kind === 'error' ? `server answered ERROR${reply.message ? ' ' + reply.message : ''}` : `CLIENT_ERROR ${reply.message}`, { server: this.server });
+        req.reject(err);
+        // After an error line the stream may hold replies we cannot match (a bad store gets two).
+        this.destroy(new ConnectionError(`connection dropped after an error reply: ${err.message}`, { server: this.server, cause: err }));
+        break;
+      }
+      default:
+        req.resolve(reply);
+    }
+    // The deadline timer stays armed when the queue empties: it finds nothing and stops, which is
+    // cheaper than clearing and re-arming a timer per reply.
+  }
+
+  private armTimer(deadline: number): void {
+    this.timer = setTimeout(() => this.checkDeadline(), Math.max(1, Math.ceil(deadline - now())));
+    this.timer.unref();
+  }
+
+  private checkDeadline(): void {
+    this.timer = undefined;
+    const head = this.pending.peek();
+    if (!head || this.dead) return;
+    const t = now();
+    if (t >= head.deadline) {
+      this.destroy(new TimeoutError(`no reply within the request timeout (${head.kind}, ${this.pending.length} pending on conn#${this.id})`, { server: this.server }));
+      return;
+    }
+    this.armTimer(head.deadline);
+  }
+
+  private flushDrainWaiters(): void {
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const w of waiters) w();
+  }
+}

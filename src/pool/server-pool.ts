@@ -1,0 +1,221 @@
+import genericPool from 'generic-pool';
+import type { Pool } from 'generic-pool';
+import createDebug from 'debug';
+import { Connection, now, type ConnectionOptions, type ValidationCommand } from '../connection/connection.js';
+import { ConnectionError, MemclusterError, TimeoutError } from '../errors.js';
+
+const log = createDebug('memcluster:pool');
+
+/** How a server's sockets are pooled and proven. */
+export interface ServerPoolOptions extends ConnectionOptions {
+  maxConnections: number;
+  minConnections: number;
+  /** Idle sockets are closed after this long (0 keeps them). */
+  idleTimeoutMs: number;
+  /** How long one borrow may wait for a socket (including creating and validating one). */
+  acquireTimeoutMs: number;
+  /** `auto` asks the first socket `version` and uses `mn` on memcached >= 1.6, else `version`. */
+  validation: ValidationCommand | 'auto';
+  validateTimeoutMs: number;
+  /** Skip the borrow-time request for sockets that answered one within this many ms (0: always validate). */
+  trustRecentMs: number;
+}
+
+/** What a pool tells its owner (the cluster's health tracking and events). */
+export interface ServerPoolHooks {
+  /** A socket was created, proven and is ready. */
+  onConnected?(conn: Connection): void;
+  /** Creating or validating a socket failed: the server did not answer as it must. */
+  onFailure?(err: MemclusterError): void;
+  /** A socket was destroyed for a reason other than an orderly close; `pendingAtDeath` requests failed with it. */
+  onEvicted?(conn: Connection, reason: MemclusterError, pendingAtDeath: number): void;
+}
+
+/** Counters for a pool (undici PoolStats style, plus validation figures). */
+export interface ServerPoolStats {
+  size: number;
+  free: number;
+  borrowed: number;
+  pending: number;
+  created: number;
+  evicted: number;
+  validations: number;
+  validationFailures: number;
+}
+
+const CLOSING = new ConnectionError('pool closed the socket');
+const MAX_CREATE_BACKOFF_MS = 1000;
+
+/**
+ * A pool of validated sockets to one server, on generic-pool, behind our own interface.
+ * It defuses generic-pool's traps: `validate` never rejects, and a `create` that keeps failing is
+ * paced by a growing delay so it cannot spin or starve the event loop.
+ */
+export class ServerPool {
+  readonly server: string;
+  private readonly pool: Pool<Connection>;
+  private command: ValidationCommand | undefined;
+  private readonly fresh = new WeakSet<Connection>();
+  private createFailures = 0;
+  private nextCreateAt = 0;
+  private closed = false;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  /** Sockets that died while idle: closed already, dropped by generic-pool at the next borrow or eviction run. */
+  private readonly deadIdle = new Set<Connection>();
+  private readonly counters = { created: 0, evicted: 0, validations: 0, validationFailures: 0 };
+
+  constructor(private readonly opts: ServerPoolOptions, private readonly hooks: ServerPoolHooks = {}) {
+    this.server = opts.server;
+    this.command = opts.validation === 'auto' ? undefined : opts.validation;
+    this.pool = genericPool.createPool<Connection>({
+      create: () => this.create(),
+      destroy: async (conn) => { this.deadIdle.delete(conn); conn.onDeath = undefined; conn.destroy(CLOSING); },
+      validate: (conn) => this.validateOnBorrow(conn),
+    }, {
+      max: opts.maxConnections,
+      min: opts.minConnections,
+      acquireTimeoutMillis: opts.acquireTimeoutMs,
+      testOnBorrow: true,
+      fifo: false, // LIFO keeps few sockets hot and lets idle ones age out
+      idleTimeoutMillis: opts.idleTimeoutMs > 0 ? opts.idleTimeoutMs : undefined,
+      evictionRunIntervalMillis: opts.idleTimeoutMs > 0 ? Math.max(250, Math.min(opts.idleTimeoutMs, 5000)) : 0,
+      autostart: opts.minConnections > 0,
+    });
+    // generic-pool reports factory errors as events; our hooks already saw them.
+    this.pool.on('factoryCreateError', () => {});
+    this.pool.on('factoryDestroyError', () => {});
+  }
+
+  /** The request that proves this server's sockets (`version` until `auto` has learned the server's version). */
+  get validationCommand(): ValidationCommand {
+    return this.command ?? 'version';
+  }
+
+  /** A proven socket, or a rejection (`TimeoutError` when none came within `acquireTimeoutMs`). */
+  async acquire(): Promise<Connection> {
+    try {
+      return await this.pool.acquire();
+    } catch (err) {
+      if (err instanceof MemclusterError) throw err;
+      throw new TimeoutError(`no usable socket within ${this.opts.acquireTimeoutMs} ms (acquire)`, { server: this.server, cause: err });
+    }
+  }
+
+  /** Gives a socket back. A dead or busy one is destroyed instead: nothing in an unknown state is pooled. */
+  release(conn: Connection): void {
+    if (!this.pool.isBorrowedResource(conn)) return;
+    if (!conn.alive || conn.inFlight > 0 || this.closed) {
+      this.pool.destroy(conn).catch(() => {});
+      return;
+    }
+    this.pool.release(conn).catch(() => {});
+  }
+
+  /** Destroys a borrowed socket now. */
+  evict(conn: Connection): void {
+    if (this.pool.isBorrowedResource(conn)) this.pool.destroy(conn).catch(() => {});
+  }
+
+  /** Socket counts and validation figures. */
+  stats(): ServerPoolStats {
+    return {
+      size: this.pool.size - this.deadIdle.size,
+      free: Math.max(0, this.pool.available - this.deadIdle.size),
+      borrowed: this.pool.borrowed,
+      pending: this.pool.pending,
+      ...this.counters,
+    };
+  }
+
+  /** Waits for borrowed sockets to come back, closes them all, and clears every timer. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    await this.pool.drain();
+    await this.pool.clear();
+  }
+
+  private async create(): Promise<Connection> {
+    const wait = this.nextCreateAt - now();
+    if (wait > 0) await this.sleep(wait);
+    if (this.closed) throw new ConnectionError('pool is closed', { server: this.server });
+    let conn: Connection | undefined;
+    try {
+      conn = await Connection.open(this.opts);
+      if (this.command === undefined) {
+        const version = await conn.validate('version', this.opts.validateTimeoutMs);
+        this.command = supportsMetaNoop(version) ? 'mn' : 'version';
+        log('%s answered VERSION %s: validating with %s', this.server, version, this.command);
+      } else {
+        await conn.validate(this.command, this.opts.validateTimeoutMs);
+      }
+    } catch (err) {
+      conn?.destroy(err as MemclusterError);
+      this.createFailures++;
+      this.nextCreateAt = now() + Math.min(MAX_CREATE_BACKOFF_MS, 25 * 2 ** Math.min(this.createFailures, 10));
+      const e = err instanceof MemclusterError ? err : new ConnectionError(String(err), { server: this.server, cause: err });
+      log('%s create failed (%d in a row): %s', this.server, this.createFailures, e.message);
+      this.hooks.onFailure?.(e);
+      throw e;
+    }
+    this.createFailures = 0;
+    this.nextCreateAt = 0;
+    this.counters.created++;
+    this.fresh.add(conn);
+    conn.onDeath = (c, reason, pending) => this.onDeath(c, reason, pending);
+    this.hooks.onConnected?.(conn);
+    return conn;
+  }
+
+  /** Never rejects (a rejecting validate wedges generic-pool). */
+  private async validateOnBorrow(conn: Connection): Promise<boolean> {
+    if (!conn.alive) return false;
+    if (this.fresh.has(conn)) {
+      this.fresh.delete(conn); // it answered a real request on creation, microseconds ago
+      return true;
+    }
+    if (this.opts.trustRecentMs > 0 && now() - conn.lastReplyAt < this.opts.trustRecentMs) return true;
+    this.counters.validations++;
+    try {
+      await conn.validate(this.command ?? 'version', this.opts.validateTimeoutMs);
+      return true;
+    } catch (err) {
+      this.counters.validationFailures++;
+      this.hooks.onFailure?.(err as MemclusterError);
+      return false;
+    }
+  }
+
+  private onDeath(conn: Connection, reason: MemclusterError, pendingAtDeath: number): void {
+    if (reason === CLOSING) return;
+    this.counters.evicted++;
+    const borrowed = this.pool.isBorrowedResource(conn);
+    if (borrowed) {
+      this.pool.destroy(conn).catch(() => {});
+    } else {
+      // generic-pool cannot remove an idle resource on demand; the socket is already closed, and the
+      // borrow-time check drops it before anything could use it.
+      this.deadIdle.add(conn);
+    }
+    log('%s conn#%d evicted (%s)%s', this.server, conn.id, reason.message, borrowed ? '' : ' while idle');
+    this.hooks.onEvicted?.(conn, reason, pendingAtDeath);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(() => { this.timers.delete(t); resolve(); }, ms);
+      this.timers.add(t);
+    });
+  }
+}
+
+/** `mn` exists from memcached 1.6 (1.5.19 in an early form); proxies report other strings. */
+export function supportsMetaNoop(version: string | undefined): boolean {
+  const m = /^(\d+)\.(\d+)\./.exec(version ?? '');
+  if (!m) return false;
+  const major = Number(m[1]);
+  const minor = Number(m[2]);
+  return major > 1 || (major === 1 && minor >= 6);
+}
