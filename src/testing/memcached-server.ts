@@ -1,0 +1,337 @@
+/**
+ * Real memcached processes on free loopback ports that never outlive the process that started them:
+ * for tests, benchmarks and demos (`memcluster/testing`). Needs the `memcached` binary (or MEMCACHED_BIN).
+ *
+ * @example
+ * ```ts
+ * import { afterAll, beforeAll, it } from 'vitest';
+ * import { MemcachedServer, startServers, stopAll } from 'memcluster/testing';
+ *
+ * let servers: MemcachedServer[];
+ * beforeAll(async () => { servers = await startServers(2, { args: ['-c', '64'] }); });
+ * afterAll(stopAll);
+ *
+ * it('stores', async () => {
+ *   await servers[0]!.command('set k 0 0 1\r\nx\r\n'); // independent of the client under test
+ * });
+ * ```
+ * or, equivalently, `const servers = useMemcached(2);` at the top of a `describe`.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+
+/** The only interface test servers listen on. */
+export const LOOPBACK = '127.0.0.1';
+
+/** Options for {@link MemcachedServer.start}. */
+export interface MemcachedServerOptions {
+  /** Extra memcached arguments, e.g. `['-c', '32', '-o', 'idle_timeout=2']`. */
+  args?: string[];
+  /** A fixed port; by default a free one is picked. */
+  port?: number;
+  /** `-m`, default 64. */
+  memoryMb?: number;
+}
+
+/** Options for {@link rawCommand}. */
+export interface RawCommandOptions {
+  /** Give up after this long (default 2000 ms). */
+  timeoutMs?: number;
+  /** Resolve after this many complete replies (default 1), for pipelined raw requests. */
+  replies?: number;
+  /** Custom completion test on everything received so far, replacing `replies`. */
+  until?: (received: string) => boolean;
+}
+
+/** A raw request that did not get a complete reply: `received` holds what did arrive. */
+export class RawCommandError extends Error {
+  override name = 'RawCommandError';
+  /** The socket error code (e.g. `ECONNREFUSED`, `ECONNRESET`) when `reason` is `'error'`. */
+  readonly code: string | undefined;
+  constructor(readonly reason: 'timeout' | 'closed' | 'error', readonly received: string, message: string, cause?: Error) {
+    super(message, cause && { cause });
+    this.code = (cause as NodeJS.ErrnoException | undefined)?.code;
+  }
+}
+
+/** `MEMCACHED_BIN` when set, so CI images with memcached off PATH still work. */
+export function memcachedBinary(): string {
+  return process.env.MEMCACHED_BIN || 'memcached';
+}
+
+/** A loopback port that was free a moment ago; callers must tolerate losing the race for it. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, LOOPBACK, () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Counts complete replies in `buf`. Data blocks are skipped by their byte count, so a value that
+ * happens to read `END` or `STORED` cannot end the reply early.
+ */
+function completeReplies(buf: Buffer): number {
+  let pos = 0;
+  let done = 0;
+  for (;;) {
+    const eol = buf.indexOf('\r\n', pos);
+    if (eol < 0) return done;
+    const line = buf.toString('latin1', pos, eol);
+    pos = eol + 2;
+    const words = line.split(' ');
+    const dataBytes = words[0] === 'VALUE' ? Number(words[3]) : words[0] === 'VA' ? Number(words[1]) : -1;
+    if (dataBytes >= 0) {
+      if (buf.length < pos + dataBytes + 2) return done;
+      pos += dataBytes + 2;
+      if (words[0] === 'VA') done++;
+      continue;
+    }
+    if (words[0] === 'STAT' || words[0] === 'ITEM') continue;
+    done++;
+  }
+}
+
+/**
+ * Sends `raw` verbatim on a fresh socket and resolves with the reply text. Rejects with a
+ * {@link RawCommandError} on timeout, on a close before the reply is complete, or on a socket error.
+ */
+export function rawCommand(port: number, raw: string, opts: RawCommandOptions = {}, host = LOOPBACK): Promise<string> {
+  const { timeoutMs = 2000, replies = 1, until } = opts;
+  return new Promise((resolve, reject) => {
+    let received = Buffer.alloc(0);
+    let settled = false;
+    const sock = net.connect({ host, port });
+    const finish = (err?: RawCommandError): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      sock.destroy();
+      if (err) reject(err);
+      else resolve(received.toString('utf8'));
+    };
+    const text = (): string => received.toString('utf8');
+    const where = `${host}:${port}`;
+    const timer = setTimeout(() => finish(new RawCommandError('timeout', text(), `${where}: no complete reply in ${timeoutMs} ms`)), timeoutMs);
+    sock.setNoDelay(true);
+    sock.on('connect', () => sock.write(raw));
+    sock.on('data', (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk]);
+      if (until ? until(text()) : completeReplies(received) >= replies) finish();
+    });
+    sock.on('error', (e) => finish(new RawCommandError('error', text(), `${where}: ${e.message}`, e)));
+    sock.on('close', () => finish(new RawCommandError('closed', text(), `${where}: closed before a complete reply`)));
+  });
+}
+
+/** Parses `STAT name value` lines. */
+export function parseStats(reply: string): Record<string, string> {
+  return Object.fromEntries([...reply.matchAll(/^STAT (\S+) ([^\r\n]*)/gm)].map((m) => [m[1]!, m[2]!]));
+}
+
+const registry = new Set<MemcachedServer>();
+let cleanupInstalled = false;
+
+function killAllSync(): void {
+  for (const s of registry) s.killSync();
+}
+
+/**
+ * vitest ends fork workers with SIGTERM, which skips `exit` handlers, so signals need their own
+ * cleanup; after it we re-raise so the process still dies the way it was told to.
+ */
+function installCleanup(): void {
+  if (cleanupInstalled) return;
+  cleanupInstalled = true;
+  process.on('exit', killAllSync);
+  for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+    const onSignal = (): void => {
+      killAllSync();
+      process.off(sig, onSignal);
+      if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
+    };
+    process.on(sig, onSignal);
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** A memcached child process on a loopback port. Create with {@link MemcachedServer.start}. */
+export class MemcachedServer {
+  readonly host = LOOPBACK;
+  #child: ChildProcess | undefined;
+  #exited: Promise<void> = Promise.resolve();
+  #running = false;
+  #frozen = false;
+  #stderr = '';
+
+  /** `args` are the extra arguments given at start, reused by {@link restart}. */
+  private constructor(readonly port: number, readonly args: readonly string[], readonly memoryMb: number) {}
+
+  /** Starts memcached and resolves once it answers `version` and reports our own pid. */
+  static async start(opts: MemcachedServerOptions = {}): Promise<MemcachedServer> {
+    installCleanup();
+    const args = [...(opts.args ?? [])];
+    const memoryMb = opts.memoryMb ?? 64;
+    for (let attempt = 1; ; attempt++) {
+      const server = new MemcachedServer(opts.port ?? (await freePort()), args, memoryMb);
+      registry.add(server);
+      let launched = false;
+      try {
+        launched = opts.port !== undefined ? (await server.#launchWithRetry(5000), true) : await server.#launch();
+      } finally {
+        if (!launched) await server.stop();
+      }
+      if (launched) return server;
+      // Lost the race for the port to someone else: try another one.
+      if (attempt >= 5) throw new Error(`memcached: no free loopback port after ${attempt} attempts`);
+    }
+  }
+
+  /** `127.0.0.1:<port>`, the form server lists use. */
+  get address(): string {
+    return `${this.host}:${this.port}`;
+  }
+  /** Pid of the current process; changes on {@link restart}. */
+  get pid(): number {
+    return this.#child?.pid ?? -1;
+  }
+  get isRunning(): boolean { return this.#running; }
+  get isFrozen(): boolean { return this.#frozen; }
+  /** The full memcached argument list. */
+  get argv(): string[] {
+    const user = process.getuid?.() === 0 ? ['-u', 'root'] : [];
+    return ['-l', LOOPBACK, '-p', String(this.port), '-U', '0', ...user, '-m', String(this.memoryMb), ...this.args];
+  }
+
+  /** Spawns once; false when the port was taken (by anyone) before memcached could bind it. */
+  async #launch(): Promise<boolean> {
+    this.#stderr = '';
+    const child = spawn(memcachedBinary(), this.argv, { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.#child = child;
+    this.#running = true;
+    this.#frozen = false;
+    let spawnError: Error | undefined;
+    this.#exited = new Promise<void>((resolve) => {
+      const gone = (): void => {
+        this.#running = false;
+        resolve();
+      };
+      child.once('error', (e) => ((spawnError = e), gone()));
+      child.once('exit', gone);
+    });
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (s: string) => void (this.#stderr = (this.#stderr + s).slice(-8192)));
+    const deadline = Date.now() + 5000;
+    while (Date.now() < deadline) {
+      const hint = 'run "node scripts/ensure-memcached.mjs" or set MEMCACHED_BIN';
+      if (spawnError) throw new Error(`cannot run ${memcachedBinary()}: ${spawnError.message}; ${hint}`);
+      if (!this.#running) {
+        if (/address already in use/i.test(this.#stderr)) return false;
+        throw new Error(`memcached ${this.argv.join(' ')} exited during startup: ${this.#stderr.trim()}`);
+      }
+      try {
+        if ((await rawCommand(this.port, 'version\r\n', { timeoutMs: 500 })).startsWith('VERSION ')) {
+          // Another engineer's memcached may have won the port race and answered for ours.
+          const stats = parseStats(await rawCommand(this.port, 'stats\r\n', { timeoutMs: 1000 }));
+          if (stats.pid === String(child.pid)) return true;
+          await this.kill();
+          return false;
+        }
+      } catch {
+        // not listening yet
+      }
+      await sleep(25);
+    }
+    await this.kill();
+    throw new Error(`memcached on ${this.address} did not answer within 5 s; stderr: ${this.#stderr.trim()}`);
+  }
+
+  /** The port can linger briefly after a kill, so keep trying the same one until `ms` runs out. */
+  async #launchWithRetry(ms: number): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (!(await this.#launch())) {
+      if (Date.now() > deadline) throw new Error(`memcached: port ${this.port} still in use after ${ms} ms`);
+      await sleep(100);
+    }
+  }
+
+  /** SIGKILL and wait for the process to be gone. The server stays registered for {@link restart}. */
+  async kill(): Promise<void> {
+    if (this.#running) this.#child?.kill('SIGKILL');
+    await this.#exited;
+    this.#frozen = false;
+  }
+
+  /** SIGSTOP: connects still succeed (kernel backlog) but nothing is ever answered. */
+  freeze(): void {
+    if (!this.#running) throw new Error(`memcached on ${this.address} is not running`);
+    this.#child!.kill('SIGSTOP');
+    this.#frozen = true;
+  }
+
+  /** SIGCONT. */
+  thaw(): void {
+    if (this.#running) this.#child!.kill('SIGCONT');
+    this.#frozen = false;
+  }
+
+  /** Kills if needed, then starts a fresh, empty memcached on the same port with the same args. */
+  async restart(): Promise<void> {
+    await this.kill();
+    registry.add(this);
+    await this.#launchWithRetry(5000);
+  }
+
+  /** Kills if running and forgets the server. Safe to call twice. */
+  async stop(): Promise<void> {
+    await this.kill();
+    registry.delete(this);
+  }
+
+  /** For exit paths that cannot await. @internal */
+  killSync(): void {
+    const pid = this.#child?.pid;
+    if (!this.#running || pid === undefined) return;
+    try {
+      if (this.#frozen) process.kill(pid, 'SIGCONT');
+      process.kill(pid, 'SIGKILL');
+    } catch {} // already gone
+  }
+
+  /** Sends `raw` verbatim on a fresh socket, independent of any client under test. */
+  command(raw: string, opts?: RawCommandOptions): Promise<string> {
+    return rawCommand(this.port, raw, opts, this.host);
+  }
+
+  /** `stats` (or `stats <group>`) as a name -> value map, over a fresh socket. */
+  async stats(group?: string, opts?: RawCommandOptions): Promise<Record<string, string>> {
+    return parseStats(await this.command(group ? `stats ${group}\r\n` : 'stats\r\n', opts));
+  }
+}
+
+/** Every server started and not yet stopped, in this process. */
+export function allServers(): MemcachedServer[] {
+  return [...registry];
+}
+
+/** Stops every registered server and waits until each process is gone. */
+export async function stopAll(): Promise<void> {
+  await Promise.all([...registry].map((s) => s.stop()));
+}
+
+/** Starts `n` servers in parallel; on any failure stops the ones that did start. */
+export async function startServers(n: number, opts?: MemcachedServerOptions): Promise<MemcachedServer[]> {
+  const results = await Promise.allSettled(Array.from({ length: n }, () => MemcachedServer.start(opts)));
+  const started = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    await Promise.all(started.map((s) => s.stop()));
+    throw failed.reason;
+  }
+  return started;
+}
