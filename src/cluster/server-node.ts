@@ -3,6 +3,7 @@ import { now, type Connection } from '../connection/connection.js';
 import { Deque } from '../connection/deque.js';
 import {
   ClientClosedError, ClientErrorReply, MemclusterError, PoolFullError, ServerErrorReply, ServerUnavailableError, TimeoutError,
+  TooManyConnectionsError, ValidationFailedError,
 } from '../errors.js';
 import type { Reply, ReplyKind } from '../protocol/types.js';
 import { ServerPool, type ServerPoolOptions, type ServerPoolStats } from '../pool/server-pool.js';
@@ -72,8 +73,10 @@ export class ServerNode {
       onFailure: (err) => this.health.recordFailure(err),
       onEvicted: (conn, reason, pendingAtDeath) => {
         this.removeConn(conn);
-        // A socket that died holding requests counts once against the server; one dropped while idle does not.
-        if (pendingAtDeath > 0 && !(reason.cause instanceof ClientErrorReply)) this.health.recordFailure(reason);
+        // A socket that died holding requests counts once against the server; one dropped while idle
+        // does not, and failed validations were already counted by the pool.
+        const counted = reason instanceof ValidationFailedError || reason instanceof TooManyConnectionsError || reason.cause instanceof ClientErrorReply;
+        if (pendingAtDeath > 0 && !counted) this.health.recordFailure(reason);
         hooks.onEvicted(server, conn.id, reason);
       },
     });

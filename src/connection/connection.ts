@@ -63,6 +63,8 @@ export class Connection {
   private timer: NodeJS.Timeout | undefined;
   private corked = false;
   private dead: MemclusterError | undefined;
+  /** While true, a missed deadline is a failed validation rather than a command timeout. */
+  private validating = false;
   private drainWaiters: Array<() => void> = [];
 
   private constructor(socket: net.Socket, private readonly opts: ConnectionOptions) {
@@ -160,6 +162,7 @@ export class Connection {
    */
   async validate(command: ValidationCommand, timeoutMs: number): Promise<string | undefined> {
     const started = now();
+    this.validating = true;
     try {
       const reply = await this.send(command === 'mn' ? encodeMn() : encodeVersion(), command, started + timeoutMs);
       if (command === 'mn' && reply.kind === 'status' && reply.status === 'MN') return undefined;
@@ -171,6 +174,8 @@ export class Connection {
         : new ValidationFailedError(`${command} validation failed after ${Math.round(now() - started)} ms: ${(err as Error).message}`, { server: this.server, cause: err });
       this.destroy(wrapped);
       throw wrapped;
+    } finally {
+      this.validating = false;
     }
   }
 
@@ -233,6 +238,10 @@ export class Connection {
     if (!head || this.dead) return;
     const t = now();
     if (t >= head.deadline) {
+      if (this.validating) {
+        this.destroy(new ValidationFailedError(`no reply to the ${head.kind} validation request in time (conn#${this.id})`, { server: this.server }));
+        return;
+      }
       this.destroy(new TimeoutError(`no reply within the request timeout (${head.kind}, ${this.pending.length} pending on conn#${this.id})`, { server: this.server }));
       return;
     }

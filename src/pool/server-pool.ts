@@ -59,7 +59,7 @@ export class ServerPool {
   private createFailures = 0;
   private nextCreateAt = 0;
   private closed = false;
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly sleepers = new Map<NodeJS.Timeout, () => void>();
   /** Sockets that died while idle: closed already, dropped by generic-pool at the next borrow or eviction run. */
   private readonly deadIdle = new Set<Connection>();
   private readonly counters = { created: 0, evicted: 0, validations: 0, validationFailures: 0 };
@@ -131,8 +131,11 @@ export class ServerPool {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
+    for (const [t, wake] of this.sleepers) {
+      clearTimeout(t);
+      wake();
+    }
+    this.sleepers.clear();
     await this.pool.drain();
     await this.pool.clear();
   }
@@ -140,7 +143,12 @@ export class ServerPool {
   private async create(): Promise<Connection> {
     const wait = this.nextCreateAt - now();
     if (wait > 0) await this.sleep(wait);
-    if (this.closed) throw new ConnectionError('pool is closed', { server: this.server });
+    if (this.closed) {
+      // Failing at once would let generic-pool retry create in a microtask loop for a still-waiting
+      // acquire; waiting out the acquire timeout lets that acquire fail first.
+      await this.sleep(this.opts.acquireTimeoutMs, true);
+      throw new ConnectionError('pool is closed', { server: this.server });
+    }
     let conn: Connection | undefined;
     try {
       conn = await Connection.open(this.opts);
@@ -203,10 +211,12 @@ export class ServerPool {
     this.hooks.onEvicted?.(conn, reason, pendingAtDeath);
   }
 
-  private sleep(ms: number): Promise<void> {
+  /** A delay that `close()` cuts short (unless `untracked`, used after close). */
+  private sleep(ms: number, untracked = false): Promise<void> {
     return new Promise((resolve) => {
-      const t = setTimeout(() => { this.timers.delete(t); resolve(); }, ms);
-      this.timers.add(t);
+      const t = setTimeout(() => { this.sleepers.delete(t); resolve(); }, ms);
+      if (untracked) t.unref();
+      else this.sleepers.set(t, resolve);
     });
   }
 }
