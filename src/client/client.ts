@@ -93,8 +93,8 @@ export class Client extends EventEmitter<ClientEvents> {
   }
 
   /** Get and touch with the cas token. */
-  gats<T = unknown>(key: string, ttl: number): Promise<CasValue<T> | undefined> {
-    return this.retrieveOne<T>(key, 'gats', toExptime(ttl)) as Promise<CasValue<T> | undefined>;
+  async gats<T = unknown>(key: string, ttl: number): Promise<CasValue<T> | undefined> {
+    return (await this.retrieveOne<T>(key, 'gats', toExptime(ttl))) as CasValue<T> | undefined;
   }
 
   /** Stores unconditionally. Resolves `true`; a refusal (SERVER_ERROR, e.g. out of memory) rejects. */
@@ -171,17 +171,17 @@ export class Client extends EventEmitter<ClientEvents> {
   }
 
   /** `gat` for many keys (lines kept under memcached's 2 KB limit for non-get commands). */
-  gatMulti<T = unknown>(keys: readonly string[], ttl: number): Promise<Map<string, T>> {
+  async gatMulti<T = unknown>(keys: readonly string[], ttl: number): Promise<Map<string, T>> {
     return getMulti<T>(this.core, keys, 'gat', toExptime(ttl));
   }
 
   /** `gats` for many keys. */
-  gatsMulti<T = unknown>(keys: readonly string[], ttl: number): Promise<Map<string, CasValue<T>>> {
+  async gatsMulti<T = unknown>(keys: readonly string[], ttl: number): Promise<Map<string, CasValue<T>>> {
     return getMulti<CasValue<T>>(this.core, keys, 'gats', toExptime(ttl));
   }
 
   /** Stores many items, pipelined per server: per-key `true`/`false`. Rejects with `PartialFailureError` if any failed. */
-  setMulti(entries: Iterable<readonly [string, unknown]>, options?: StoreOptions): Promise<Map<string, boolean>> {
+  async setMulti(entries: Iterable<readonly [string, unknown]>, options?: StoreOptions): Promise<Map<string, boolean>> {
     return setMulti(this.core, entries, toExptime(options?.ttl));
   }
 

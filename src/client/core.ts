@@ -38,7 +38,8 @@ export class ClientCore {
   prepare(key: string): PreparedKey {
     if (this.closed) throw new ClientClosedError();
     if (this.prefixBytes === 0) return { key, routed: key, bytes: validateKey(key) };
-    if (typeof key !== 'string') validateKey(key); // throws with the caller's own value in the message
+    // The caller's key itself must be a valid key: a prefix must not turn '' into a real key.
+    if (typeof key !== 'string' || key.length === 0) validateKey(key);
     const routed = this.opts.keyPrefix + key;
     return { key, routed, bytes: validateKey(routed) };
   }

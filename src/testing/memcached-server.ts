@@ -18,6 +18,7 @@
  * or, equivalently, `const servers = useMemcached(2);` at the top of a `describe`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 
 /** The only interface test servers listen on. */
@@ -160,6 +161,24 @@ function installCleanup(): void {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** True when every thread of `pid` is stopped; true as well where /proc cannot tell. */
+function allThreadsStopped(pid: number): boolean {
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return true;
+  }
+  return tasks.every((tid) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'latin1');
+      return /\) [Tt] /.test(stat);
+    } catch {
+      return true;
+    }
+  });
+}
+
 /** A memcached child process on a loopback port. Create with {@link MemcachedServer.start}. */
 export class MemcachedServer {
   readonly host = LOOPBACK;
@@ -268,10 +287,17 @@ export class MemcachedServer {
   }
 
   /** SIGSTOP: connects still succeed (kernel backlog) but nothing is ever answered. */
-  freeze(): void {
+  /**
+   * SIGSTOP. The signal is sent at once; the promise resolves when every thread of the process is
+   * really stopped (state `T` in /proc, where it exists), since a request sent in between may still
+   * be answered.
+   */
+  async freeze(): Promise<void> {
     if (!this.#running) throw new Error(`memcached on ${this.address} is not running`);
     this.#child!.kill('SIGSTOP');
     this.#frozen = true;
+    const deadline = Date.now() + 2000;
+    while (Date.now() < deadline && !allThreadsStopped(this.pid)) await sleep(2);
   }
 
   /** SIGCONT. */
