@@ -1,0 +1,43 @@
+/**
+ * `memcluster/compat`: a drop-in for the `memcached` 2.2.2 npm package.
+ *
+ * ```js
+ * const Memcached = require('memcluster/compat'); // was: require('memcached')
+ * const memcached = new Memcached(['10.0.0.1:11211', '10.0.0.2:11211'], { timeout: 500 });
+ * memcached.set('foo', 'bar', 10, (err) => { ... });
+ * ```
+ *
+ * Same constructor, options, methods, callbacks, results, events, key-to-server mapping and item
+ * bytes; none of 2.2.2's hangs and crashes. See MIGRATION.md in this directory.
+ */
+import { MemcachedClient } from './memcached.js';
+import type * as T from './types.js';
+
+/** The class, callable with or without `new` (as 2.2.2's constructor function was). */
+type MemcachedConstructor = typeof MemcachedClient & ((location?: T.Location, options?: T.options) => MemcachedClient);
+
+const Memcached = new Proxy(MemcachedClient, {
+  apply(target, _thisArg, args: [T.Location?, T.options?]) {
+    return new target(...args);
+  },
+}) as MemcachedConstructor;
+
+// Interop for CommonJS consumers whose transpiler reads `.default` without checking `__esModule`.
+Object.defineProperty(MemcachedClient, 'default', { value: Memcached, enumerable: false });
+
+type Memcached = MemcachedClient;
+
+/** The types `@types/memcached` declares under `Memcached.*`, so existing annotations keep working. */
+declare namespace Memcached {
+  type Location = T.Location;
+  type EventNames = T.EventNames;
+  type IssueData = T.IssueData;
+  type CommandData = T.CommandData;
+  type StatusData = T.StatusData;
+  type VersionData = T.VersionData;
+  type CacheDumpData = T.CacheDumpData;
+  type options = T.options;
+  type Config = T.Config;
+}
+
+export default Memcached;

@@ -1,0 +1,155 @@
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { BatchWriter } from '../client/batch.js';
+import type { ServerNode } from '../cluster/server-node.js';
+import { InvalidArgumentError, MemclusterError, ProtocolError } from '../errors.js';
+import { encodeFlushAll, encodeStats, encodeVersion } from '../protocol/encoder.js';
+import type { Reply, ReplyKind } from '../protocol/types.js';
+import type { Fleet } from './fleet.js';
+import { compatKey, type KeyOptions } from './keys.js';
+import type { StatusData, VersionData } from './types.js';
+
+/** Keys prepared per event-loop turn, so a 100,000-key call never stalls the loop. */
+const KEYS_PER_TURN = 4096;
+
+/** Sets `obj[key]` as an own data property, even for keys like `__proto__`. */
+export function put(obj: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/**
+ * 2.2.2's `getMulti`: `{ key: value }` with misses absent, and as `err` an ARRAY of errors (one per
+ * failed batch or bad key) beside the partial data, or `undefined`. Unlike 2.2.2 it always settles:
+ * an empty list, a bad or over-long key and a dead server all come back as data and errors.
+ * Keys are validated and routed in slices (linear, yielding to the event loop), batched per
+ * server under memcluster's key and byte caps, and asked for once however often they repeat.
+ */
+export async function getMultiCompat(fleet: Fleet, keyOpts: KeyOptions, keys: unknown): Promise<{ errors: Error[]; data: Record<string, unknown> }> {
+  const data: Record<string, unknown> = {};
+  const errors: Error[] = [];
+  if (!Array.isArray(keys)) return { errors: [new InvalidArgumentError('Argument "key" is not a valid Array.')], data };
+  if (keys.length === 0) return { errors, data };
+  const callers = new Map<string, string[]>(); // wire key -> caller keys asking for it
+  const unavailable = new Map<ServerNode, MemclusterError>();
+  const core = fleet.core;
+  const writer = new BatchWriter('get', 0, core.opts, (server, batch, hits, err) => {
+    if (!hits) {
+      errors.push(err!);
+      fleet.noteError(err);
+      return;
+    }
+    for (const v of hits) {
+      const asked = callers.get(v.key)!;
+      try {
+        const value = core.decode(v, asked[0]!, server);
+        for (const key of asked) put(data, key, value);
+      } catch (e) {
+        errors.push(e as Error);
+      }
+    }
+  });
+  for (let start = 0; start < keys.length; start += KEYS_PER_TURN) {
+    if (start > 0) await yieldToLoop();
+    const end = Math.min(keys.length, start + KEYS_PER_TURN);
+    for (let i = start; i < end; i++) {
+      try {
+        const k = compatKey(keys[i], keyOpts);
+        const caller = String(k.key);
+        const asked = callers.get(k.wire);
+        if (asked) {
+          if (!asked.includes(caller)) asked.push(caller);
+          continue;
+        }
+        callers.set(k.wire, [caller]);
+        const node = fleet.nodeFor(k.full);
+        if (node.health.isDown) {
+          if (!unavailable.has(node)) unavailable.set(node, node.unavailable());
+        } else {
+          writer.add(node, k.wire, k.bytes);
+        }
+      } catch (e) {
+        errors.push(e as Error);
+      }
+    }
+  }
+  errors.push(...unavailable.values());
+  await writer.finish();
+  return { errors, data };
+}
+
+/** The commands 2.2.2 sends to every server, by the `type` it gives them. */
+export type SingleType = 'version' | 'flush_all' | 'stats' | 'stats settings' | 'stats slabs' | 'stats items';
+
+const SINGLES: Record<SingleType, { bytes: () => Buffer; kind: ReplyKind }> = {
+  version: { bytes: encodeVersion, kind: 'version' },
+  flush_all: { bytes: () => encodeFlushAll(), kind: 'ok' },
+  stats: { bytes: () => encodeStats(), kind: 'stats' },
+  'stats settings': { bytes: () => encodeStats('settings'), kind: 'stats' },
+  'stats slabs': { bytes: () => encodeStats('slabs'), kind: 'stats' },
+  'stats items': { bytes: () => encodeStats('items'), kind: 'stats' },
+};
+
+/**
+ * version / flush / stats / settings / slabs / items on every server: one entry per server that
+ * answered (in server order; each with `server`, except flush's `true`s, as in 2.2.2), and as `err`
+ * the last error, as 2.2.2 reports it.
+ */
+export async function singlesCompat(fleet: Fleet, type: SingleType): Promise<{ error: Error | undefined; results: unknown[] }> {
+  const spec = SINGLES[type];
+  const settled = await Promise.all(fleet.all().map(async (node) => {
+    try {
+      const reply = await fleet.core.send(node, spec.bytes(), spec.kind);
+      return { result: shape(type, reply, node.server) };
+    } catch (err) {
+      fleet.noteError(err);
+      return { error: err as Error };
+    }
+  }));
+  let error: Error | undefined;
+  const results: unknown[] = [];
+  for (const s of settled) {
+    if ('error' in s) error = s.error;
+    else results.push(s.result);
+  }
+  return { error, results };
+}
+
+function shape(type: SingleType, reply: Reply, server: string): unknown {
+  if (type === 'flush_all') {
+    if (reply.kind === 'status' && reply.status === 'OK') return true;
+  } else if (type === 'version') {
+    if (reply.kind === 'version') return versionData(reply.version, server);
+  } else if (reply.kind === 'stats') {
+    return statsData(type, reply.stats, server);
+  }
+  throw new ProtocolError(`unexpected reply to ${type}: ${reply.kind}`, { server });
+}
+
+function versionData(version: string, server: string): VersionData {
+  const m = /(\d+)(?:\.)(\d+)(?:\.)(\d+)$/.exec(version);
+  return { server, version: m ? m[0] : version, major: m?.[1] ?? '0', minor: m?.[2] ?? '0', bugfix: m?.[3] ?? '0' };
+}
+
+/** 2.2.2's result parsers: numbers where the value is all digits, slabs and items grouped by id. */
+function statsData(type: SingleType, stats: Array<[string, string]>, server: string): StatusData {
+  const out: StatusData = {};
+  if (stats.length === 0) return out; // 2.2.2: an empty reply is `{}`, without `server`
+  out.server = server;
+  for (const [name, raw] of stats) {
+    const value = /^\d+$/.test(raw) ? +raw : raw;
+    if (type === 'stats' || type === 'stats settings') {
+      put(out, name, value);
+      continue;
+    }
+    const id = name.split(':');
+    // slabs group by the first part (`1:chunk_size`, and `active_slabs` under `undefined`, as 2.2.2 did);
+    // items by the second (`items:1:number`).
+    const [group, field] = type === 'stats slabs' ? [id[0]!, String(id[1])] : [String(id[1]), String(id[2])];
+    let bucket = Object.prototype.hasOwnProperty.call(out, group) ? (out[group] as unknown as Record<string, unknown>) : undefined;
+    if (!bucket) {
+      bucket = {};
+      put(out, group, bucket);
+    }
+    put(bucket, field, value);
+  }
+  return out;
+}

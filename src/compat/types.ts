@@ -1,0 +1,120 @@
+/**
+ * The public shapes of the `memcached` 2.2.2 drop-in, kept assignable to `@types/memcached` so code
+ * written against those declarations type-checks unchanged against `memcluster/compat`.
+ */
+
+/** One server (`'host:port'`), several, or `{ 'host:port': weight }`, as `memcached` 2.2.2 takes them. */
+export type Location = string | string[] | { [server: string]: number };
+
+/** Names of the events the client emits (it never emits `error`). */
+export type EventNames = 'issue' | 'failure' | 'reconnecting' | 'reconnect' | 'remove';
+
+/** The payload of every event: the server, `[port, host]`, the messages so far, and counters. */
+export interface IssueData {
+  server: string;
+  tokens: [string, string];
+  messages: string[];
+  failures?: number | undefined;
+  totalFailures?: number | undefined;
+  totalReconnectsAttempted?: number | undefined;
+  totalReconnectsSuccess?: number | undefined;
+  totalReconnectsFailed?: number | undefined;
+  totalDownTime?: number | undefined;
+}
+
+/** `this` inside a single-key callback: the query that produced the result. */
+export interface CommandData {
+  start: number;
+  execution: number;
+  callback(...args: any[]): any;
+  type: string;
+  command: string;
+  validate: Array<[string, (...args: any[]) => any]>;
+  cas?: string | undefined;
+  redundancyEnabled?: boolean | undefined;
+  /** The key as sent to routing: `namespace + key`. */
+  key?: string | undefined;
+  value?: any;
+  lifetime?: number | undefined;
+}
+
+/** One server's `stats` / `stats settings|slabs|items` result, with `server` set. */
+export interface StatusData {
+  server?: string | undefined;
+  [key: string]: string | boolean | number | undefined;
+}
+
+/** One server's `version` result. */
+export interface VersionData extends StatusData {
+  version: string;
+  major: string;
+  minor: string;
+  bugfix: string;
+}
+
+/** One `stats cachedump` item: key, size in bytes (`b`) and expiry (`s`, unix seconds). */
+export interface CacheDumpData {
+  key: string;
+  b: number;
+  s: number;
+}
+
+/**
+ * Options of `memcached` 2.2.2 (see src/compat/README.md for how each maps onto memcluster).
+ * Options 2.2.2 read but that have no meaning here are accepted and ignored, as documented.
+ */
+export interface options {
+  /** Keys longer than this (after the namespace) are md5-hashed when `keyCompression`, else refused. @default 250 */
+  maxKeySize?: number | undefined;
+  /** Longest lifetime accepted, in seconds; longer ones are refused with an error. @default 2592000 */
+  maxExpiration?: number | undefined;
+  /** Largest value (escaped bytes) accepted; larger ones are refused before writing. @default 1048576 */
+  maxValue?: number | undefined;
+  /** Sockets per server at most (memcluster `maxConnections`). @default 10 */
+  poolSize?: number | undefined;
+  /** Only `'md5'` (the ring 2.2.2 builds by default); anything else is refused. @default 'md5' */
+  algorithm?: string | undefined;
+  /** Upper bound of the re-probe backoff of a down server, ms (capped at 60 s). @default 18000000 */
+  reconnect?: number | undefined;
+  /** Bound on every call (and on connecting), ms (memcluster `timeoutMs`). @default 5000 */
+  timeout?: number | undefined;
+  /** Accepted and ignored: memcluster does not retry a refused connect with a 100 s backoff. @default 5 */
+  retries?: number | undefined;
+  /** Consecutive failures that mark a server down (memcluster `failureThreshold`). @default 5 */
+  failures?: number | undefined;
+  /** First re-probe delay of a down server, ms (memcluster `retryDelayMs`). @default 30000 */
+  retry?: number | undefined;
+  /** When a server is marked down, take it out of the ring (or swap in a `failOverServers` entry). @default false */
+  remove?: boolean | undefined;
+  /** Servers that replace, in order, servers removed by `remove: true` (they take over the dead server's keys). */
+  failOverServers?: string | string[] | undefined;
+  /** md5-hash keys longer than `maxKeySize` instead of refusing them. @default true */
+  keyCompression?: boolean | undefined;
+  /** Close sockets idle this long, ms (memcluster `idleTimeoutMs`). @default 5000 */
+  idle?: number | undefined;
+  /** Prepended to every key (and routed with it); results use your keys. @default '' */
+  namespace?: string | undefined;
+}
+
+/** Every option 2.2.2's `Memcached.config` holds, including the ones it never documented. */
+export interface Config extends options {
+  activeQueries?: number | undefined;
+  /** Requests waiting per server beyond this fail at once (memcluster `maxQueue`); -1: default. @default -1 */
+  maxQueueSize?: number | undefined;
+  /** Only `'ketama'` is supported (the ring memcached 2.2.2 builds by default). @default 'ketama' */
+  compatibility?: string | undefined;
+  /** Accepted and ignored (2.2.2's socket-allocation backoff). */
+  factor?: number | undefined;
+  minTimeout?: number | undefined;
+  maxTimeout?: number | undefined;
+  randomize?: boolean | undefined;
+  /** Accepted and ignored (down servers come back through probes). @default 300000 */
+  failuresTimeout?: number | undefined;
+  /** Not supported: any truthy value is refused at construction (2.2.2 threw on first use). @default false */
+  redundancy?: boolean | number | undefined;
+  /** Accepted and ignored; use `DEBUG=memcluster:*`. @default false */
+  debug?: boolean | undefined;
+}
+
+/** `(err, data)` with `this` = the query object. */
+export type QueryCallback<T> = (this: CommandData, err: any, data: T) => void;
