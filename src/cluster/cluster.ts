@@ -63,6 +63,25 @@ export class Cluster {
     await done.finally(() => this.closing.delete(done));
   }
 
+  /**
+   * Replaces a server by another on the same ring points: the new server takes over exactly the old
+   * one's keys (no other key moves). The old server's in-flight requests finish, then its sockets close.
+   */
+  async swap(from: string, to: string): Promise<void> {
+    const node = this.nodes.get(from);
+    if (!node) throw new InvalidOptionError(`server ${from} is not in the cluster`);
+    if (this.nodes.has(to)) throw new InvalidOptionError(`server ${to} is already in the cluster`);
+    parseAddress(to);
+    const entries = [...this.nodes].map(([id, n]): [string, ServerNode] => (id === from ? [to, this.createNode(to)] : [id, n]));
+    this.nodes.clear();
+    for (const [id, n] of entries) this.nodes.set(id, n);
+    this.ring.swap(from, to);
+    log('server %s swapped for %s', from, to);
+    const done = node.close();
+    this.closing.add(done);
+    await done.finally(() => this.closing.delete(done));
+  }
+
   /** Closes every server (in-flight requests settle first, each within its timeout). */
   async close(): Promise<void> {
     await Promise.all([...this.all().map((n) => n.close()), ...this.closing]);

@@ -62,6 +62,16 @@ export class Ring {
     this.refresh();
   }
 
+  /**
+   * Puts `to` in `from`'s place: the same ring points, so `to` takes exactly `from`'s keys and no
+   * other key moves (hashring's `swap`, which `memcached` 2.2.2 uses for `failOverServers`).
+   */
+  swap(from: string, to: string): void {
+    this.ring.swap(from, to);
+    this.ids = this.ids.map((s) => (s === from ? to : s));
+    this.refresh();
+  }
+
   private refresh(): void {
     this.points = (this.ring as unknown as { ring: RingNode[] }).ring.slice();
   }
