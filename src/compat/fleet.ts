@@ -74,8 +74,9 @@ export class Fleet {
     const log = this.log(server);
     log.totalFailures++;
     this.message(log, err.message);
-    const remaining = Math.max(1, this.settings.client.failureThreshold - node.health.failures);
-    this.later('issue', () => ({ ...this.base(server, log), failures: remaining, totalFailures: log.totalFailures }));
+    // 2.2.2 counted down from `failures`: the first issue says 5, the one that marks the server dead 1.
+    const threshold = this.settings.client.failureThreshold;
+    this.issue(server, log, Math.min(threshold, Math.max(1, threshold - node.health.failures + 1)));
   }
 
   /** Refuses new requests, lets in-flight ones settle, and closes every socket and timer. */
@@ -88,7 +89,9 @@ export class Fleet {
   private down(server: string, reason: MemclusterError): void {
     const log = this.log(server);
     log.downSince = Date.now();
+    log.totalFailures++;
     this.message(log, reason.message);
+    this.issue(server, log, 1); // the failure that marked it down (its request's error comes later)
     if (!this.settings.remove) {
       this.later('failure', () => this.details(server, log));
       log.reconnectsAttempted++;
@@ -111,6 +114,11 @@ export class Fleet {
         this.later('failure', () => this.details(server, log));
       }
     });
+  }
+
+  private issue(server: string, log: ServerLog, remaining: number): void {
+    const totalFailures = log.totalFailures;
+    this.later('issue', () => ({ ...this.base(server, log), failures: remaining, totalFailures }));
   }
 
   private up(server: string, downForMs: number): void {

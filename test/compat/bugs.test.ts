@@ -1,0 +1,201 @@
+/**
+ * None of memcached 2.2.2's bugs, one test each, on real servers. Where it is cheap, the same call
+ * on the real 2.2.2 shows the bug the test would catch.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InvalidOptionError, ServerErrorReply, ServerUnavailableError, TimeoutError } from '../../src/index.js';
+import Memcached from '../../src/compat/index.js';
+import { useMemcached } from '../support/memcached.js';
+import { call, closedPort, Legacy, ok, sleep } from './helpers.js';
+
+describe('memcluster/compat does not copy the bugs of memcached 2.2.2', () => {
+  const servers = useMemcached(2);
+  let mc: any;
+  beforeAll(() => { mc = new Memcached(servers.map((s) => s.address), { timeout: 400, retry: 50 }); });
+  afterAll(() => mc?.end());
+
+  it('every callback runs exactly once, within the timeout, while a server is frozen (SIGSTOP)', async () => {
+    const frozen = servers[1]!;
+    const a = new Memcached(servers.map((s) => s.address), { timeout: 300, retry: 50, failures: 100 }) as any;
+    await ok(a, 'set', 'warm', 'x', 0);
+    frozen.freeze();
+    try {
+      const started = performance.now();
+      const calls = await Promise.all(Array.from({ length: 40 }, (_, i) => {
+        const key = `f${i}`;
+        const ops: Array<[string, unknown[]]> = [['get', [key]], ['set', [key, 'v', 0]], ['incr', [key, 1]], ['del', [key]], ['touch', [key, 1]], ['gets', [key]], ['getMulti', [[key, `${key}b`, `${key}c`]]], ['version', []]];
+        const [method, args] = ops[i % ops.length]!;
+        return call(a, method, args, 3000);
+      }));
+      const elapsed = performance.now() - started;
+      expect(elapsed).toBeLessThan(1500);
+      const failed = calls.filter((c) => c.err);
+      expect(failed.length).toBeGreaterThan(0); // keys on the frozen server
+      for (const c of calls) expect(c.ms).toBeLessThan(1200);
+      const timeouts = failed.flatMap((c) => (Array.isArray(c.err) ? c.err : [c.err])).filter((e) => e instanceof TimeoutError);
+      expect(timeouts.length).toBeGreaterThan(0);
+      await sleep(600); // any second callback would have come by now
+      for (const c of calls) expect(c.calls()).toBe(1);
+    } finally {
+      frozen.thaw();
+      a.end();
+    }
+  });
+
+  it('a refused server is reported in milliseconds (2.2.2 took ~100 s with its default retries)', async () => {
+    const dead = new Memcached(`127.0.0.1:${await closedPort()}`, { timeout: 5000 }) as any;
+    try {
+      const get = await call(dead, 'get', ['k'], 2000);
+      expect(get.err).toBeInstanceOf(Error);
+      expect(get.err.message).toMatch(/ECONNREFUSED/);
+      // The pool retries the connect with a short backoff until `failures` (5) refusals mark the
+      // server down: ~0.75 s for the very first call, then every call fails at once.
+      expect(get.ms).toBeLessThan(1000);
+      const multi = await call(dead, 'getMulti', [['a', 'b']], 2000);
+      expect(Array.isArray(multi.err)).toBe(true);
+      expect(multi.data).toEqual({});
+      expect(multi.ms).toBeLessThan(50);
+    } finally {
+      dead.end();
+    }
+  });
+
+  it('SERVER_ERROR is an error, and the server stays in service', async () => {
+    const one = new Memcached(servers[0]!.address, { maxValue: 4 * 1024 * 1024, failures: 1, timeout: 2000 }) as any;
+    const events: string[] = [];
+    for (const e of ['issue', 'failure', 'reconnecting', 'remove']) one.on(e, () => events.push(e));
+    try {
+      await ok(one, 'set', 'small', 'ok', 0);
+      const tooBig = await call(one, 'set', ['big', 'x'.repeat(2 * 1024 * 1024), 0]);
+      expect(tooBig.err).toBeInstanceOf(ServerErrorReply);
+      expect(tooBig.err.message).toMatch(/object too large/);
+      expect(tooBig.data).toBe(false);
+      expect(await ok(one, 'get', 'small')).toBe('ok'); // not marked failed, even with failures: 1
+      expect(await ok(one, 'set', 'after', 'still fine', 0)).toBe(true);
+      await sleep(50);
+      expect(events).toEqual([]);
+    } finally {
+      one.end();
+    }
+    const legacy = new Legacy(servers[0]!.address, { maxValue: 4 * 1024 * 1024, retries: 0 });
+    try {
+      const r = await call(legacy, 'set', ['big', 'x'.repeat(2 * 1024 * 1024), 0]);
+      expect([r.err, r.data]).toEqual([undefined, false]); // 2.2.2: no error at all...
+      const next = await call(legacy, 'get', ['small']);
+      expect(String(next.err)).toMatch(/not available/); // ...and the server is marked failed
+    } finally {
+      legacy.end();
+    }
+  });
+
+  it('getMulti([]) calls back, and so does a getMulti with an over-long key', async () => {
+    const empty = await call(mc, 'getMulti', [[]], 1000);
+    expect([empty.err, empty.data]).toEqual([undefined, {}]);
+    const long = `k-${'x'.repeat(300)}`;
+    await ok(mc, 'set', long, 'long value', 0);
+    await ok(mc, 'set', 'short', 'short value', 0);
+    expect(await ok(mc, 'getMulti', [long, 'short', 'missing'])).toEqual({ [long]: 'long value', short: 'short value' });
+    const strict = new Memcached(servers[0]!.address, { keyCompression: false }) as any;
+    try {
+      const r = await call(strict, 'getMulti', [[long, 'short', 'bad key']], 2000);
+      expect(r.err).toHaveLength(2);
+      expect(r.err[0].message).toBe('Argument "key" is longer than the maximum allowed length of 250');
+      expect(r.err[1].message).toMatch(/space/);
+    } finally {
+      strict.end();
+    }
+  });
+
+  it('getMulti of 20,000 keys finishes fast without blocking the event loop (2.2.2: ~2.7 s blocked per 10k)', async () => {
+    const keys = Array.from({ length: 20_000 }, (_, i) => `many:${i}`);
+    for (let i = 0; i < 200; i++) await ok(mc, 'set', keys[i * 100]!, i, 0);
+    let maxGap = 0;
+    let last = performance.now();
+    const ticker = setInterval(() => { const t = performance.now(); maxGap = Math.max(maxGap, t - last); last = t; }, 5);
+    const started = performance.now();
+    const r = await call(mc, 'getMulti', [keys], 10_000);
+    clearInterval(ticker);
+    expect(r.err).toBeUndefined();
+    expect(Object.keys(r.data)).toHaveLength(200);
+    expect(performance.now() - started).toBeLessThan(3000);
+    expect(maxGap).toBeLessThan(400);
+  });
+
+  it('set(k, undefined) and other unstorable values call back with an error instead of throwing', async () => {
+    for (const value of [undefined, () => 1, Symbol('s'), 10n]) {
+      let r: Awaited<ReturnType<typeof call>> | undefined;
+      expect(() => { r = undefined; void call(mc, 'set', ['u', value, 0]).then((x) => { r = x; }); }).not.toThrow();
+      await sleep(20);
+      expect(r?.err, String(typeof value)).toBeInstanceOf(Error);
+      expect(r!.data).toBe(false);
+    }
+    const legacy = new Legacy(servers[0]!.address);
+    expect(() => legacy.set('u', undefined, 0, () => {})).toThrow(TypeError); // 2.2.2 throws synchronously
+    legacy.end();
+  });
+
+  it('callbacks never run synchronously, not even for invalid input', () => {
+    let called = false;
+    mc.get('bad key', () => { called = true; });
+    mc.set('k', 'v', 'soon', () => { called = true; });
+    expect(called).toBe(false);
+  });
+
+  it('redundancy is refused clearly at construction; algorithm and compatibility other than 2.2.2 defaults too', () => {
+    expect(() => new Memcached('127.0.0.1:11211', { redundancy: 1 } as never)).toThrow(InvalidOptionError);
+    expect(() => new Memcached('127.0.0.1:11211', { redundancy: 1 } as never)).toThrow(/redundancy is not supported/);
+    expect(() => new Memcached('127.0.0.1:11211', { algorithm: 'sha1' })).toThrow(/algorithm must be 'md5'/);
+    expect(() => new Memcached('127.0.0.1:11211', { compatibility: 'hash_ring' } as never)).toThrow(/compatibility/);
+    expect(() => new Memcached('127.0.0.1:11211', { redundancy: false } as never).end()).not.toThrow();
+  });
+
+  it('maxExpiration is enforced, and a lifetime over 30 days works when allowed (2.2.2 dropped the item)', async () => {
+    const fortyDays = 40 * 86_400;
+    const over = await call(mc, 'set', ['ttl', 'v', fortyDays]);
+    expect(over.err.message).toMatch(/exceeds maxExpiration \(2592000 s\)/);
+    expect(over.data).toBe(false);
+    const lowered = new Memcached(servers[0]!.address, { maxExpiration: 60 }) as any;
+    const allowed = new Memcached(servers[0]!.address, { maxExpiration: 90 * 86_400 }) as any;
+    const legacy = new Legacy(servers[0]!.address, { retries: 0 });
+    try {
+      expect((await call(lowered, 'touch', ['ttl', 61])).err.message).toMatch(/exceeds maxExpiration/);
+      expect(await ok(lowered, 'set', 'ttl60', 'v', 60)).toBe(true);
+      expect(await ok(allowed, 'set', 'ttl40d', 'kept', fortyDays)).toBe(true);
+      expect(await ok(allowed, 'get', 'ttl40d')).toBe('kept');
+      const ttl = Number(/t(\d+)/.exec(await servers[0]!.command('mg ttl40d t\r\n'))![1]);
+      expect(Math.abs(ttl - fortyDays)).toBeLessThan(10);
+      expect(await ok(legacy, 'set', 'legacy40d', 'lost', fortyDays)).toBe(true);
+      expect(await ok(legacy, 'get', 'legacy40d')).toBeUndefined(); // 2.2.2: read as a 1970 date, gone at once
+    } finally {
+      lowered.end();
+      allowed.end();
+      legacy.end();
+    }
+  });
+
+  it('calling it without `new` works', async () => {
+    const Ctor = Memcached as unknown as (loc: string, opts?: object) => any;
+    const made = Ctor(servers[0]!.address, { timeout: 1000 });
+    try {
+      expect(made).toBeInstanceOf(Memcached);
+      expect(await ok(made, 'set', 'nonew', 'yes', 0)).toBe(true);
+      expect(await ok(made, 'get', 'nonew')).toBe('yes');
+    } finally {
+      made.end();
+    }
+  });
+
+  it('a down server fails its keys at once with a typed error', async () => {
+    const dead = `127.0.0.1:${await closedPort()}`;
+    const two = new Memcached([servers[0]!.address, dead], { failures: 1, retry: 60_000, timeout: 1000 }) as any;
+    try {
+      const keys = Array.from({ length: 40 }, (_, i) => `dn${i}`);
+      await call(two, 'getMulti', [keys]);
+      const r = await call(two, 'getMulti', [keys]);
+      expect(r.err.some((e: unknown) => e instanceof ServerUnavailableError)).toBe(true);
+      expect(r.ms).toBeLessThan(100);
+    } finally {
+      two.end();
+    }
+  });
+});
