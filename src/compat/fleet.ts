@@ -3,9 +3,7 @@ import { parseAddress } from '../client/options.js';
 import { Cluster } from '../cluster/cluster.js';
 import { serverIds, type Locations } from '../cluster/ring.js';
 import type { ServerNode } from '../cluster/server-node.js';
-import {
-  ConnectionError, ConnectTimeoutError, MemclusterError, ProtocolError, TimeoutError, TooManyConnectionsError, ValidationFailedError,
-} from '../errors.js';
+import type { MemclusterError } from '../errors.js';
 import type { CompatSettings } from './options.js';
 import type { EventNames, IssueData } from './types.js';
 
@@ -21,13 +19,6 @@ interface ServerLog {
   reconnectsSuccess: number;
   downSince: number;
   downTotalMs: number;
-}
-
-/** Errors that say a server did not answer as it must (what 2.2.2 logged as an `issue`). */
-function isServerIssue(err: unknown): err is MemclusterError {
-  return err instanceof MemclusterError && err.server !== undefined && (
-    err instanceof ConnectionError || err instanceof ConnectTimeoutError || err instanceof TimeoutError
-    || err instanceof ValidationFailedError || err instanceof TooManyConnectionsError || err instanceof ProtocolError);
 }
 
 /**
@@ -47,6 +38,7 @@ export class Fleet {
 
   constructor(locations: Locations, private readonly settings: CompatSettings, private readonly emit: (event: EventNames, details: IssueData) => void) {
     this.cluster = new Cluster(locations, settings.client, {
+      onFailure: (server, reason, failures) => this.failed(server, reason, failures),
       onDown: (server, reason) => this.down(server, reason),
       onUp: (server, downForMs) => this.up(server, downForMs),
       onEvicted: () => {},
@@ -65,20 +57,6 @@ export class Fleet {
     return this.cluster.all();
   }
 
-  /** Reports a failed request: an `issue` event when the server itself misbehaved. */
-  noteError(err: unknown): void {
-    if (this.closed || !isServerIssue(err)) return;
-    const server = err.server!;
-    const node = this.all().find((n) => n.server === server);
-    if (!node || node.health.isDown) return;
-    const log = this.log(server);
-    log.totalFailures++;
-    this.message(log, err.message);
-    // 2.2.2 counted down from `failures`: the first issue says 5, the one that marks the server dead 1.
-    const threshold = this.settings.client.failureThreshold;
-    this.issue(server, log, Math.min(threshold, Math.max(1, threshold - node.health.failures + 1)));
-  }
-
   /** Refuses new requests, lets in-flight ones settle, and closes every socket and timer. */
   close(): Promise<void> {
     this.closed = true;
@@ -86,19 +64,25 @@ export class Fleet {
     return this.cluster.close();
   }
 
-  private down(server: string, reason: MemclusterError): void {
+  /** A failure counted against the server: 2.2.2's `issue`, counting down (5 first, 1 for the one that marks it down). */
+  private failed(server: string, reason: MemclusterError, failures: number): void {
     const log = this.log(server);
-    log.downSince = Date.now();
     log.totalFailures++;
     this.message(log, reason.message);
-    this.issue(server, log, 1); // the failure that marked it down (its request's error comes later)
+    const threshold = this.settings.client.failureThreshold;
+    this.later('issue', { ...this.base(server, log), failures: Math.max(1, threshold - failures + 1), totalFailures: log.totalFailures });
+  }
+
+  private down(server: string, _reason: MemclusterError): void {
+    const log = this.log(server);
+    log.downSince = Date.now();
     if (!this.settings.remove) {
-      this.later('failure', () => this.details(server, log));
+      this.later('failure', this.details(server, log));
       log.reconnectsAttempted++;
-      this.later('reconnecting', () => this.details(server, log));
+      this.later('reconnecting', this.details(server, log));
       return;
     }
-    this.later('remove', () => this.details(server, log));
+    this.later('remove', this.details(server, log));
     const id = this.ids.get(server);
     if (id === undefined) return;
     // Off the health tracker's stack: swapping closes the node that is reporting.
@@ -111,14 +95,9 @@ export class Fleet {
         this.cluster.swap(id, next).catch(() => {});
       } else {
         this.cluster.remove(id).catch(() => {});
-        this.later('failure', () => this.details(server, log));
+        this.later('failure', this.details(server, log));
       }
     });
-  }
-
-  private issue(server: string, log: ServerLog, remaining: number): void {
-    const totalFailures = log.totalFailures;
-    this.later('issue', () => ({ ...this.base(server, log), failures: remaining, totalFailures }));
   }
 
   private up(server: string, downForMs: number): void {
@@ -126,15 +105,14 @@ export class Fleet {
     log.reconnectsSuccess++;
     log.downTotalMs += downForMs;
     log.downSince = 0;
-    this.later('reconnect', () => this.details(server, log), () => { log.messages.length = 0; });
+    this.later('reconnect', this.details(server, log));
+    log.messages.length = 0; // 2.2.2 cleared them once the server was back
   }
 
-  /** Events go out on the next tick: a listener that throws surfaces as an uncaught exception, not inside a socket handler. */
-  private later(event: EventNames, details: () => IssueData, after?: () => void): void {
+  /** Events go out on the next tick (payloads as of now): a listener that throws surfaces as an uncaught exception, not inside a socket handler. */
+  private later(event: EventNames, details: IssueData): void {
     process.nextTick(() => {
-      if (this.closed) return;
-      this.emit(event, details());
-      after?.();
+      if (!this.closed) this.emit(event, details);
     });
   }
 

@@ -257,12 +257,10 @@ export class MemcachedClient extends EventEmitter<CompatEvents> {
    * twice): `(undefined, data)` or `(err, errData)`, with `this` = the query object.
    */
   private run(q: CommandData, errData: unknown, work: (fleet: Fleet) => Promise<unknown>): void {
-    let fleet: Fleet | undefined;
     let p: Promise<unknown>;
     q.start = Date.now();
     try {
-      fleet = this.fleet;
-      p = work(fleet);
+      p = work(this.fleet);
     } catch (err) {
       p = Promise.reject(err);
     }
@@ -270,10 +268,7 @@ export class MemcachedClient extends EventEmitter<CompatEvents> {
       q.execution = Date.now() - q.start;
       process.nextTick(() => q.callback.call(q, err, data));
     };
-    p.then((data) => done(undefined, data), (err) => {
-      fleet?.noteError(err);
-      done(err, errData);
-    });
+    p.then((data) => done(undefined, data), (err) => done(err, errData));
   }
 }
 

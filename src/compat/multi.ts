@@ -34,7 +34,6 @@ export async function getMultiCompat(fleet: Fleet, keyOpts: KeyOptions, keys: un
   const writer = new BatchWriter('get', 0, core.opts, (server, batch, hits, err) => {
     if (!hits) {
       errors.push(err!);
-      fleet.noteError(err);
       return;
     }
     for (const v of hits) {
@@ -100,7 +99,6 @@ export async function singlesCompat(fleet: Fleet, type: SingleType): Promise<{ e
       const reply = await fleet.core.send(node, spec.bytes(), spec.kind);
       return { result: shape(type, reply, node.server) };
     } catch (err) {
-      fleet.noteError(err);
       return { error: err as Error };
     }
   }));

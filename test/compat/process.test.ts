@@ -32,10 +32,14 @@ const END_SCRIPT = `
 const Memcached = require(process.argv[1]);
 const mc = new Memcached([process.env.LIVE, process.env.DEAD], { timeout: 500, retry: 100, failures: 1, retries: 0, idle: 60000 });
 const keys = Array.from({ length: 30 }, (_, i) => 'k' + i);
-mc.set('k', 'v', 0, () => mc.getMulti(keys, () => mc.getMulti(keys, () => mc.get('k', (err, v) => {
-  mc.end();
-  console.log('ended', v);
-}))));
+let stored = 0;
+keys.forEach((k) => mc.set(k, 'v', 0, (err) => {
+  if (++stored < keys.length) return;
+  mc.getMulti(keys, () => mc.getMulti(keys, (err, data) => {
+    mc.end();
+    console.log('ended', Object.keys(data).length > 0);
+  }));
+}));
 `;
 
 const PING_SCRIPT = `
@@ -62,10 +66,10 @@ describe('whole-process behaviour', () => {
       run(END_SCRIPT, await compatBundle(), env, 6000),
       run(END_SCRIPT, LEGACY, env, 3000),
     ]);
-    expect(compat.out).toContain('ended v');
+    expect(compat.out).toContain('ended true');
     expect(compat.exited, compat.out).toBe(true);
     expect(compat.code).toBe(0);
-    expect(legacy.out).toContain('ended v');
+    expect(legacy.out).toContain('ended'); // (2.2.2 also marks the live server failed here; not under test)
     expect(legacy.exited).toBe(false); // killed after 3 s: its issue timers keep the process alive
   });
 
