@@ -21,6 +21,8 @@ export type HealthState = 'up' | 'down';
 export interface HealthHooks {
   onDown(reason: MemclusterError, failures: number): void;
   onUp(downForMs: number): void;
+  /** A failure was counted (`failures` so far, this one included), before any resulting `onDown`. */
+  onFailure?(reason: MemclusterError, failures: number): void;
 }
 
 /**
@@ -60,6 +62,7 @@ export class ServerHealth {
     this.lastError = err;
     if (this.state === 'down' || this.closed) return;
     this.failures++;
+    this.hooks.onFailure?.(err, this.failures);
     log('%s failure %d/%d: %s', this.server, this.failures, this.opts.failureThreshold, err.message);
     if (this.failures >= this.opts.failureThreshold) this.markDown(err);
   }

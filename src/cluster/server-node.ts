@@ -36,6 +36,8 @@ export interface ServerNodeOptions {
 export interface ServerNodeHooks {
   onDown(server: string, reason: MemclusterError, failures: number): void;
   onUp(server: string, downForMs: number): void;
+  /** A failure counted against the server (`failures` in a row so far), before any resulting `onDown`. */
+  onFailure?(server: string, reason: MemclusterError, failures: number): void;
   onEvicted(server: string, connId: number, reason: MemclusterError): void;
 }
 
@@ -86,6 +88,7 @@ export class ServerNode {
         hooks.onDown(server, reason, failures);
       },
       onUp: (downFor) => hooks.onUp(server, downFor),
+      onFailure: (reason, failures) => hooks.onFailure?.(server, reason, failures),
     });
   }
 
@@ -234,16 +237,24 @@ export class ServerNode {
   private armTimer(): void {
     if (this.timer || this.queue.length === 0) return;
     const head = this.queue.peek()!;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      const t = now();
-      while (this.queue.length > 0 && this.queue.peek()!.deadline <= t) {
-        const job = this.queue.shift()!;
-        job.reject(new TimeoutError('no usable socket within the request timeout (queued)', { server: this.server, cause: this.health.lastError }));
-      }
-      this.armTimer();
-    }, Math.max(1, Math.ceil(head.deadline - now())));
+    this.timer = setTimeout(() => this.expireQueued(false), Math.max(1, Math.ceil(head.deadline - now())));
     this.timer.unref();
+  }
+
+  private expireQueued(graced: boolean): void {
+    this.timer = undefined;
+    const t = now();
+    if (!graced && this.queue.length > 0 && this.queue.peek()!.deadline <= t) {
+      // As on a connection: let one poll phase deliver a socket that is already on its way.
+      this.timer = setTimeout(() => this.expireQueued(true), 0);
+      this.timer.unref();
+      return;
+    }
+    while (this.queue.length > 0 && this.queue.peek()!.deadline <= t) {
+      const job = this.queue.shift()!;
+      job.reject(new TimeoutError('no usable socket within the request timeout (queued)', { server: this.server, cause: this.health.lastError }));
+    }
+    this.armTimer();
   }
 }
 
