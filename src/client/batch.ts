@@ -11,8 +11,22 @@ export type RetrievalCommand = 'get' | 'gets' | 'gat' | 'gats';
 
 /** memcached closes a non-get line at 2048 bytes without a newline; keep gat/gats lines clear of it. */
 const NON_GET_LINE_LIMIT = 2040;
-/** Keys prepared per event-loop turn, so a 100,000-key call never stalls the loop. */
-const KEYS_PER_TURN = 4096;
+/** A large multi-key call gives the event loop back after this much work, so it never stalls it. */
+const SLICE_MS = 4;
+/** Batches one call may have queued or in flight; more wait, so a huge call cannot fill `maxQueue`. */
+const MAX_OUTSTANDING_BATCHES = 1024;
+
+/**
+ * Call with a running index; every 256 items it checks the clock and yields to the event loop once
+ * `SLICE_MS` have passed. Returns a promise only when it yields, so the common path costs no await.
+ */
+export function makeSlicer(): (i: number) => Promise<void> | undefined {
+  let last = now();
+  return (i) => {
+    if ((i & 255) !== 0 || now() - last < SLICE_MS) return undefined;
+    return yieldToLoop().then(() => { last = now(); });
+  };
+}
 
 /** How multi-key requests are cut into lines. */
 export interface BatchLimits {
@@ -36,6 +50,7 @@ export class BatchWriter {
   private outstanding = 0;
   private finished = false;
   private done: (() => void) | undefined;
+  private roomWaiter: (() => void) | undefined;
 
   constructor(
     private readonly cmd: RetrievalCommand,
@@ -60,6 +75,12 @@ export class BatchWriter {
     }
     batch.keys.push(key);
     batch.bytes += 1 + keyBytes;
+  }
+
+  /** Resolves when fewer than MAX_OUTSTANDING_BATCHES are outstanding (undefined when already so). */
+  room(): Promise<void> | undefined {
+    if (this.outstanding < MAX_OUTSTANDING_BATCHES) return undefined;
+    return new Promise((resolve) => { this.roomWaiter = resolve; });
   }
 
   /** Submits the partly filled batches and resolves when every batch has settled. */
@@ -87,6 +108,11 @@ export class BatchWriter {
   private settle(server: string, keys: string[], values: ValueEntry[] | undefined, err: MemclusterError | undefined): void {
     this.outstanding--;
     this.sink(server, keys, values, err);
+    if (this.roomWaiter && this.outstanding < MAX_OUTSTANDING_BATCHES / 2) {
+      const wake = this.roomWaiter;
+      this.roomWaiter = undefined;
+      wake();
+    }
     if (this.finished && this.outstanding === 0) this.done?.();
   }
 }
@@ -107,8 +133,9 @@ export function verifyRetrieval(reply: Reply, keys: readonly string[], server: s
 }
 
 /**
- * Routes validated keys into a writer, yielding to the event loop between slices of a large key
- * list. A key whose server is down (and not failed over) is reported at once, never sent.
+ * Routes validated keys into a writer, yielding to the event loop every few milliseconds of work
+ * and whenever the call already has many batches outstanding. A key whose server is down (and not
+ * failed over) is reported at once, never sent.
  */
 export async function routeAll(
   cluster: Cluster,
@@ -117,20 +144,19 @@ export async function routeAll(
   keyBytes: readonly number[],
   onUnroutable: (routedKey: string, err: MemclusterError) => void,
 ): Promise<void> {
-  for (let start = 0; start < routed.length; start += KEYS_PER_TURN) {
-    if (start > 0) await yieldToLoop();
-    const end = Math.min(routed.length, start + KEYS_PER_TURN);
-    for (let i = start; i < end; i++) {
-      const key = routed[i]!;
-      let node: ServerNode;
-      try {
-        node = cluster.nodeFor(key);
-      } catch (err) {
-        onUnroutable(key, err as MemclusterError);
-        continue;
-      }
-      if (node.health.isDown) onUnroutable(key, node.unavailable());
-      else writer.add(node, key, keyBytes[i]!);
+  const slice = makeSlicer();
+  for (let i = 0; i < routed.length; i++) {
+    const pause = slice(i) ?? writer.room();
+    if (pause) await pause;
+    const key = routed[i]!;
+    let node: ServerNode;
+    try {
+      node = cluster.nodeFor(key);
+    } catch (err) {
+      onUnroutable(key, err as MemclusterError);
+      continue;
     }
+    if (node.health.isDown) onUnroutable(key, node.unavailable());
+    else writer.add(node, key, keyBytes[i]!);
   }
 }

@@ -3,11 +3,14 @@ import { InvalidArgumentError, MemclusterError, PartialFailureError, ProtocolErr
 import { encodeDelete, encodeStore } from '../protocol/encoder.js';
 import type { Reply, ReplyKind } from '../protocol/types.js';
 import type { ServerNode } from '../cluster/server-node.js';
-import { BatchWriter, routeAll, type RetrievalCommand } from './batch.js';
+import { BatchWriter, makeSlicer, routeAll, type RetrievalCommand } from './batch.js';
 import type { ClientCore } from './core.js';
 import { encodeValue } from './values.js';
 
 export type { RetrievalCommand };
+
+/** Requests one setMulti/deleteMulti call keeps in flight. */
+const WINDOW = 1024;
 
 /** Hits by caller key, and per failed key the error (which names its server). */
 export interface MultiResult<T> {
@@ -39,7 +42,12 @@ export async function getMultiSettled<T>(core: ClientCore, keys: readonly string
   const callerOf = new Map<string, string>();
   const routed: string[] = [];
   const bytes: number[] = [];
-  for (const key of keys) {
+  // Every key is checked before any batch is sent (bad input writes nothing), in slices.
+  const slice = makeSlicer();
+  for (let i = 0; i < keys.length; i++) {
+    const pause = slice(i);
+    if (pause) await pause;
+    const key = keys[i]!;
     const p = core.prepare(key);
     if (callerOf.has(p.routed)) continue;
     callerOf.set(p.routed, key);
@@ -100,7 +108,7 @@ async function pipelined(
 ): Promise<Map<string, boolean>> {
   const results = new Map<string, boolean>();
   const errors = new Map<string, MemclusterError>();
-  await Promise.all(jobs.map(async (job) => {
+  const one = async (job: { key: string; routed: string; bytes: Buffer }): Promise<void> => {
     let node: ServerNode | undefined;
     try {
       node = core.cluster.nodeFor(job.routed);
@@ -110,7 +118,14 @@ async function pipelined(
     } catch (err) {
       errors.set(job.key, err as MemclusterError);
     }
-  }));
+  };
+  // A window of requests in flight, so a huge call neither fills a server's queue (maxQueue) nor
+  // writes without reading; each worker takes the next item as one settles.
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < jobs.length) await one(jobs[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(WINDOW, jobs.length) }, worker));
   if (errors.size > 0) throw new PartialFailureError(`${what} failed for ${errors.size} of ${jobs.length} keys`, results, errors);
   return results;
 }
