@@ -1,0 +1,115 @@
+/**
+ * Scenario 3: one "server" accepts connections and never answers (a wedged host behind a live
+ * kernel), beside a real memcached. Nothing may hang, the real server's keys are served, and the
+ * black hole must never receive anything but the validation request: a socket that has not
+ * answered `mn`/`version` is never given a command.
+ */
+import net from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Client, MemclusterError, ServerUnavailableError, TimeoutError } from '../../src/index.js';
+import { LOOPBACK, useMemcached, type MemcachedServer } from '../support/memcached.js';
+import { closeWithin, describeError, expectWithin, FAST, keys, recordEvents, settle, sleep, waitFor } from './helpers.js';
+
+const TIMEOUT = FAST.timeoutMs!;
+
+/** A listener that accepts, never writes, and keeps every byte each connection sent. */
+class RecordingHole {
+  readonly received: Buffer[] = [];
+  private readonly sockets = new Set<net.Socket>();
+  private constructor(private readonly server: net.Server, readonly port: number) {}
+
+  static async start(): Promise<RecordingHole> {
+    const server = net.createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, LOOPBACK, () => resolve());
+    });
+    const hole = new RecordingHole(server, (server.address() as net.AddressInfo).port);
+    server.on('connection', (sock) => {
+      const i = hole.received.push(Buffer.alloc(0)) - 1;
+      hole.sockets.add(sock);
+      sock.on('data', (d: Buffer) => { hole.received[i] = Buffer.concat([hole.received[i]!, d]); });
+      sock.on('error', () => {});
+      sock.on('close', () => hole.sockets.delete(sock));
+    });
+    return hole;
+  }
+
+  get address(): string {
+    return `${LOOPBACK}:${this.port}`;
+  }
+
+  /** Every line received, over all connections. */
+  lines(): string[] {
+    return this.received.flatMap((b) => b.toString('latin1').split(/(?<=\r\n)/).filter((l) => l.length > 0));
+  }
+
+  close(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    return new Promise((r) => this.server.close(() => r()));
+  }
+}
+
+describe('a black-hole server beside a real one', () => {
+  const servers = useMemcached(1);
+  let mc: Client | undefined;
+  let hole: RecordingHole | undefined;
+  afterEach(async () => {
+    const c = mc;
+    mc = undefined;
+    try {
+      await closeWithin(c);
+    } finally {
+      await hole?.close();
+    }
+  });
+
+  for (const validation of ['auto', 'mn'] as const) {
+    it(`(validation: ${validation}) settles every request in time, serves the real server, writes only the validation request to the hole`, async () => {
+      hole = await RecordingHole.start();
+      const real = servers[0] as MemcachedServer;
+      mc = new Client([hole.address, real.address], { ...FAST, validation });
+      const client = mc;
+      const events = recordEvents(client);
+      // Which keys go where, from the errors themselves: every key either works (real) or names the hole.
+      const ks = keys(`hole-${validation}`, 40);
+      const results = await Promise.all(ks.map((k, i) => settle(i % 2 ? client.get(k) : client.set(k, `v-${k}`), TIMEOUT + 2000, `first ${k}`, TIMEOUT)));
+      // Then a while of mixed traffic, sequential and concurrent, while the hole is found and marked down.
+      for (let round = 0; round < 6; round++) {
+        results.push(...(await Promise.all(ks.map((k, i) => settle((i + round) % 2 ? client.get(k) : client.set(k, `v-${k}`), TIMEOUT + 2000, `${k} round ${round}`, TIMEOUT)))));
+        await sleep(60);
+      }
+      // getMulti spans both servers: partial failure, never a hang.
+      const multi = await settle(client.getMulti(ks), TIMEOUT + 2000, 'getMulti', TIMEOUT);
+      expect(multi.ok).toBe(false);
+      expectWithin(multi, TIMEOUT, 'getMulti');
+
+      const holeErrors = results.filter((o) => !o.ok);
+      expect(holeErrors.length).toBeGreaterThan(0);
+      for (const o of holeErrors) {
+        expect(o.error, describeError(o.error)).toBeInstanceOf(MemclusterError);
+        expect((o.error as MemclusterError).server, describeError(o.error)).toBe(hole.address);
+        expect([TimeoutError, ServerUnavailableError].some((c) => o.error instanceof c), describeError(o.error)).toBe(true);
+        expectWithin(o, TIMEOUT);
+      }
+      // The real server's keys all worked (every key is on one of the two servers).
+      const realOk = results.filter((o) => o.ok);
+      expect(realOk.length).toBeGreaterThan(0);
+      expect(realOk.length + holeErrors.length).toBe(results.length);
+
+      const down = await waitFor(() => events.find((e) => e.name === 'serverDown'), 2000, 'serverDown for the hole');
+      expect(down.server).toBe(hole.address);
+      expect(events.filter((e) => e.name === 'serverDown' && e.server === real.address)).toEqual([]);
+      // Let a few probes hit the hole too.
+      await sleep(400);
+
+      expect(hole.received.length, 'the hole was connected to').toBeGreaterThan(0);
+      const allowed = validation === 'mn' ? ['mn\r\n'] : ['version\r\n', 'mn\r\n'];
+      const lines = hole.lines();
+      expect(lines.length).toBeGreaterThan(0);
+      expect(lines.filter((l) => !allowed.includes(l)), `bytes the black hole received: ${JSON.stringify(lines.slice(0, 20))}`).toEqual([]);
+      // One validation request per connection: nothing is pipelined behind an unanswered one.
+      for (const b of hole.received) expect(b.toString('latin1').split('\r\n').length - 1).toBeLessThanOrEqual(1);
+    });
+  }
+});

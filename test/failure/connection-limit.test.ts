@@ -1,0 +1,134 @@
+/**
+ * Scenario 4: a server at its connection limit (`-c`). `connect()` succeeds, then the server writes
+ * `ERROR Too many open connections` and closes: the client must say so (TooManyConnectionsError,
+ * naming the server) and never hang.
+ */
+import net from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Client, MemclusterError, TooManyConnectionsError } from '../../src/index.js';
+import { LOOPBACK, MemcachedServer } from '../support/memcached.js';
+import { closeWithin, describeError, expectWithin, FAST, recordEvents, settle } from './helpers.js';
+
+const TIMEOUT = FAST.timeoutMs!;
+
+/** Opens one raw socket and resolves with it and the first reply line to `version`. */
+function openRaw(port: number): Promise<{ sock: net.Socket; line: string }> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect({ host: LOOPBACK, port });
+    let buf = '';
+    const timer = setTimeout(() => reject(new Error('raw socket got no reply')), 2000);
+    sock.on('error', () => {});
+    sock.on('connect', () => sock.write('version\r\n'));
+    sock.on('data', (d: Buffer) => {
+      buf += d.toString('latin1');
+      const eol = buf.indexOf('\r\n');
+      if (eol >= 0) {
+        clearTimeout(timer);
+        resolve({ sock, line: buf.slice(0, eol) });
+      }
+    });
+    sock.on('close', () => {
+      clearTimeout(timer);
+      resolve({ sock, line: buf });
+    });
+  });
+}
+
+/** The chain `err`, `err.cause`, ... */
+function causes(err: unknown): unknown[] {
+  const out: unknown[] = [];
+  for (let e = err; e !== undefined && out.length < 10; e = (e as { cause?: unknown }).cause) out.push(e);
+  return out;
+}
+
+describe('a server at its connection limit (-c 32)', () => {
+  let server: MemcachedServer | undefined;
+  let mc: Client | undefined;
+  const held: net.Socket[] = [];
+  afterEach(async () => {
+    const c = mc;
+    mc = undefined;
+    try {
+      await closeWithin(c);
+    } finally {
+      for (const s of held.splice(0)) s.destroy();
+      await server?.stop();
+    }
+  });
+
+  it('reports TooManyConnectionsError naming the server, within the timeout', async () => {
+    server = await MemcachedServer.start({ args: ['-c', '32'] });
+    // Fill every slot with raw sockets, until the server refuses one.
+    let refused = false;
+    for (let i = 0; i < 40 && !refused; i++) {
+      const { sock, line } = await openRaw(server.port);
+      if (line.startsWith('VERSION ')) held.push(sock);
+      else {
+        expect(line).toBe('ERROR Too many open connections');
+        refused = true;
+        sock.destroy();
+      }
+    }
+    expect(refused, 'the server never refused a connection').toBe(true);
+
+    mc = new Client([server.address], { ...FAST, failureThreshold: 1000 });
+    const client = mc;
+    const events = recordEvents(client);
+    const outcomes = [];
+    for (let i = 0; i < 4; i++) outcomes.push(await settle(client.get(`full:${i}`), TIMEOUT + 2000, `get ${i}`, TIMEOUT));
+    outcomes.push(...(await Promise.all([0, 1, 2, 3].map((i) => settle(client.set(`full:s${i}`, i), TIMEOUT + 2000, `set ${i}`, TIMEOUT)))));
+    for (const o of outcomes) {
+      expect(o.ok).toBe(false);
+      expectWithin(o, TIMEOUT);
+      expect(o.error, describeError(o.error)).toBeInstanceOf(MemclusterError);
+      expect((o.error as MemclusterError).server).toBe(server.address);
+    }
+    const direct = outcomes.filter((o) => o.error instanceof TooManyConnectionsError);
+    const chained = outcomes.filter((o) => causes(o.error).some((e) => e instanceof TooManyConnectionsError));
+    const shown = outcomes.map((o) => `${o.ms.toFixed(0)}ms ${describeError(o.error)}`).join('\n  ');
+    expect.soft(chained.length, `the refusal is not visible even as a cause:\n  ${shown}`).toBe(outcomes.length);
+    expect.soft(direct.length, `the caller gets no TooManyConnectionsError:\n  ${shown}`).toBe(outcomes.length);
+    for (const o of direct) {
+      const e = o.error as TooManyConnectionsError;
+      expect(e.code).toBe('MC_ERR_TOO_MANY_CONNECTIONS');
+      expect(e.server).toBe(server.address);
+    }
+    expect(client.serverStats()[0]!.lastError).toMatch(/Too many open connections/);
+    expect(events.filter((e) => e.name === 'serverDown')).toEqual([]);
+
+    // A slot frees: the client works again (once its create backoff, at most 1 s, has passed).
+    held.pop()!.destroy();
+    let back = false;
+    const freedAt = performance.now();
+    for (let i = 0; i < 10 && !back && performance.now() - freedAt < 2500; i++) {
+      const o = await settle(client.set('full:after', 'ok'), TIMEOUT + 2000, `set ${i} after a slot freed`);
+      back = o.ok && o.value === true;
+    }
+    expect(back, 'the client works again once the server accepts connections').toBe(true);
+  });
+
+  it('marks the server down when it keeps refusing (default failureThreshold), failing fast afterwards', async () => {
+    server = await MemcachedServer.start({ args: ['-c', '32'] });
+    for (let i = 0; i < 40; i++) {
+      const { sock, line } = await openRaw(server.port);
+      if (!line.startsWith('VERSION ')) {
+        sock.destroy();
+        break;
+      }
+      held.push(sock);
+    }
+    mc = new Client([server.address], FAST);
+    const client = mc;
+    const events = recordEvents(client);
+    for (let i = 0; i < 10 && !events.some((e) => e.name === 'serverDown'); i++) {
+      const o = await settle(client.get(`full2:${i}`), TIMEOUT + 2000, `get ${i}`, TIMEOUT);
+      expect(o.ok).toBe(false);
+      expectWithin(o, TIMEOUT);
+      expect((o.error as MemclusterError).server).toBe(server.address);
+    }
+    const down = events.find((e) => e.name === 'serverDown');
+    expect(down?.server).toBe(server.address);
+    expect(causes(down!.payload && (down!.payload as { reason: unknown }).reason).some((e) => e instanceof TooManyConnectionsError),
+      'serverDown reason names the refusal').toBe(true);
+  });
+});

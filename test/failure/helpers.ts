@@ -1,0 +1,229 @@
+/**
+ * Shared tools of the failure-mode suite: bounded settling of every request (a hang fails the
+ * test), event recording, key-to-server maps read from the servers themselves, and raw reads that
+ * do not go through the client under test.
+ */
+import net from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { expect } from 'vitest';
+import { MemclusterError, type Client, type ClientOptions } from '../../src/index.js';
+import type { ClientEvents } from '../../src/index.js';
+import { LOOPBACK } from '../support/memcached.js';
+
+export { sleep };
+
+/** Monotonic ms. */
+export const now = (): number => performance.now();
+
+/**
+ * Short bounds for every failure test: requests settle within `timeoutMs`, a down server is
+ * probed again within ~0.5 s, and three consecutive failures mark it down.
+ */
+export const FAST: ClientOptions = {
+  timeoutMs: 400,
+  connectTimeoutMs: 300,
+  validateTimeoutMs: 250,
+  failureThreshold: 3,
+  retryDelayMs: 50,
+  maxRetryDelayMs: 500,
+};
+
+/** How a request settled, and how long it took. */
+export interface Outcome<T> {
+  ok: boolean;
+  value?: T;
+  error?: unknown;
+  ms: number;
+  /**
+   * How late a timer of the test itself fired when it was due at `withinMs` (see {@link settle}):
+   * the scheduling delay every timer suffered at that moment, the client's deadline timer included.
+   */
+  lag: number;
+}
+
+/** A request that did not settle within its bound: the guarantee under test is broken. */
+export class HangError extends Error {
+  override name = 'HangError';
+}
+
+/**
+ * Awaits `p`, but never longer than `boundMs`: a request still pending then is a hang, and the
+ * returned promise rejects with `HangError` (failing the test that awaits it).
+ *
+ * With `withinMs` (the client's timeout), a timer of our own is due at the same moment as the
+ * client's deadline; how late it fires is reported as `lag`, so a bound like
+ * `timeout + slack + lag` holds on a loaded machine without hiding a client that is really late.
+ */
+export async function settle<T>(p: Promise<T>, boundMs: number, label = 'request', withinMs?: number): Promise<Outcome<T>> {
+  const start = now();
+  let timer: NodeJS.Timeout | undefined;
+  const hang = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new HangError(`${label} did not settle within ${boundMs} ms`)), boundMs);
+  });
+  const probe = withinMs === undefined
+    ? undefined
+    : new Promise<number>((resolve) => setTimeout(() => resolve(Math.max(0, now() - start - withinMs)), withinMs).unref());
+  try {
+    const o: Outcome<T> = await Promise.race([
+      p.then(
+        (value) => ({ ok: true, value, ms: now() - start, lag: 0 }),
+        (error: unknown) => ({ ok: false, error, ms: now() - start, lag: 0 }),
+      ),
+      hang,
+    ]);
+    if (probe && o.ms >= withinMs!) o.lag = await probe;
+    return o;
+  } finally {
+    clearTimeout(timer);
+    p.catch(() => {}); // a late rejection must not become an unhandled one
+  }
+}
+
+/** Scheduling slack on a shared 2-core machine, on top of the measured timer lag. */
+export const SLACK = 250;
+
+/** Asserts that a request settled within `timeoutMs` (plus slack and the timer lag measured beside it). */
+export function expectWithin(o: Outcome<unknown>, timeoutMs: number, what = 'request'): void {
+  expect(o.ms, `${what} settled after ${o.ms.toFixed(0)} ms (timer lag ${o.lag.toFixed(0)} ms): ${o.ok ? 'ok' : describeError(o.error)}`)
+    .toBeLessThanOrEqual(timeoutMs + SLACK + o.lag);
+}
+
+/** Asserts a typed, server-naming memcluster error. */
+export function expectMcError(err: unknown, cls: abstract new (...a: never[]) => MemclusterError, code: string, server: string | undefined): void {
+  expect(err, `expected ${cls.name}, got ${String(err)}`).toBeInstanceOf(cls);
+  const e = err as MemclusterError;
+  expect(e.code).toBe(code);
+  expect(e.server).toBe(server);
+}
+
+/** Describes an error for assertion messages. */
+export function describeError(err: unknown): string {
+  if (err instanceof MemclusterError) return `${err.name}(${err.code}) server=${err.server}: ${err.message}`;
+  return String(err);
+}
+
+type EventName = 'serverDown' | 'serverUp' | 'connectionEvicted';
+/** One recorded client event, with the time it arrived. */
+export interface Recorded {
+  name: EventName;
+  at: number;
+  server: string;
+  payload: ClientEvents[EventName][0];
+}
+
+/** Records `serverDown`, `serverUp` and `connectionEvicted` from the moment it is called. */
+export function recordEvents(client: Client): Recorded[] {
+  const events: Recorded[] = [];
+  for (const name of ['serverDown', 'serverUp', 'connectionEvicted'] as const) {
+    client.on(name, (payload: ClientEvents[typeof name][0]) => events.push({ name, at: now(), server: payload.server, payload }));
+  }
+  return events;
+}
+
+/** Polls `cond` every 10 ms; rejects (failing the test) when it is still falsy after `timeoutMs`. */
+export async function waitFor<T>(cond: () => T | undefined | false | null, timeoutMs: number, what: string): Promise<T> {
+  const deadline = now() + timeoutMs;
+  for (;;) {
+    const v = cond();
+    if (v) return v;
+    if (now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+/**
+ * `get` for many keys on one fresh raw socket, bypassing the client under test: the data bytes of
+ * each key the server holds (as latin1 text).
+ */
+export function rawGetMulti(port: number, keys: readonly string[], host = LOOPBACK, timeoutMs = 3000): Promise<Map<string, string>> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect({ host, port });
+    let buf = Buffer.alloc(0);
+    const out = new Map<string, string>();
+    let batches = 0;
+    const timer = setTimeout(() => done(new Error(`raw get on ${host}:${port} timed out`)), timeoutMs);
+    const done = (err?: Error): void => {
+      clearTimeout(timer);
+      sock.destroy();
+      if (err) reject(err);
+      else resolve(out);
+    };
+    sock.on('error', (e) => done(e));
+    sock.on('connect', () => {
+      for (let i = 0; i < keys.length; i += 200) {
+        batches++;
+        sock.write(`get ${keys.slice(i, i + 200).join(' ')}\r\n`);
+      }
+      if (batches === 0) done();
+    });
+    sock.on('data', (chunk: Buffer) => {
+      buf = Buffer.concat([buf, chunk]);
+      for (;;) {
+        const eol = buf.indexOf('\r\n');
+        if (eol < 0) return;
+        const line = buf.toString('latin1', 0, eol);
+        if (line === 'END') {
+          buf = buf.subarray(eol + 2);
+          if (--batches === 0) return done();
+          continue;
+        }
+        const m = /^VALUE (\S+) \d+ (\d+)/.exec(line);
+        if (!m) return done(new Error(`unexpected raw reply line ${JSON.stringify(line)}`));
+        const len = Number(m[2]);
+        if (buf.length < eol + 2 + len + 2) return;
+        out.set(m[1]!, buf.toString('latin1', eol + 2, eol + 2 + len));
+        buf = buf.subarray(eol + 2 + len + 2);
+      }
+    });
+  });
+}
+
+/** Something with a loopback port and a `host:port` address (a MemcachedServer fits). */
+export interface Addressed {
+  readonly address: string;
+  readonly port: number;
+  readonly host?: string;
+}
+
+/**
+ * Writes `keys` through the client, then asks every server directly which keys it holds. Each key
+ * must be on exactly one server. The map is server address -> its keys.
+ */
+export async function ownersOf(client: Client, servers: readonly Addressed[], keys: readonly string[]): Promise<Map<string, string[]>> {
+  const written = await client.setMulti(keys.map((k) => [k, `v-${k}`] as const));
+  expect([...written.values()].every(Boolean)).toBe(true);
+  const byServer = new Map<string, string[]>(servers.map((s) => [s.address, []]));
+  const seen = new Map<string, string>();
+  for (const s of servers) {
+    const held = await rawGetMulti(s.port, keys, s.host ?? LOOPBACK);
+    for (const k of held.keys()) {
+      expect(seen.get(k), `key ${k} held by two servers`).toBeUndefined();
+      seen.set(k, s.address);
+      byServer.get(s.address)!.push(k);
+    }
+  }
+  expect(seen.size, 'every key written is held by exactly one server').toBe(keys.length);
+  return byServer;
+}
+
+/** `n` keys with a prefix unique to the calling test. */
+export function keys(prefix: string, n: number): string[] {
+  return Array.from({ length: n }, (_, i) => `${prefix}:${i}`);
+}
+
+/** `node:timers/promises` setImmediate: lets I/O and timers run between loop iterations. */
+export function yieldToLoop(): Promise<void> {
+  return new Promise((r) => setImmediate(r));
+}
+
+/**
+ * Closes a client, failing the test when `close()` does not settle within `boundMs` (it must:
+ * in-flight requests and pending borrows are bounded by `timeoutMs`, and nothing else may keep it
+ * waiting). Pass `timeoutMs + 2000` for clients with a longer timeout than {@link FAST}.
+ */
+export async function closeWithin(client: Client | undefined, boundMs = FAST.timeoutMs! + 2000): Promise<void> {
+  if (!client) return;
+  const o = await settle(client.close(), boundMs, 'Client#close()');
+  if (!o.ok) throw o.error;
+}

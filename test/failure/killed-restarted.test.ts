@@ -1,0 +1,136 @@
+/**
+ * Scenario 2: one of three servers is killed (SIGKILL) and later restarted, empty, on the same
+ * port. While it is down its keys fail fast; once it is back, no stale socket of the dead process
+ * may ever be used.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { Client, MemclusterError, ServerUnavailableError } from '../../src/index.js';
+import { useMemcached, type MemcachedServer } from '../support/memcached.js';
+import { closeWithin, describeError, expectMcError, expectWithin, FAST, SLACK, keys, now, ownersOf, recordEvents, settle, sleep, waitFor } from './helpers.js';
+
+const TIMEOUT = FAST.timeoutMs!;
+
+describe('a killed and restarted server', () => {
+  const servers = useMemcached(3);
+  let mc: Client | undefined;
+  afterEach(async () => {
+    const c = mc;
+    mc = undefined;
+    await closeWithin(c);
+  });
+
+  it('rejects its keys fast while down, and after restart + serverUp a 500-request burst has zero failures', async () => {
+    mc = new Client(servers.map((s) => s.address), FAST);
+    const client = mc;
+    const events = recordEvents(client);
+    const all = keys('kill', 120);
+    const owners = await ownersOf(client, servers, all);
+    const victim = servers[2] as MemcachedServer;
+    const victimKeys = owners.get(victim.address)!;
+    expect(victimKeys.length).toBeGreaterThan(5);
+    // Many pooled sockets to every server, so the dead process leaves stale ones behind.
+    const warm = await Promise.all(all.map((k) => settle(client.get(k), 2000)));
+    expect(warm.every((o) => o.ok)).toBe(true);
+    await Promise.all(all.map((k) => settle(client.set(k, `w-${k}`), 2000)));
+    const pooledBefore = client.serverStats().find((s) => s.server === victim.address)!.size;
+    expect(pooledBefore).toBeGreaterThan(0);
+
+    await victim.kill();
+    const killedAt = now();
+
+    // Until marked down, each request for its keys fails within the timeout, naming it.
+    for (let i = 0; !events.some((e) => e.name === 'serverDown'); i++) {
+      expect(i, 'server never marked down').toBeLessThan(20);
+      const k = victimKeys[i % victimKeys.length]!;
+      const o = await settle(client.get(k), TIMEOUT + 2000, `get ${k} after kill`, TIMEOUT);
+      expect(o.ok, 'a request for a killed server succeeded').toBe(false);
+      expect(o.error, describeError(o.error)).toBeInstanceOf(MemclusterError);
+      expect((o.error as MemclusterError).server).toBe(victim.address);
+      expectWithin(o, TIMEOUT);
+    }
+    const down = events.find((e) => e.name === 'serverDown')!;
+    expect(down.server).toBe(victim.address);
+    expect(down.at - killedAt).toBeLessThan(2 * TIMEOUT + SLACK);
+
+    // While it is down (kept down ~1 s), its keys reject fast; every other key is served.
+    const fast: number[] = [];
+    const downUntil = now() + 1000;
+    for (let i = 0; now() < downUntil; i++) {
+      const k = victimKeys[i % victimKeys.length]!;
+      const o = await settle(i % 2 ? client.set(k, 'x') : client.get(k), 1000, `request for ${k} while down`);
+      expectMcError(o.error, ServerUnavailableError, 'MC_ERR_SERVER_UNAVAILABLE', victim.address);
+      fast.push(o.ms);
+      await sleep(20);
+    }
+    fast.sort((a, b) => a - b);
+    expect(fast.length).toBeGreaterThan(10);
+    expect(fast[Math.floor(fast.length / 2)], `median reject time (all: ${fast.map((m) => m.toFixed(1)).join(',')})`).toBeLessThan(5);
+    expect(fast[fast.length - 1]).toBeLessThan(30);
+    const others = all.filter((k) => !victimKeys.includes(k));
+    const otherGets = await Promise.all(others.map((k) => settle(client.get(k), 2000)));
+    expect(otherGets.filter((o) => !o.ok || o.value === undefined).map((o) => describeError(o.error))).toEqual([]);
+
+    await victim.restart();
+    const restartedAt = now();
+    const up = await waitFor(() => events.find((e) => e.name === 'serverUp'), 3000, 'serverUp after restart');
+    expect(up.server).toBe(victim.address);
+    expect(up.at - restartedAt).toBeLessThan(FAST.maxRetryDelayMs! + FAST.connectTimeoutMs! + FAST.validateTimeoutMs! + 2 * SLACK);
+
+    // Burst: 500 concurrent gets/sets across every key, including the restarted server's.
+    const burst = await Promise.all(
+      Array.from({ length: 500 }, (_, i) => {
+        const k = all[i % all.length]!;
+        return i % 2 === 0 ? settle(client.set(k, `b-${i}`), TIMEOUT + 2000, `set ${k}`) : settle(client.get(k), TIMEOUT + 2000, `get ${k}`);
+      }),
+    );
+    const failures = burst.filter((o) => !o.ok).map((o) => describeError(o.error));
+    expect(failures, `${failures.length} of 500 burst requests failed`).toEqual([]);
+    expect(burst.filter((_, i) => i % 2 === 0).every((o) => o.value === true)).toBe(true);
+    // The restarted server is empty: its keys read back only what the burst wrote after restart.
+    for (const k of victimKeys) {
+      const g = await settle(client.get(k), 2000, `get ${k}`);
+      expect(g.ok).toBe(true);
+      expect(g.value === undefined || (typeof g.value === 'string' && g.value.startsWith('b-'))).toBe(true);
+    }
+    expect(events.filter((e) => e.name === 'serverDown')).toHaveLength(1);
+    // Every socket of the dead process was dropped, not reused.
+    const st = client.serverStats().find((s) => s.server === victim.address)!;
+    expect(st.state).toBe('up');
+    expect(st.evicted).toBeGreaterThanOrEqual(pooledBefore);
+  });
+
+  it('a quick restart (0.8 s after the kill): after serverUp, a burst still has zero failures', async () => {
+    // Probes every 50-100 ms, so serverUp follows the restart closely.
+    mc = new Client(servers.map((s) => s.address), { ...FAST, retryDelayMs: 50, maxRetryDelayMs: 100 });
+    const client = mc;
+    const events = recordEvents(client);
+    const all = keys('quick', 60);
+    const owners = await ownersOf(client, servers, all);
+    const victim = servers[0] as MemcachedServer;
+    const victimKeys = owners.get(victim.address)!;
+    await Promise.all(all.map((k) => settle(client.get(k), 2000)));
+
+    await victim.kill();
+    const killedAt = now();
+    for (let i = 0; !events.some((e) => e.name === 'serverDown'); i++) {
+      expect(i, 'server never marked down').toBeLessThan(20);
+      const o = await settle(client.get(victimKeys[i % victimKeys.length]!), TIMEOUT + 2000, 'get after kill');
+      expect(o.ok).toBe(false);
+      expect((o.error as MemclusterError).server).toBe(victim.address);
+    }
+    await sleep(Math.max(0, killedAt + 800 - now()));
+    await victim.restart();
+    await waitFor(() => events.find((e) => e.name === 'serverUp'), 3000, 'serverUp after restart');
+    const upAt = now();
+
+    const burst = await Promise.all(
+      Array.from({ length: 500 }, (_, i) => {
+        const k = all[i % all.length]!;
+        return i % 2 === 0 ? settle(client.set(k, `q-${i}`), TIMEOUT + 2000, `set ${k}`) : settle(client.get(k), TIMEOUT + 2000, `get ${k}`);
+      }),
+    );
+    const failures = burst.filter((o) => !o.ok).map((o) => `${o.ms.toFixed(0)}ms ${describeError(o.error)}`);
+    expect(failures.slice(0, 5), `${failures.length} of 500 burst requests failed ${(now() - upAt).toFixed(0)} ms after serverUp `
+      + `(server up ${(upAt - killedAt).toFixed(0)} ms after the kill)`).toEqual([]);
+  });
+});

@@ -1,0 +1,102 @@
+/**
+ * Scenario 7: a network partition. One of three servers sits in its own network namespace behind a
+ * veth link; taking the link down drops every packet (SYNs unanswered, not refused), which is what
+ * a real partition looks like and what neither SIGSTOP nor a closed port can show.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Client, MemclusterError, ServerUnavailableError } from '../../src/index.js';
+import { useMemcached } from '../support/memcached.js';
+import { NetnsMemcached, netnsUnavailableReason } from '../support/netns.js';
+import { closeWithin, describeError, expectMcError, expectWithin, FAST, SLACK, keys, now, ownersOf, recordEvents, settle, sleep, waitFor } from './helpers.js';
+
+const TIMEOUT = FAST.timeoutMs!;
+const unavailable = netnsUnavailableReason();
+if (unavailable) console.log(`partition test skipped: ${unavailable}`);
+
+describe.skipIf(unavailable !== undefined)('a partitioned server (veth link down)', () => {
+  const locals = useMemcached(2);
+  let remote: NetnsMemcached | undefined;
+  let mc: Client | undefined;
+  beforeAll(async () => {
+    remote = await NetnsMemcached.start();
+  });
+  afterEach(async () => {
+    const c = mc;
+    mc = undefined;
+    await closeWithin(c);
+  });
+  afterAll(async () => {
+    await remote?.stop();
+  });
+
+  it('fails its keys within the timeout naming it, marks it down, serves the others, and comes back when the link does', async () => {
+    const cut = remote!;
+    mc = new Client([cut.address, ...locals.map((s) => s.address)], FAST);
+    const client = mc;
+    const events = recordEvents(client);
+    const owners = await ownersOf(client, [cut, ...locals], keys('part', 90));
+    const cutKeys = owners.get(cut.address)!;
+    const otherKeys = locals.flatMap((s) => owners.get(s.address)!);
+    expect(cutKeys.length).toBeGreaterThan(3);
+    for (const k of [...cutKeys, ...otherKeys]) expect((await settle(client.get(k), 2000)).value).toBe(`v-${k}`);
+
+    cut.cut();
+    const cutAt = now();
+    // Proof that the link drops rather than refuses: a raw connect neither succeeds nor fails fast.
+    const raw = await settle(cut.command('version\r\n', 300), 2000, 'raw version over the cut link');
+    expect(raw.ok).toBe(false);
+    expect(raw.ms).toBeGreaterThanOrEqual(290);
+
+    let stopOthers = false;
+    const otherFailures: string[] = [];
+    let otherOk = 0;
+    const othersLoop = (async () => {
+      for (let i = 0; !stopOthers; i++) {
+        const k = otherKeys[i % otherKeys.length]!;
+        const o = await settle(client.get(k), TIMEOUT + 2000, `get ${k}`);
+        if (o.ok && o.value === `v-${k}`) otherOk++;
+        else otherFailures.push(`${k}: ${o.ok ? String(o.value) : describeError(o.error)}`);
+        await sleep(5);
+      }
+    })();
+
+    for (let i = 0; !events.some((e) => e.name === 'serverDown'); i++) {
+      expect(i, 'server never marked down').toBeLessThan(20);
+      const k = cutKeys[i % cutKeys.length]!;
+      const o = await settle(i % 2 ? client.set(k, 'x') : client.get(k), TIMEOUT + 2000, `request for ${k} while cut`, TIMEOUT);
+      expect(o.ok, 'a request over a cut link succeeded').toBe(false);
+      expect(o.error, describeError(o.error)).toBeInstanceOf(MemclusterError);
+      expect((o.error as MemclusterError).server).toBe(cut.address);
+      expectWithin(o, TIMEOUT);
+    }
+    const down = events.find((e) => e.name === 'serverDown')!;
+    expect(down.server).toBe(cut.address);
+    expect(down.at - cutAt).toBeLessThan(4 * TIMEOUT + SLACK);
+    for (const k of cutKeys.slice(0, 8)) {
+      const o = await settle(client.get(k), 1000, `get ${k} while down`);
+      expectMcError(o.error, ServerUnavailableError, 'MC_ERR_SERVER_UNAVAILABLE', cut.address);
+      expect(o.ms).toBeLessThan(30);
+    }
+
+    await sleep(300);
+    expect(events.some((e) => e.name === 'serverUp'), 'serverUp while the link is down').toBe(false);
+    cut.restore();
+    const restoredAt = now();
+    const up = await waitFor(() => events.find((e) => e.name === 'serverUp'), 4000, 'serverUp after the link came back');
+    expect(up.server).toBe(cut.address);
+    expect(up.at - restoredAt).toBeLessThan(3000);
+    stopOthers = true;
+    await othersLoop;
+    expect(otherFailures, 'other servers are unaffected by the partition').toEqual([]);
+    expect(otherOk).toBeGreaterThan(10);
+
+    // Nothing was lost on the other side of the partition: its keys read back.
+    for (const k of cutKeys) {
+      const g = await settle(client.get(k), 2000, `get ${k} after restore`);
+      expect(g.ok, describeError(g.error)).toBe(true);
+      expect(g.value === `v-${k}` || g.value === 'x').toBe(true);
+      const s = await settle(client.set(k, `after-${k}`), 2000, `set ${k} after restore`);
+      expect(s.value, describeError(s.error)).toBe(true);
+    }
+  });
+});

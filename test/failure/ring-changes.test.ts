@@ -1,0 +1,76 @@
+/**
+ * Scenario 8 (part): servers added and removed at run time. Adding a 4th server moves only the keys
+ * the ring gives it (all of them TO it, none between the old servers); removing it moves exactly
+ * those back. Routing is observed on the servers themselves: which one holds each key.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { Client } from '../../src/index.js';
+import { useMemcached, type MemcachedServer } from '../support/memcached.js';
+import { closeWithin, FAST, keys, rawGetMulti } from './helpers.js';
+
+const N = 10_000;
+/** 10,000 pipelined writes at once on a cold pool take ~0.1-0.3 s here; give them room on a shared machine. */
+const OPTS = { ...FAST, timeoutMs: 5000 };
+
+describe('addServer / removeServer at run time', () => {
+  const servers = useMemcached(4);
+  const clients: Client[] = [];
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => closeWithin(c, OPTS.timeoutMs + 2000)));
+  });
+
+  /** key -> address of the server that holds it with value `tag`; every key must be on exactly one. */
+  async function placement(ks: readonly string[], tag: string): Promise<Map<string, string>> {
+    const where = new Map<string, string>();
+    for (const s of servers) {
+      for (const [k, v] of await rawGetMulti(s.port, ks)) {
+        if (v !== tag) continue;
+        expect(where.get(k), `${k} tagged ${tag} on two servers`).toBeUndefined();
+        where.set(k, s.address);
+      }
+    }
+    expect(where.size, `every key tagged ${tag} is on exactly one server`).toBe(ks.length);
+    return where;
+  }
+
+  async function writeAll(client: Client, ks: readonly string[], tag: string): Promise<void> {
+    const r = await client.setMulti(ks.map((k) => [k, tag] as const));
+    expect([...r.values()].every(Boolean)).toBe(true);
+  }
+
+  it('moves only the new server\'s keys to it, and back on removal', async () => {
+    const [a, b, c, d] = servers as [MemcachedServer, MemcachedServer, MemcachedServer, MemcachedServer];
+    const ks = keys('ring', N);
+    const mc = new Client([a.address, b.address, c.address], OPTS);
+    clients.push(mc);
+
+    await writeAll(mc, ks, 't3');
+    const before = await placement(ks, 't3');
+    expect([...before.values()].includes(d.address)).toBe(false);
+
+    mc.addServer(d.address);
+    await writeAll(mc, ks, 't4');
+    const withD = await placement(ks, 't4');
+    const moved = ks.filter((k) => withD.get(k) !== before.get(k));
+    const wrongMoves = moved.filter((k) => withD.get(k) !== d.address);
+    expect(wrongMoves.slice(0, 10), `${wrongMoves.length} keys moved between old servers`).toEqual([]);
+    // About a quarter of the keys (40 vnodes per server vary the share by up to ~16%).
+    expect(moved.length).toBeGreaterThan(N * 0.15);
+    expect(moved.length).toBeLessThan(N * 0.35);
+    expect(moved.length, 'every key the new server owns came from an old server').toBe(ks.filter((k) => withD.get(k) === d.address).length);
+
+    // A fresh client built with the four servers routes exactly like the one that grew at run time.
+    const fresh = new Client([a.address, b.address, c.address, d.address], OPTS);
+    clients.push(fresh);
+    const read = await fresh.getMulti<string>(ks);
+    expect(read.size).toBe(N);
+    expect([...read.values()].every((v) => v === 't4')).toBe(true);
+
+    await mc.removeServer(d.address);
+    await writeAll(mc, ks, 't5');
+    const after = await placement(ks, 't5');
+    const notBack = ks.filter((k) => after.get(k) !== before.get(k));
+    expect(notBack.slice(0, 10), `${notBack.length} keys did not return to their original server`).toEqual([]);
+    expect(mc.serverStats().map((s) => s.server).sort()).toEqual([a.address, b.address, c.address].sort());
+  });
+});
