@@ -3,7 +3,7 @@ import { now, type Connection } from '../connection/connection.js';
 import { Deque } from '../connection/deque.js';
 import {
   ClientClosedError, ClientErrorReply, MemclusterError, PoolFullError, ServerErrorReply, ServerUnavailableError, TimeoutError,
-  TooManyConnectionsError, ValidationFailedError,
+  TooManyConnectionsError, ValidationFailedError, AuthenticationError,
 } from '../errors.js';
 import type { Reply, ReplyKind } from '../protocol/types.js';
 import { ServerPool, type ServerPoolOptions, type ServerPoolStats } from '../pool/server-pool.js';
@@ -68,11 +68,22 @@ export class ServerNode {
   private timer: NodeJS.Timeout | undefined;
   private releaseScheduled = false;
   private closed = false;
+  /** The last failure to create or prove a socket: the reason to give queued requests that time out. */
+  private lastRefusal: { err: MemclusterError } | undefined;
 
   constructor(readonly server: string, private readonly opts: ServerNodeOptions, hooks: ServerNodeHooks) {
     this.pool = new ServerPool(opts.pool, {
-      onConnected: () => this.health.recordSuccess(),
-      onFailure: (err) => this.health.recordFailure(err),
+      onConnected: () => {
+        this.lastRefusal = undefined;
+        this.health.recordSuccess();
+      },
+      onFailure: (err) => {
+        this.lastRefusal = { err };
+        this.health.recordFailure(err);
+        // The server said why it will not take a socket: queued requests get that reason now,
+        // rather than a timeout later.
+        if (err instanceof TooManyConnectionsError && this.conns.length === 0) this.rejectQueued(err);
+      },
       onEvicted: (conn, reason, pendingAtDeath) => {
         this.removeConn(conn);
         // A socket that died holding requests counts once against the server; one dropped while idle
@@ -87,7 +98,10 @@ export class ServerNode {
         this.rejectQueued(new ServerUnavailableError(`server is down after ${failures} consecutive failures (last: ${reason.message})`, { server, cause: reason }));
         hooks.onDown(server, reason, failures);
       },
-      onUp: (downFor) => hooks.onUp(server, downFor),
+      onUp: (downFor) => {
+        this.pool.resetBackoff();
+        hooks.onUp(server, downFor);
+      },
       onFailure: (reason, failures) => hooks.onFailure?.(server, reason, failures),
     });
   }
@@ -194,7 +208,7 @@ export class ServerNode {
         this.acquiring--;
         log('%s acquire failed: %s', this.server, err.message);
         // With no socket at all, queued requests learn why now instead of waiting out their timeout.
-        if (this.conns.length === 0 && this.acquiring === 0) this.rejectQueued(this.health.isDown ? this.unavailable() : err);
+        if (this.conns.length === 0 && this.acquiring === 0) this.rejectQueued(this.health.isDown ? this.unavailable() : this.statedRefusal() ?? err);
       },
     );
   }
@@ -234,6 +248,16 @@ export class ServerNode {
   }
 
   /** One timer for the whole queue: deadlines are FIFO, so only the head can expire first. */
+  /**
+   * The refusal the server stated on the last attempt to open a socket (too many connections, bad
+   * credentials), if no socket has opened since: a better answer than "timed out" for requests that
+   * waited for a socket. Silence stays a timeout.
+   */
+  private statedRefusal(): MemclusterError | undefined {
+    const err = this.lastRefusal?.err;
+    return err instanceof TooManyConnectionsError || err instanceof AuthenticationError ? err : undefined;
+  }
+
   private armTimer(): void {
     if (this.timer || this.queue.length === 0) return;
     const head = this.queue.peek()!;
@@ -250,9 +274,10 @@ export class ServerNode {
       this.timer.unref();
       return;
     }
+    const refusal = this.statedRefusal();
     while (this.queue.length > 0 && this.queue.peek()!.deadline <= t) {
       const job = this.queue.shift()!;
-      job.reject(new TimeoutError('no usable socket within the request timeout (queued)', { server: this.server, cause: this.health.lastError }));
+      job.reject(refusal ?? new TimeoutError('no usable socket within the request timeout (queued)', { server: this.server, cause: this.health.lastError }));
     }
     this.armTimer();
   }

@@ -28,6 +28,43 @@ export interface ConnectionOptions {
   auth?: { username: string; password: string } | undefined;
 }
 
+/**
+ * Node's codes for a server certificate that failed verification (OpenSSL X509 errors, plus the
+ * host name check). Retrying cannot fix these: the configuration (CA, servername) must change.
+ */
+const TLS_CERT_ERRORS: ReadonlySet<string> = new Set([
+  'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_CRL', 'UNABLE_TO_DECRYPT_CERT_SIGNATURE', 'UNABLE_TO_DECRYPT_CRL_SIGNATURE',
+  'UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY', 'CERT_SIGNATURE_FAILURE', 'CRL_SIGNATURE_FAILURE', 'CERT_NOT_YET_VALID', 'CERT_HAS_EXPIRED',
+  'CRL_NOT_YET_VALID', 'CRL_HAS_EXPIRED', 'ERROR_IN_CERT_NOT_BEFORE_FIELD', 'ERROR_IN_CERT_NOT_AFTER_FIELD',
+  'ERROR_IN_CRL_LAST_UPDATE_FIELD', 'ERROR_IN_CRL_NEXT_UPDATE_FIELD', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'CERT_CHAIN_TOO_LONG', 'CERT_REVOKED', 'INVALID_CA',
+  'PATH_LENGTH_EXCEEDED', 'INVALID_PURPOSE', 'CERT_UNTRUSTED', 'CERT_REJECTED', 'HOSTNAME_MISMATCH', 'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/** True when `err` (or its cause) says the server's TLS certificate was not accepted. */
+export function isTlsCertificateError(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (typeof code === 'string' && TLS_CERT_ERRORS.has(code)) return true;
+  }
+  return false;
+}
+
+/** The error for a socket that failed before it was connected; TLS failures say what was refused. */
+function connectError(err: NodeJS.ErrnoException, opts: ConnectionOptions): ConnectionError {
+  const why = `${err.code ?? 'error'}: ${err.message}`;
+  if (opts.tls && err.code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    return new ConnectionError(`TLS handshake failed: the server certificate does not match the expected host name (${why})`, { server: opts.server, cause: err });
+  }
+  if (opts.tls && isTlsCertificateError(err)) {
+    return new ConnectionError(`TLS handshake failed: the server certificate could not be verified (${why})`, { server: opts.server, cause: err });
+  }
+  if (opts.tls && (err.code?.startsWith('ERR_SSL') || err.code === 'ECONNRESET')) {
+    return new ConnectionError(`TLS handshake failed (${why})`, { server: opts.server, cause: err });
+  }
+  return new ConnectionError(`connect failed: ${err.code ?? err.message}`, { server: opts.server, cause: err });
+}
+
 /** The light real request that proves a socket is answered by a live memcached. */
 export type ValidationCommand = 'mn' | 'version';
 
@@ -101,7 +138,7 @@ export class Connection {
         reject(err);
       };
       const timer = setTimeout(() => fail(new ConnectTimeoutError(`connect timed out after ${opts.connectTimeoutMs} ms`, { server: opts.server })), opts.connectTimeoutMs);
-      socket.once('error', (err: NodeJS.ErrnoException) => fail(new ConnectionError(`connect failed: ${err.code ?? err.message}`, { server: opts.server, cause: err })));
+      socket.once('error', (err: NodeJS.ErrnoException) => fail(connectError(err, opts)));
       socket.once(opts.tls ? 'secureConnect' : 'connect', () => {
         clearTimeout(timer);
         socket.removeAllListeners();
@@ -197,8 +234,12 @@ export class Connection {
     try {
       await this.send(encodeAuth(auth.username, auth.password), 'auth', deadline);
     } catch (err) {
-      // Never include the credentials: only the server's reason.
-      throw new AuthenticationError(`authentication failed: ${(err as Error).message}`, { server: this.server, cause: err });
+      // Only an error line answering the credentials is a refusal (memcached 1.6 answers
+      // `CLIENT_ERROR authentication failure`); a timeout or EOF during auth stays what it is.
+      if (!(err instanceof ClientErrorReply)) throw err;
+      // Never include the credentials: only the server's reason (without its repeated server label).
+      const reason = err.message.endsWith(` [${this.server}]`) ? err.message.slice(0, -(this.server.length + 3)) : err.message;
+      throw new AuthenticationError(`authentication failed: the server refused the credentials of user ${JSON.stringify(auth.username)} (${reason})`, { server: this.server, cause: err });
     }
   }
 
@@ -232,12 +273,19 @@ export class Connection {
     this.timer.unref();
   }
 
-  private checkDeadline(): void {
+  private checkDeadline(graced = false): void {
     this.timer = undefined;
     const head = this.pending.peek();
     if (!head || this.dead) return;
     const t = now();
     if (t >= head.deadline) {
+      if (!graced) {
+        // Timers run before the poll phase: after a busy turn of our own event loop the reply may
+        // already sit in the socket. Let one poll phase read it before calling the server late.
+        this.timer = setTimeout(() => this.checkDeadline(true), 0);
+        this.timer.unref();
+        return;
+      }
       if (this.validating) {
         this.destroy(new ValidationFailedError(`no reply to the ${head.kind} validation request in time (conn#${this.id})`, { server: this.server }));
         return;

@@ -1,8 +1,8 @@
 import genericPool from 'generic-pool';
 import type { Pool } from 'generic-pool';
 import createDebug from 'debug';
-import { Connection, now, type ConnectionOptions, type ValidationCommand } from '../connection/connection.js';
-import { ConnectionError, MemclusterError, TimeoutError } from '../errors.js';
+import { Connection, isTlsCertificateError, now, type ConnectionOptions, type ValidationCommand } from '../connection/connection.js';
+import { AuthenticationError, ClientErrorReply, ConnectionError, MemclusterError, TimeoutError, ValidationFailedError } from '../errors.js';
 
 const log = createDebug('memcluster:pool');
 
@@ -63,6 +63,8 @@ export class ServerPool {
   /** Sockets that died while idle: closed already, dropped by generic-pool at the next borrow or eviction run. */
   private readonly deadIdle = new Set<Connection>();
   private readonly counters = { created: 0, evicted: 0, validations: 0, validationFailures: 0 };
+  /** Rejecters of the borrows waiting right now, for failures no retry can fix (see `refuseWaiters`). */
+  private readonly waiters = new Set<(err: MemclusterError) => void>();
 
   constructor(private readonly opts: ServerPoolOptions, private readonly hooks: ServerPoolHooks = {}) {
     this.server = opts.server;
@@ -93,11 +95,22 @@ export class ServerPool {
 
   /** A proven socket, or a rejection (`TimeoutError` when none came within `acquireTimeoutMs`). */
   async acquire(): Promise<Connection> {
+    const borrow = this.pool.acquire();
+    let refuse!: (err: MemclusterError) => void;
+    let refused = false;
+    const refusal = new Promise<never>((_, reject) => {
+      refuse = (err) => { refused = true; reject(err); };
+    });
+    this.waiters.add(refuse);
+    // generic-pool cannot cancel a borrow: if it is fulfilled after a refusal, hand the socket back.
+    borrow.then((conn) => { if (refused) this.release(conn); }, () => {});
     try {
-      return await this.pool.acquire();
+      return await Promise.race([borrow, refusal]);
     } catch (err) {
       if (err instanceof MemclusterError) throw err;
       throw new TimeoutError(`no usable socket within ${this.opts.acquireTimeoutMs} ms (acquire)`, { server: this.server, cause: err });
+    } finally {
+      this.waiters.delete(refuse);
     }
   }
 
@@ -114,6 +127,12 @@ export class ServerPool {
   /** Destroys a borrowed socket now. */
   evict(conn: Connection): void {
     if (this.pool.isBorrowedResource(conn)) this.pool.destroy(conn).catch(() => {});
+  }
+
+  /** Forgets the create backoff: the server just answered a probe, so the next create should not wait. */
+  resetBackoff(): void {
+    this.createFailures = 0;
+    this.nextCreateAt = 0;
   }
 
   /** Socket counts and validation figures. */
@@ -163,9 +182,10 @@ export class ServerPool {
       conn?.destroy(err as MemclusterError);
       this.createFailures++;
       this.nextCreateAt = now() + Math.min(MAX_CREATE_BACKOFF_MS, 25 * 2 ** Math.min(this.createFailures, 10));
-      const e = err instanceof MemclusterError ? err : new ConnectionError(String(err), { server: this.server, cause: err });
+      const e = unauthenticated(err) ?? (err instanceof MemclusterError ? err : new ConnectionError(String(err), { server: this.server, cause: err }));
       log('%s create failed (%d in a row): %s', this.server, this.createFailures, e.message);
       this.hooks.onFailure?.(e);
+      if (isConfigurationFailure(e)) this.refuseWaiters(e);
       throw e;
     }
     this.createFailures = 0;
@@ -175,6 +195,17 @@ export class ServerPool {
     conn.onDeath = (c, reason, pending) => this.onDeath(c, reason, pending);
     this.hooks.onConnected?.(conn);
     return conn;
+  }
+
+  /**
+   * Rejects every waiting borrow with `err` now. generic-pool would keep the borrows waiting and
+   * retry `create` (paced by the backoff) until `acquireTimeoutMs`, turning refused credentials or an
+   * untrusted certificate into a timeout; callers should see the real reason at once.
+   */
+  private refuseWaiters(err: MemclusterError): void {
+    const waiters = [...this.waiters];
+    this.waiters.clear();
+    for (const refuse of waiters) refuse(err);
   }
 
   /** Never rejects (a rejecting validate wedges generic-pool). */
@@ -219,6 +250,21 @@ export class ServerPool {
       else this.sleepers.set(t, resolve);
     });
   }
+}
+
+/**
+ * A server started with `-Y` answers anything but credentials with `CLIENT_ERROR unauthenticated`:
+ * when that is how validation failed, say so (an `AuthenticationError`) instead of "validation failed".
+ */
+function unauthenticated(err: unknown): AuthenticationError | undefined {
+  if (!(err instanceof ValidationFailedError) || !(err.cause instanceof ClientErrorReply)) return undefined;
+  if (!err.cause.message.startsWith('CLIENT_ERROR unauthenticated')) return undefined;
+  return new AuthenticationError('the server requires authentication (memcached -Y) and no credentials are configured (option auth)', { server: err.server, cause: err });
+}
+
+/** A failure that retrying cannot fix: refused credentials, or a server certificate that does not verify. */
+function isConfigurationFailure(err: MemclusterError): boolean {
+  return err instanceof AuthenticationError || (err instanceof ConnectionError && isTlsCertificateError(err));
 }
 
 /** `mn` exists from memcached 1.6 (1.5.19 in an early form); proxies report other strings. */
