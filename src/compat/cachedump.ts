@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { parseAddress } from '../client/options.js';
 import { ClientErrorReply, ConnectionError, InvalidArgumentError, ProtocolError, ServerErrorReply, TimeoutError } from '../errors.js';
-import type { CacheDumpData } from './types.js';
+import type { CompatCacheDumpData as CacheDumpData } from './types.js';
 
 /** A `stats cachedump` reply is capped by memcached at 2 MB; refuse anything much larger. */
 const MAX_REPLY_BYTES = 4 * 1024 * 1024;

@@ -5,7 +5,7 @@ import { serverIds, type Locations } from '../cluster/ring.js';
 import type { ServerNode } from '../cluster/server-node.js';
 import type { MemclusterError } from '../errors.js';
 import type { CompatSettings } from './options.js';
-import type { EventNames, IssueData } from './types.js';
+import type { CompatEventNames as EventNames, CompatIssueData as IssueData } from './types.js';
 
 /** Messages kept per server for the event payloads (2.2.2 kept them all until a reconnect). */
 const MAX_MESSAGES = 100;

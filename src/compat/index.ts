@@ -11,17 +11,22 @@
  * bytes; none of 2.2.2's hangs and crashes. See MIGRATION.md in this directory.
  */
 import { MemcachedClient } from './memcached.js';
-import type * as T from './types.js';
+import type {
+  CompatCacheDumpData, CompatCommandData, CompatConfig, CompatEventNames, CompatIssueData, CompatLocation, CompatOptions, CompatStatusData,
+  CompatVersionData,
+} from './types.js';
 
 /** The class, callable with or without `new` (as 2.2.2's constructor function was). */
-type MemcachedConstructor = typeof MemcachedClient & ((location?: T.Location, options?: T.options) => MemcachedClient);
+type MemcachedConstructor = typeof MemcachedClient & ((location?: CompatLocation, options?: CompatOptions) => MemcachedClient);
 
 const Memcached = new Proxy(MemcachedClient, {
-  apply(target, _thisArg, args: [T.Location?, T.options?]) {
+  apply(target, _thisArg, args: [CompatLocation?, CompatOptions?]) {
     return new target(...args);
   },
 }) as MemcachedConstructor;
 
+// Its own name in stack traces and inspection, whatever the bundler renames the class to.
+Object.defineProperty(MemcachedClient, 'name', { value: 'Memcached' });
 // Interop for CommonJS consumers whose transpiler reads `.default` without checking `__esModule`.
 Object.defineProperty(MemcachedClient, 'default', { value: Memcached, enumerable: false });
 
@@ -29,15 +34,15 @@ type Memcached = MemcachedClient;
 
 /** The types `@types/memcached` declares under `Memcached.*`, so existing annotations keep working. */
 declare namespace Memcached {
-  type Location = T.Location;
-  type EventNames = T.EventNames;
-  type IssueData = T.IssueData;
-  type CommandData = T.CommandData;
-  type StatusData = T.StatusData;
-  type VersionData = T.VersionData;
-  type CacheDumpData = T.CacheDumpData;
-  type options = T.options;
-  type Config = T.Config;
+  type Location = CompatLocation;
+  type EventNames = CompatEventNames;
+  type IssueData = CompatIssueData;
+  type CommandData = CompatCommandData;
+  type StatusData = CompatStatusData;
+  type VersionData = CompatVersionData;
+  type CacheDumpData = CompatCacheDumpData;
+  type options = CompatOptions;
+  type Config = CompatConfig;
 }
 
 export default Memcached;

@@ -10,7 +10,10 @@ import { compatExptime, compatKey } from './keys.js';
 import { legacySerializer } from './legacy-serializer.js';
 import { getMultiCompat, put, singlesCompat, type SingleType } from './multi.js';
 import { DEFAULT_CONFIG, resolveCompat, type CompatSettings } from './options.js';
-import type { CacheDumpData, CommandData, Config, IssueData, Location, options, QueryCallback, StatusData, VersionData } from './types.js';
+import type {
+  CompatCacheDumpData as CacheDumpData, CompatCommandData as CommandData, CompatConfig as Config, CompatIssueData as IssueData,
+  CompatLocation as Location, CompatOptions as options, CompatStatusData as StatusData, CompatVersionData as VersionData, QueryCallback,
+} from './types.js';
 
 /** The events of the compat client, each with 2.2.2's payload. */
 export interface CompatEvents {
@@ -79,7 +82,7 @@ export class MemcachedClient extends EventEmitter<CompatEvents> {
     });
   }
 
-  /** The value and its cas token as `{ [key]: value, cas }`, or `undefined` on a miss. */
+  /** The value and its cas token as `{ [key]: value, cas }` (keyed like 2.2.2: by namespace + key), or `undefined` on a miss. */
   gets(key: string, cb?: QueryCallback<{ [key: string]: any; cas: string }>): void {
     const q = this.query('gets', key, cb, V.key);
     this.run(q, undefined, async (fleet) => {
@@ -92,10 +95,11 @@ export class MemcachedClient extends EventEmitter<CompatEvents> {
       if (v.cas === undefined) throw new ProtocolError('gets reply carried no cas', { server: node.server });
       const out: Record<string, unknown> = {};
       const value = fleet.core.decode(v, String(key), node.server);
-      put(out, String(key), value);
+      // Keyed as 2.2.2 keys it: by the key on the wire (namespace + key, or its md5 when over-long).
+      // Your own key reads the value too, as an unlisted property, so `data[key]` works either way.
+      put(out, k.wire, value);
       out.cas = v.cas;
-      // 2.2.2 keyed the value by the key on the wire (namespaced, or its md5): keep that readable, unlisted.
-      if (k.wire !== String(key) && k.wire !== 'cas') Object.defineProperty(out, k.wire, { value, enumerable: false });
+      if (k.wire !== String(key) && String(key) !== 'cas') Object.defineProperty(out, String(key), { value, enumerable: false, configurable: true });
       return out;
     });
   }

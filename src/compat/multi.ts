@@ -1,15 +1,11 @@
-import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { BatchWriter } from '../client/batch.js';
+import { BatchWriter, makeSlicer } from '../client/batch.js';
 import type { ServerNode } from '../cluster/server-node.js';
 import { InvalidArgumentError, MemclusterError, ProtocolError } from '../errors.js';
 import { encodeFlushAll, encodeStats, encodeVersion } from '../protocol/encoder.js';
 import type { Reply, ReplyKind } from '../protocol/types.js';
 import type { Fleet } from './fleet.js';
 import { compatKey, type KeyOptions } from './keys.js';
-import type { StatusData, VersionData } from './types.js';
-
-/** Keys prepared per event-loop turn, so a 100,000-key call never stalls the loop. */
-const KEYS_PER_TURN = 4096;
+import type { CompatStatusData as StatusData, CompatVersionData as VersionData } from './types.js';
 
 /** Sets `obj[key]` as an own data property, even for keys like `__proto__`. */
 export function put(obj: Record<string, unknown>, key: string, value: unknown): void {
@@ -20,7 +16,7 @@ export function put(obj: Record<string, unknown>, key: string, value: unknown): 
  * 2.2.2's `getMulti`: `{ key: value }` with misses absent, and as `err` an ARRAY of errors (one per
  * failed batch or bad key) beside the partial data, or `undefined`. Unlike 2.2.2 it always settles:
  * an empty list, a bad or over-long key and a dead server all come back as data and errors.
- * Keys are validated and routed in slices (linear, yielding to the event loop), batched per
+ * Keys are validated and routed in time slices (linear, yielding to the event loop), batched per
  * server under memcluster's key and byte caps, and asked for once however often they repeat.
  */
 export async function getMultiCompat(fleet: Fleet, keyOpts: KeyOptions, keys: unknown): Promise<{ errors: Error[]; data: Record<string, unknown> }> {
@@ -46,28 +42,27 @@ export async function getMultiCompat(fleet: Fleet, keyOpts: KeyOptions, keys: un
       }
     }
   });
-  for (let start = 0; start < keys.length; start += KEYS_PER_TURN) {
-    if (start > 0) await yieldToLoop();
-    const end = Math.min(keys.length, start + KEYS_PER_TURN);
-    for (let i = start; i < end; i++) {
-      try {
-        const k = compatKey(keys[i], keyOpts);
-        const caller = String(k.key);
-        const asked = callers.get(k.wire);
-        if (asked) {
-          if (!asked.includes(caller)) asked.push(caller);
-          continue;
-        }
-        callers.set(k.wire, [caller]);
-        const node = fleet.nodeFor(k.full);
-        if (node.health.isDown) {
-          if (!unavailable.has(node)) unavailable.set(node, node.unavailable());
-        } else {
-          writer.add(node, k.wire, k.bytes);
-        }
-      } catch (e) {
-        errors.push(e as Error);
+  const slice = makeSlicer();
+  for (let i = 0; i < keys.length; i++) {
+    const pause = slice(i) ?? writer.room(); // memcluster's pacing: never stall the loop, cap batches in flight
+    if (pause) await pause;
+    try {
+      const k = compatKey(keys[i], keyOpts);
+      const caller = String(k.key);
+      const asked = callers.get(k.wire);
+      if (asked) {
+        if (!asked.includes(caller)) asked.push(caller);
+        continue;
       }
+      callers.set(k.wire, [caller]);
+      const node = fleet.nodeFor(k.full);
+      if (node.health.isDown) {
+        if (!unavailable.has(node)) unavailable.set(node, node.unavailable());
+      } else {
+        writer.add(node, k.wire, k.bytes);
+      }
+    } catch (e) {
+      errors.push(e as Error);
     }
   }
   errors.push(...unavailable.values());

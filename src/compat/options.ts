@@ -1,7 +1,7 @@
 import { InvalidOptionError } from '../errors.js';
 import { DEFAULTS, resolveOptions, type ResolvedOptions } from '../client/options.js';
 import { legacySerializer } from './legacy-serializer.js';
-import type { Config } from './types.js';
+import type { CompatConfig as Config } from './types.js';
 
 /** `memcached` 2.2.2's `Memcached.config`, value for value. */
 export const DEFAULT_CONFIG: Config = {

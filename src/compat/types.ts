@@ -4,13 +4,13 @@
  */
 
 /** One server (`'host:port'`), several, or `{ 'host:port': weight }`, as `memcached` 2.2.2 takes them. */
-export type Location = string | string[] | { [server: string]: number };
+export type CompatLocation = string | string[] | { [server: string]: number };
 
 /** Names of the events the client emits (it never emits `error`). */
-export type EventNames = 'issue' | 'failure' | 'reconnecting' | 'reconnect' | 'remove';
+export type CompatEventNames = 'issue' | 'failure' | 'reconnecting' | 'reconnect' | 'remove';
 
 /** The payload of every event: the server, `[port, host]`, the messages so far, and counters. */
-export interface IssueData {
+export interface CompatIssueData {
   server: string;
   tokens: [string, string];
   messages: string[];
@@ -23,7 +23,7 @@ export interface IssueData {
 }
 
 /** `this` inside a single-key callback: the query that produced the result. */
-export interface CommandData {
+export interface CompatCommandData {
   start: number;
   execution: number;
   callback(...args: any[]): any;
@@ -39,13 +39,13 @@ export interface CommandData {
 }
 
 /** One server's `stats` / `stats settings|slabs|items` result, with `server` set. */
-export interface StatusData {
+export interface CompatStatusData {
   server?: string | undefined;
   [key: string]: string | boolean | number | undefined;
 }
 
 /** One server's `version` result. */
-export interface VersionData extends StatusData {
+export interface CompatVersionData extends CompatStatusData {
   version: string;
   major: string;
   minor: string;
@@ -53,7 +53,7 @@ export interface VersionData extends StatusData {
 }
 
 /** One `stats cachedump` item: key, size in bytes (`b`) and expiry (`s`, unix seconds). */
-export interface CacheDumpData {
+export interface CompatCacheDumpData {
   key: string;
   b: number;
   s: number;
@@ -63,7 +63,7 @@ export interface CacheDumpData {
  * Options of `memcached` 2.2.2 (see src/compat/README.md for how each maps onto memcluster).
  * Options 2.2.2 read but that have no meaning here are accepted and ignored, as documented.
  */
-export interface options {
+export interface CompatOptions {
   /** Keys longer than this (after the namespace) are md5-hashed when `keyCompression`, else refused. @default 250 */
   maxKeySize?: number | undefined;
   /** Longest lifetime accepted, in seconds; longer ones are refused with an error. @default 2592000 */
@@ -97,7 +97,7 @@ export interface options {
 }
 
 /** Every option 2.2.2's `Memcached.config` holds, including the ones it never documented. */
-export interface Config extends options {
+export interface CompatConfig extends CompatOptions {
   activeQueries?: number | undefined;
   /** Requests waiting per server beyond this fail at once (memcluster `maxQueue`); -1: default. @default -1 */
   maxQueueSize?: number | undefined;
@@ -117,4 +117,4 @@ export interface Config extends options {
 }
 
 /** `(err, data)` with `this` = the query object. */
-export type QueryCallback<T> = (this: CommandData, err: any, data: T) => void;
+export type QueryCallback<T> = (this: CompatCommandData, err: any, data: T) => void;

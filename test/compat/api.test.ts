@@ -73,10 +73,11 @@ describe('memcluster/compat answers every call as memcached 2.2.2 does', () => {
     const l = gs[0]!;
     const c = gs[1]!;
     expect(typeof l.data.cas).toBe('string');
-    expect(l.data['L:g']).toEqual({ n: 1 }); // 2.2.2 keys it by the namespaced key...
-    expect(Object.keys(c.data)).toEqual(['g', 'cas']); // ...compat by yours, and still answers the other
-    expect(c.data.g).toEqual({ n: 1 });
+    expect(Object.keys(l.data)).toEqual(['L:g', 'cas']); // 2.2.2 keys it by the namespaced key...
+    expect(Object.keys(c.data)).toEqual(['C:g', 'cas']); // ...so does compat...
     expect(c.data['C:g']).toEqual({ n: 1 });
+    expect(c.data.g).toEqual({ n: 1 }); // ...and your own key reads it too (unlisted)
+    expect(l.data.g).toBeUndefined();
     expect(c.data.cas).toMatch(/^\d+$/);
     expect(c.self).toMatchObject({ key: 'C:g', type: 'gets' });
     for (const [i, r] of gs.entries()) {
