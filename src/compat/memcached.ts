@@ -4,12 +4,10 @@ import { InvalidArgumentError, InvalidOptionError, InvalidValueError, ProtocolEr
 import { encodeArith, encodeCas, encodeDelete, encodeGet, encodeStore, encodeTouch } from '../protocol/encoder.js';
 import type { Reply, StoreCommand } from '../protocol/types.js';
 import { verifyRetrieval } from '../client/batch.js';
-import { cachedump } from './cachedump.js';
 import { Fleet } from './fleet.js';
-import { compatExptime, compatKey } from './keys.js';
 import { legacySerializer } from './legacy-serializer.js';
-import { getMultiCompat, put, singlesCompat, type SingleType } from './multi.js';
-import { DEFAULT_CONFIG, resolveCompat, type CompatSettings } from './options.js';
+import { cachedump, getMultiCompat, put, singlesCompat, type SingleType } from './multi.js';
+import { compatExptime, compatKey, DEFAULT_CONFIG, resolveCompat, type CompatSettings } from './options.js';
 import type {
   CompatCacheDumpData as CacheDumpData, CompatCommandData as CommandData, CompatConfig as Config, CompatIssueData as IssueData,
   CompatLocation as Location, CompatOptions as options, CompatStatusData as StatusData, CompatVersionData as VersionData, QueryCallback,

@@ -185,3 +185,39 @@ describe('cachedump', () => {
     }
   });
 });
+
+describe('calls 2.2.2 dropped or mishandled', () => {
+  const servers = useMemcached(1);
+
+  it('a call without a callback is still sent; lifetime and amount may be omitted', async () => {
+    const mc = new Memcached(servers[0]!.address) as any;
+    const legacy = new Legacy(servers[0]!.address, { retries: 0 }) as any;
+    try {
+      mc.set('fire', 'and forget', 0);
+      legacy.set('legacy-fire', 'never sent', 0); // 2.2.2: validation fails on the missing callback, nothing is sent
+      expect(await ok(mc, 'set', 'nolife', 'v')).toBe(true);
+      expect(await ok(mc, 'get', 'fire')).toBe('and forget');
+      expect(await ok(mc, 'get', 'legacy-fire')).toBeUndefined();
+      await ok(mc, 'set', 'n', 1, 0);
+      expect(await ok(mc, 'incr', 'n')).toBe(2);
+    } finally {
+      mc.end();
+      legacy.end();
+    }
+  });
+
+  it('a key that would inject a command is refused before anything is written', async () => {
+    const mc = new Memcached(servers[0]!.address) as any;
+    try {
+      const r = await call(mc, 'set', ['x 0 0 1\r\nset injected 0 0 1\r\nz', 'v', 0]);
+      expect(r.err.code).toBe('MC_ERR_INVALID_KEY');
+      expect(r.data).toBe(false);
+      expect(await servers[0]!.command('get injected\r\n')).toBe('END\r\n');
+      expect((await call(mc, 'get', [{ an: 'object' }])).err.message).toBe('Argument "key" is not a valid String.');
+      await ok(mc, 'set', 42, 'numeric keys work, as in 2.2.2', 0);
+      expect(await ok(mc, 'get', '42')).toBe('numeric keys work, as in 2.2.2');
+    } finally {
+      mc.end();
+    }
+  });
+});

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { Client } from '../../src/index.js';
 import { parseAddress } from '../../src/client/options.js';
 import Memcached from '../../src/compat/index.js';
-import { compatKey } from '../../src/compat/keys.js';
+import { compatKey } from '../../src/compat/options.js';
 import { Legacy } from './helpers.js';
 
 const N = 100_000;
