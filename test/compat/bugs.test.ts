@@ -173,13 +173,19 @@ describe('memcluster/compat does not copy the bugs of memcached 2.2.2', () => {
     }
   });
 
-  it('calling it without `new` works', async () => {
+  it('calling it without `new` works, and so does subclassing', async () => {
     const Ctor = Memcached as unknown as (loc: string, opts?: object) => any;
     const made = Ctor(servers[0]!.address, { timeout: 1000 });
     try {
       expect(made).toBeInstanceOf(Memcached);
       expect(await ok(made, 'set', 'nonew', 'yes', 0)).toBe(true);
       expect(await ok(made, 'get', 'nonew')).toBe('yes');
+      class Mine extends Memcached {
+        hello(): string { return 'subclass'; }
+      }
+      const mine = new Mine(servers[0]!.address);
+      expect([mine instanceof Memcached, mine.hello(), await ok(mine, 'get', 'nonew')]).toEqual([true, 'subclass', 'yes']);
+      mine.end();
     } finally {
       made.end();
     }
