@@ -98,6 +98,7 @@ export class BatchWriter {
     node.submit({
       bytes,
       kind: 'retrieval',
+      maxValues: keys.length,
       deadline: now() + this.limits.timeoutMs,
       verify: (reply) => verifyRetrieval(reply, keys, node.server),
       resolve: (reply) => this.settle(node.server, keys, (reply as { values: ValueEntry[] }).values, undefined),

@@ -4,7 +4,7 @@ import createDebug from 'debug';
 import { Cluster } from '../cluster/cluster.js';
 import type { Locations } from '../cluster/ring.js';
 import type { ServerStats } from '../cluster/server-node.js';
-import { ClientClosedError, InvalidArgumentError, MemclusterError, PartialFailureError, ProtocolError } from '../errors.js';
+import { ClientClosedError, InvalidArgumentError, MemclusterError, PartialFailureError, ProtocolError, describeValue } from '../errors.js';
 import {
   encodeArith, encodeCas, encodeDelete, encodeFlushAll, encodeGat, encodeGet, encodeStats, encodeStore, encodeTouch, encodeVersion,
 } from '../protocol/encoder.js';
@@ -124,7 +124,7 @@ export class Client extends EventEmitter<ClientEvents> {
 
   /** Stores only if the item is unchanged since `gets` returned `cas`: `false` when it changed (EXISTS) or is gone (NOT_FOUND). */
   async cas(key: string, value: unknown, cas: string, options?: StoreOptions): Promise<boolean> {
-    if (typeof cas !== 'string' || !/^\d{1,20}$/.test(cas)) throw new InvalidArgumentError(`cas must be the decimal token from gets(), got ${JSON.stringify(cas)}`);
+    if (typeof cas !== 'string' || !/^\d{1,20}$/.test(cas)) throw new InvalidArgumentError(`cas must be the decimal token from gets(), got ${describeValue(cas)}`);
     const p = this.core.prepare(key);
     const exptime = toExptime(options?.ttl);
     const item = encodeValue(this.core.opts.serializer, value, key, this.core.opts.maxValueBytes);
@@ -192,7 +192,7 @@ export class Client extends EventEmitter<ClientEvents> {
 
   /** Invalidates every item on every server (after `delaySeconds`). Rejects with `PartialFailureError` naming failed servers. */
   async flush(delaySeconds = 0): Promise<void> {
-    if (!Number.isSafeInteger(delaySeconds) || delaySeconds < 0) throw new InvalidArgumentError(`delaySeconds must be an integer >= 0, got ${delaySeconds}`);
+    if (!Number.isSafeInteger(delaySeconds) || delaySeconds < 0) throw new InvalidArgumentError(`delaySeconds must be an integer >= 0, got ${describeValue(delaySeconds)}`);
     await this.everyServer(encodeFlushAll(delaySeconds || undefined), 'ok', () => true);
   }
 
@@ -203,7 +203,7 @@ export class Client extends EventEmitter<ClientEvents> {
 
   /** Each server's `stats` (or `stats items|slabs|settings|conns|...`), by server. */
   async stats(group?: string): Promise<Map<string, Record<string, string>>> {
-    if (group !== undefined && !/^[a-z_]{1,32}$/.test(group)) throw new InvalidArgumentError(`stats group must be a word like 'items', got ${JSON.stringify(group)}`);
+    if (group !== undefined && !/^[a-z_]{1,32}$/.test(group)) throw new InvalidArgumentError(`stats group must be a word like 'items', got ${describeValue(group)}`);
     return this.everyServer(encodeStats(group), 'stats', (r) => (r.kind === 'stats' ? Object.fromEntries(r.stats) : undefined));
   }
 
@@ -262,7 +262,7 @@ export class Client extends EventEmitter<ClientEvents> {
   private async arith(cmd: 'incr' | 'decr', key: string, delta: number | bigint): Promise<number | false> {
     const p = this.core.prepare(key);
     const ok = (typeof delta === 'number' && Number.isSafeInteger(delta) && delta >= 0) || (typeof delta === 'bigint' && delta >= 0n && delta < 2n ** 64n);
-    if (!ok) throw new InvalidArgumentError(`${cmd} delta must be an integer from 0 to 2^64-1, got ${String(delta)}`);
+    if (!ok) throw new InvalidArgumentError(`${cmd} delta must be an integer from 0 to 2^64-1, got ${describeValue(delta)}`);
     const reply = await this.sendFor(p.routed, encodeArith(cmd, p.routed, String(delta)), 'arith');
     if (reply.kind === 'number') return Number(reply.value);
     return statusOf(reply, { NOT_FOUND: false }) as false;

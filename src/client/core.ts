@@ -47,7 +47,8 @@ export class ClientCore {
   /** Sends one request to the key's server; settles by the call's deadline. */
   send(node: ServerNode, bytes: Buffer, kind: ReplyKind, verify?: (reply: Reply) => MemclusterError | undefined): Promise<Reply> {
     return new Promise<Reply>((resolve, reject) => {
-      node.submit({ bytes, kind, deadline: now() + this.opts.timeoutMs, resolve, reject, verify });
+      // Every single-key call that expects VALUE blocks asked for exactly one key.
+      node.submit({ bytes, kind, deadline: now() + this.opts.timeoutMs, resolve, reject, verify, maxValues: kind === 'retrieval' ? 1 : undefined });
     });
   }
 

@@ -1,5 +1,5 @@
 import type tls from 'node:tls';
-import { InvalidOptionError } from '../errors.js';
+import { InvalidOptionError, describeValue } from '../errors.js';
 import type { Serializer } from './values.js';
 import { defaultSerializer } from './values.js';
 
@@ -88,26 +88,26 @@ const INTEGER_OPTIONS: Array<[keyof typeof DEFAULTS, number]> = [
 
 /** Merges with `??` (never `||`: 0 is a real value) and validates; the error names the option and value. */
 export function resolveOptions(options: ClientOptions = {}): ResolvedOptions {
-  if (options === null || typeof options !== 'object') throw new InvalidOptionError(`options must be an object, got ${String(options)}`);
+  if (options === null || typeof options !== 'object') throw new InvalidOptionError(`options must be an object, got ${describeValue(options)}`);
   const out = { ...DEFAULTS } as Record<string, unknown>;
   for (const [k, v] of Object.entries(options)) if (v !== undefined) out[k] = v;
   for (const [name, min] of INTEGER_OPTIONS) {
     const v = out[name];
     if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
-      throw new InvalidOptionError(`option ${name} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
+      throw new InvalidOptionError(`option ${name} must be an integer >= ${min}, got ${describeValue(v)}`);
     }
   }
   const r = out as unknown as Omit<ResolvedOptions, 'tls'> & { tls: unknown };
   if (r.minConnections > r.maxConnections) throw new InvalidOptionError(`option minConnections (${r.minConnections}) exceeds maxConnections (${r.maxConnections})`);
-  if (!['auto', 'mn', 'version'].includes(r.validation)) throw new InvalidOptionError(`option validation must be 'auto', 'mn' or 'version', got ${JSON.stringify(r.validation)}`);
-  if (typeof r.failover !== 'boolean') throw new InvalidOptionError(`option failover must be a boolean, got ${JSON.stringify(r.failover)}`);
-  if (typeof r.coalesce !== 'boolean') throw new InvalidOptionError(`option coalesce must be a boolean, got ${JSON.stringify(r.coalesce)}`);
-  if (typeof r.keyPrefix !== 'string') throw new InvalidOptionError(`option keyPrefix must be a string, got ${JSON.stringify(r.keyPrefix)}`);
+  if (!['auto', 'mn', 'version'].includes(r.validation)) throw new InvalidOptionError(`option validation must be 'auto', 'mn' or 'version', got ${describeValue(r.validation)}`);
+  if (typeof r.failover !== 'boolean') throw new InvalidOptionError(`option failover must be a boolean, got ${describeValue(r.failover)}`);
+  if (typeof r.coalesce !== 'boolean') throw new InvalidOptionError(`option coalesce must be a boolean, got ${describeValue(r.coalesce)}`);
+  if (typeof r.keyPrefix !== 'string') throw new InvalidOptionError(`option keyPrefix must be a string, got ${describeValue(r.keyPrefix)}`);
   const s = r.serializer as Serializer;
   if (!s || typeof s.serialize !== 'function' || typeof s.deserialize !== 'function') throw new InvalidOptionError('option serializer must have serialize() and deserialize()');
   if (r.tls === true) r.tls = {};
   else if (r.tls === false || r.tls === undefined) r.tls = undefined;
-  else if (typeof r.tls !== 'object') throw new InvalidOptionError(`option tls must be true or tls.ConnectionOptions, got ${JSON.stringify(r.tls)}`);
+  else if (typeof r.tls !== 'object') throw new InvalidOptionError(`option tls must be true or tls.ConnectionOptions, got ${describeValue(r.tls)}`);
   const auth = r.auth as unknown;
   if (auth !== undefined) {
     const a = auth as { username?: unknown; password?: unknown };
@@ -120,7 +120,7 @@ export function resolveOptions(options: ClientOptions = {}): ResolvedOptions {
 
 /** A server location split into host and port (`host`, `host:port`, `[v6]:port`; port 11211 by default). */
 export function parseAddress(location: string): { host: string; port: number; label: string } {
-  if (typeof location !== 'string' || location.trim() === '') throw new InvalidOptionError(`server location must be a non-empty string, got ${JSON.stringify(location)}`);
+  if (typeof location !== 'string' || location.trim() === '') throw new InvalidOptionError(`server location must be a non-empty string, got ${describeValue(location)}`);
   let host = location;
   let port = 11211;
   const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(location);
@@ -134,7 +134,7 @@ export function parseAddress(location: string): { host: string; port: number; la
       port = Number(location.slice(i + 1));
     }
   }
-  if (!host || !Number.isInteger(port) || port < 1 || port > 65535) throw new InvalidOptionError(`server location ${JSON.stringify(location)} is not host[:port]`);
+  if (!host || !Number.isInteger(port) || port < 1 || port > 65535) throw new InvalidOptionError(`server location ${describeValue(location)} is not host[:port]`);
   const label = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
   return { host, port, label };
 }

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError, describeValue } from '../errors.js';
 
 /** memcached reads an exptime above this many seconds (30 days) as a unix timestamp. */
 export const MAX_RELATIVE_TTL = 2_592_000;
@@ -11,7 +11,7 @@ export const MAX_RELATIVE_TTL = 2_592_000;
 export function toExptime(ttl: unknown, nowMs: number = Date.now()): number {
   if (ttl === undefined) return 0;
   if (typeof ttl !== 'number' || !Number.isSafeInteger(ttl) || ttl < 0) {
-    throw new InvalidArgumentError(`ttl must be a whole number of seconds >= 0, got ${typeof ttl === 'number' ? ttl : JSON.stringify(ttl)}`);
+    throw new InvalidArgumentError(`ttl must be a whole number of seconds >= 0, got ${describeValue(ttl)}`);
   }
   if (ttl <= MAX_RELATIVE_TTL) return ttl;
   const absolute = Math.floor(nowMs / 1000) + ttl;

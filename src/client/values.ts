@@ -21,6 +21,8 @@ export const defaultSerializer: Serializer = {
   serialize(value) {
     switch (typeof value) {
       case 'string':
+        // A lone surrogate would silently come back as U+FFFD: refuse it, as keys do.
+        if (!(value as string & { isWellFormed(): boolean }).isWellFormed()) throw new TypeError('string holds a lone UTF-16 surrogate (not valid UTF-8)');
         return { data: Buffer.from(value, 'utf8'), flags: FLAGS.STRING };
       case 'number':
         return { data: Buffer.from(String(value), 'latin1'), flags: FLAGS.NUMBER };

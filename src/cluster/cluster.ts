@@ -1,5 +1,5 @@
 import createDebug from 'debug';
-import { InvalidOptionError, MemclusterError, NoServersError } from '../errors.js';
+import { InvalidOptionError, MemclusterError, NoServersError, describeValue } from '../errors.js';
 import { parseAddress, type ResolvedOptions } from '../client/options.js';
 import { Ring, serverIds, type Locations } from './ring.js';
 import { ServerNode, type ServerNodeHooks } from './server-node.js';
@@ -120,10 +120,10 @@ export class Cluster {
 function validateLocations(locations: Locations): void {
   const ok = typeof locations === 'string' || Array.isArray(locations)
     || (locations !== null && typeof locations === 'object' && Object.values(locations).every((w) => typeof w === 'number' && w > 0));
-  if (!ok) throw new InvalidOptionError(`servers must be a string, an array of strings or { 'host:port': weight }, got ${JSON.stringify(locations)}`);
+  if (!ok) throw new InvalidOptionError(`servers must be a string, an array of strings or { 'host:port': weight }, got ${describeValue(locations)}`);
   const ids = serverIds(locations);
   if (ids.length === 0) throw new NoServersError();
-  if (new Set(ids).size !== ids.length) throw new InvalidOptionError(`servers lists a server twice: ${JSON.stringify(ids)}`);
+  if (new Set(ids).size !== ids.length) throw new InvalidOptionError(`servers lists a server twice: ${describeValue(ids.join(', '), 200)}`);
   for (const id of ids) parseAddress(id);
 }
 

@@ -19,6 +19,8 @@ export interface Job {
   deadline: number;
   resolve(reply: Reply): void;
   reject(err: MemclusterError): void;
+  /** For retrievals: the number of keys asked for (a reply with more VALUE blocks is a protocol error). */
+  maxValues?: number | undefined;
   /** Checks a reply against the request (e.g. that VALUE keys were asked for); an error destroys the socket. */
   verify?: ((reply: Reply) => MemclusterError | undefined) | undefined;
 }
@@ -95,7 +97,7 @@ export class ServerNode {
     });
     this.health = new ServerHealth(server, opts.health, opts.pool, () => this.pool.validationCommand, {
       onDown: (reason, failures) => {
-        this.rejectQueued(new ServerUnavailableError(`server is down after ${failures} consecutive failures (last: ${reason.message})`, { server, cause: reason }));
+        this.rejectQueued(new ServerUnavailableError(`server is down after ${failures} consecutive failures (last: ${reason.detail})`, { server, cause: reason }));
         hooks.onDown(server, reason, failures);
       },
       onUp: (downFor) => {
@@ -124,7 +126,7 @@ export class ServerNode {
   /** The error for requests while this server is down. */
   unavailable(): ServerUnavailableError {
     const last = this.health.lastError;
-    return new ServerUnavailableError(`server is marked down${last ? ` (last: ${last.message})` : ''}`, { server: this.server, cause: last });
+    return new ServerUnavailableError(`server is marked down${last ? ` (last: ${last.detail})` : ''}`, { server: this.server, cause: last });
   }
 
   stats(): ServerStats {
@@ -163,7 +165,7 @@ export class ServerNode {
   }
 
   private write(conn: Connection, job: Job): void {
-    conn.send(job.bytes, job.kind, job.deadline).then(
+    conn.send(job.bytes, job.kind, job.deadline, job.maxValues).then(
       (reply) => {
         const bad = job.verify?.(reply);
         if (bad) {

@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import createDebug from 'debug';
 import {
   AuthenticationError, ClientErrorReply, ConnectionError, ConnectTimeoutError, MemclusterError, ServerErrorReply,
-  TimeoutError, TooManyConnectionsError, ValidationFailedError,
+  TimeoutError, TooManyConnectionsError, ValidationFailedError, serverText,
 } from '../errors.js';
 import { encodeAuth, encodeMn, encodeVersion } from '../protocol/encoder.js';
 import { ReplyParser } from '../protocol/parser.js';
@@ -175,12 +175,13 @@ export class Connection {
    * Writes one request and resolves with its reply. `deadline` is monotonic ms (see `now()`); if the
    * reply has not arrived by then, the connection is destroyed (later replies can no longer be
    * matched) and every pending request rejects. `SERVER_ERROR` rejects only this request.
+   * `maxValues` caps the VALUE blocks of a retrieval reply (the number of keys asked for).
    */
-  send(bytes: Buffer, kind: ReplyKind, deadline: number): Promise<Reply> {
+  send(bytes: Buffer, kind: ReplyKind, deadline: number, maxValues?: number): Promise<Reply> {
     if (this.dead) return Promise.reject(this.dead);
     return new Promise<Reply>((resolve, reject) => {
       this.pending.push({ kind, deadline, resolve, reject });
-      this.parser.expect(kind);
+      this.parser.expect(kind, maxValues);
       if (!this.corked) {
         // Batch every request issued in this tick into one write syscall.
         this.corked = true;
@@ -208,7 +209,9 @@ export class Connection {
     } catch (err) {
       const wrapped = err instanceof TooManyConnectionsError || err instanceof ValidationFailedError
         ? err
-        : new ValidationFailedError(`${command} validation failed after ${Math.round(now() - started)} ms: ${(err as Error).message}`, { server: this.server, cause: err });
+        : err instanceof ClientErrorReply && err.detail.startsWith('CLIENT_ERROR unauthenticated')
+          ? new AuthenticationError('the server requires authentication (memcached -Y) and no credentials are configured (option auth)', { server: this.server, cause: err })
+          : new ValidationFailedError(`${command} validation failed after ${Math.round(now() - started)} ms: ${(err as MemclusterError).detail ?? (err as Error).message}`, { server: this.server, cause: err });
       this.destroy(wrapped);
       throw wrapped;
     } finally {
@@ -237,9 +240,11 @@ export class Connection {
       // Only an error line answering the credentials is a refusal (memcached 1.6 answers
       // `CLIENT_ERROR authentication failure`); a timeout or EOF during auth stays what it is.
       if (!(err instanceof ClientErrorReply)) throw err;
-      // Never include the credentials: only the server's reason (without its repeated server label).
-      const reason = err.message.endsWith(` [${this.server}]`) ? err.message.slice(0, -(this.server.length + 3)) : err.message;
-      throw new AuthenticationError(`authentication failed: the server refused the credentials of user ${JSON.stringify(auth.username)} (${reason})`, { server: this.server, cause: err });
+      // Never include the credentials: only the server's reason.
+      if (err.detail.startsWith('CLIENT_ERROR bad command line format')) {
+        throw new AuthenticationError('authentication failed: the server does not use ASCII authentication (-Y); the credentials were refused, not stored', { server: this.server, cause: err });
+      }
+      throw new AuthenticationError(`authentication failed: the server refused the credentials of user ${JSON.stringify(auth.username)} (${err.detail})`, { server: this.server, cause: err });
     }
   }
 
@@ -249,16 +254,16 @@ export class Connection {
     this.lastReplyAt = now();
     switch (reply.kind) {
       case 'server_error':
-        req.reject(new ServerErrorReply(`SERVER_ERROR ${reply.message}`, { server: this.server }));
+        req.reject(new ServerErrorReply(`SERVER_ERROR ${serverText(reply.message)}`, { server: this.server }));
         break;
       case 'error':
       case 'client_error': {
         const err = reply.kind === 'error' && reply.message === 'Too many open connections'
           ? new TooManyConnectionsError({ server: this.server })
-          : new ClientErrorReply(reply.kind === 'error' ? `server answered ERROR${reply.message ? ' ' + reply.message : ''}` : `CLIENT_ERROR ${reply.message}`, { server: this.server });
+          : new ClientErrorReply(reply.kind === 'error' ? `server answered ERROR${reply.message ? ' ' + serverText(reply.message) : ''}` : `CLIENT_ERROR ${serverText(reply.message)}`, { server: this.server });
         req.reject(err);
         // After an error line the stream may hold replies we cannot match (a bad store gets two).
-        this.destroy(new ConnectionError(`connection dropped after an error reply: ${err.message}`, { server: this.server, cause: err }));
+        this.destroy(new ConnectionError(`connection dropped after an error reply: ${err.detail}`, { server: this.server, cause: err }));
         break;
       }
       default:

@@ -2,7 +2,7 @@ import genericPool from 'generic-pool';
 import type { Pool } from 'generic-pool';
 import createDebug from 'debug';
 import { Connection, isTlsCertificateError, now, type ConnectionOptions, type ValidationCommand } from '../connection/connection.js';
-import { AuthenticationError, ClientErrorReply, ConnectionError, MemclusterError, TimeoutError, ValidationFailedError } from '../errors.js';
+import { AuthenticationError, ConnectionError, MemclusterError, TimeoutError } from '../errors.js';
 
 const log = createDebug('memcluster:pool');
 
@@ -182,7 +182,7 @@ export class ServerPool {
       conn?.destroy(err as MemclusterError);
       this.createFailures++;
       this.nextCreateAt = now() + Math.min(MAX_CREATE_BACKOFF_MS, 25 * 2 ** Math.min(this.createFailures, 10));
-      const e = unauthenticated(err) ?? (err instanceof MemclusterError ? err : new ConnectionError(String(err), { server: this.server, cause: err }));
+      const e = err instanceof MemclusterError ? err : new ConnectionError(String(err), { server: this.server, cause: err });
       log('%s create failed (%d in a row): %s', this.server, this.createFailures, e.message);
       this.hooks.onFailure?.(e);
       if (isConfigurationFailure(e)) this.refuseWaiters(e);
@@ -242,24 +242,16 @@ export class ServerPool {
     this.hooks.onEvicted?.(conn, reason, pendingAtDeath);
   }
 
-  /** A delay that `close()` cuts short (unless `untracked`, used after close). */
+  /**
+   * A delay that `close()` cuts short (unless `untracked`, used after close: that one must run its
+   * course, and stays ref'd so an awaited `close()` keeps the process alive until it returns).
+   */
   private sleep(ms: number, untracked = false): Promise<void> {
     return new Promise((resolve) => {
       const t = setTimeout(() => { this.sleepers.delete(t); resolve(); }, ms);
-      if (untracked) t.unref();
-      else this.sleepers.set(t, resolve);
+      if (!untracked) this.sleepers.set(t, resolve);
     });
   }
-}
-
-/**
- * A server started with `-Y` answers anything but credentials with `CLIENT_ERROR unauthenticated`:
- * when that is how validation failed, say so (an `AuthenticationError`) instead of "validation failed".
- */
-function unauthenticated(err: unknown): AuthenticationError | undefined {
-  if (!(err instanceof ValidationFailedError) || !(err.cause instanceof ClientErrorReply)) return undefined;
-  if (!err.cause.message.startsWith('CLIENT_ERROR unauthenticated')) return undefined;
-  return new AuthenticationError('the server requires authentication (memcached -Y) and no credentials are configured (option auth)', { server: err.server, cause: err });
 }
 
 /** A failure that retrying cannot fix: refused credentials, or a server certificate that does not verify. */

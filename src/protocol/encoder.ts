@@ -96,13 +96,22 @@ export function encodeMn(): Buffer {
 }
 
 /**
- * memcached ASCII auth (`-Y`): a `set` whose data block is `<username> <password>`, i.e.
- * `set _ 0 0 <len>\r\n<username> <password>\r\n`. The server answers `STORED` on success.
+ * The key of the auth `set`. memcached's `-Y` handler ignores the key, but a server WITHOUT `-Y`
+ * would store an ordinary `set _` and serve "user password" to anyone who asks. A key over 250
+ * bytes makes such a server refuse the line (`CLIENT_ERROR bad command line format`), so the
+ * credentials are never stored anywhere.
+ */
+const AUTH_KEY = 'memcluster-auth-'.padEnd(251, '_');
+
+/**
+ * memcached ASCII auth (`-Y`): a `set` whose data block is `<username> <password>`. The server
+ * answers `STORED` on success, `CLIENT_ERROR authentication failure` on bad credentials; a server
+ * without `-Y` answers `CLIENT_ERROR bad command line format` (see `AUTH_KEY`).
  * The username must not contain a space (the server splits on the first one).
  */
 export function encodeAuth(username: string, password: string): Buffer {
   const data = `${username} ${password}`;
-  return Buffer.from(`set _ 0 0 ${Buffer.byteLength(data, 'utf8')}\r\n${data}\r\n`, 'utf8');
+  return Buffer.from(`set ${AUTH_KEY} 0 0 ${Buffer.byteLength(data, 'utf8')}\r\n${data}\r\n`, 'utf8');
 }
 
 /** Header, data and trailing `\r\n` in one allocation, so a store is one buffer and one write. */

@@ -66,6 +66,8 @@ export class ReplyParser {
   readonly #onError: (err: MemclusterError) => void;
 
   #kinds: ReplyKind[] = [];
+  /** Per expectation, the most VALUE blocks its reply may hold (the keys it asked for). */
+  #maxValues: number[] = [];
   #head = 0;
   #failed = false;
   #feeding = false;
@@ -120,10 +122,15 @@ export class ReplyParser {
     return this.#failed;
   }
 
-  /** Registers the reply kind of the next request; call once per request, in write order. */
-  expect(kind: ReplyKind): void {
+  /**
+   * Registers the reply kind of the next request; call once per request, in write order.
+   * `maxValues` (for retrievals: the number of keys asked for) bounds the VALUE blocks the reply may
+   * hold, so a server cannot grow one reply without end.
+   */
+  expect(kind: ReplyKind, maxValues = Number.MAX_SAFE_INTEGER): void {
     if (!KINDS.has(kind)) throw new TypeError(`ReplyParser.expect: unknown reply kind ${String(kind)}`);
     this.#kinds.push(kind);
+    this.#maxValues.push(maxValues);
   }
 
   /** Consumes a chunk of bytes from the server. Never throws; see the class notes. */
@@ -269,6 +276,9 @@ export class ReplyParser {
 
   /** `VALUE <key> <flags> <bytes> [<cas>]`, checked before anything is allocated for the data. */
   #valueLine(buf: Buffer, start: number, end: number): void {
+    if (this.#values.length >= this.#maxValues[this.#head]!) {
+      return this.#fail(`more VALUE blocks than the ${this.#maxValues[this.#head]} key(s) requested: ${snippet(buf, start, end)}`);
+    }
     let p = start + VALUE_.length;
     const keyStart = p;
     while (p < end && buf[p] !== SP) p++;
@@ -379,10 +389,12 @@ export class ReplyParser {
     this.#head++;
     if (this.#head === this.#kinds.length) {
       this.#kinds.length = 0;
+      this.#maxValues.length = 0;
       this.#head = 0;
     } else if (this.#head >= 1024 && this.#head * 2 >= this.#kinds.length) {
       // Amortised compaction instead of shift(), which is O(n) on large queues.
       this.#kinds.splice(0, this.#head);
+      this.#maxValues.splice(0, this.#head);
       this.#head = 0;
     }
     try {

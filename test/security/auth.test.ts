@@ -184,15 +184,10 @@ describe('the client with memcached -Y', () => {
 });
 
 describe('credentials and a server that does not ask for them', () => {
-  // KNOWN GAP (src/connection/connection.ts authenticate(), src/protocol/encoder.ts encodeAuth):
-  // ASCII auth is a plain `set _ 0 0 <n>` whose data is "<user> <password>". A memcached without
-  // -Y (misconfigured, restarted without it, or a new node) takes it as an ordinary set: STORED, so
-  // the client carries on, and the password now sits in the cache as item `_`, readable by anyone
-  // who can send `get _`. A fix: on a new socket, send `version` first and wait for its reply
-  // (pipelining loses replies on a -Y server, see above): `CLIENT_ERROR unauthenticated` means send
-  // the credentials; `VERSION x` means the server does not require them: do not send them (refuse
-  // with AuthenticationError, or go on without auth, as the maintainers choose). `it.fails` passes
-  // while the gap exists; when it is fixed, turn this into a plain `it`.
+  // ASCII auth is a `set` whose data is "<user> <password>". A memcached without -Y (misconfigured,
+  // restarted without it, a new node) would take `set _ ...` as an ordinary set and serve the
+  // password to anyone who sends `get _`. The client's auth key is over 250 bytes: the -Y handler
+  // ignores it, a plain server refuses the line. The client reports that as an AuthenticationError.
   let plain: SecureMemcached;
   beforeAll(async () => {
     plain = await SecureMemcached.start({ args: [] });
@@ -201,13 +196,18 @@ describe('credentials and a server that does not ask for them', () => {
     await plain?.stop();
   });
 
-  it.fails('KNOWN GAP: the password is not left on a server that does not require auth', async () => {
+  it('the password is not left on a server that does not require auth, and the caller hears why', async () => {
     const client = new Client([plain.address], { auth: { username: USER, password: PASSWORD } });
+    let err: unknown;
     try {
-      await client.set('k', 'v').catch(() => {});
+      err = await client.set('k', 'v').then(() => undefined, (e: unknown) => e);
     } finally {
       await client.close();
     }
+    expect(err).toBeInstanceOf(AuthenticationError);
+    expect((err as AuthenticationError).message).toMatch(/does not use ASCII authentication/);
+    const stats = await plain.stats();
+    expect(Number(stats.curr_items)).toBe(0);
     const leaked = await rawCommand(plain.port, 'get _\r\n');
     expect(leaks(leaked, PASSWORD)).toEqual([]);
   });
@@ -237,7 +237,6 @@ describe('DEBUG=memcluster:* never logs the password (built package, child proce
         try { await refused.get('k'); console.log('UNEXPECTED resolve'); }
         catch (e) { console.log('ERR', e.name, e.code, e.message); console.log(util.inspect(e, { depth: 10 })); }
       }
-      // Bounded: see the KNOWN BUG test below (close() may wait on an unref'd timer).
       const guard = new Promise((r) => setTimeout(r, 3000));
       await Promise.race([refused.close(), guard]);
       const ok = new Client([server], { auth: { username: user, password: good } });
@@ -263,15 +262,9 @@ describe('DEBUG=memcluster:* never logs the password (built package, child proce
     expect(leaks(stdout, WRONG)).toEqual([]);
   });
 
-  // KNOWN BUG (src/pool/server-pool.ts, create() after close and sleep(ms, untracked)): when
-  // close() finds a create() in flight or waiting out its backoff (a failed create always leaves one
-  // while a borrow waits: refused credentials, an untrusted certificate, ECONNREFUSED alike), that
-  // create then waits acquireTimeoutMs on an unref'd timer before it settles, and generic-pool's
-  // clear() waits for it. With nothing else keeping the event loop alive (a CLI, a script, a job
-  // that ends), close() never resolves: the process exits there (code 13 under top-level await) and
-  // whatever follows `await client.close()` never runs. Same with `new Client(['127.0.0.1:1'])`.
-  // `it.fails` passes while the bug exists; when it is fixed, turn this into a plain `it`.
-  it.fails('KNOWN BUG: `await client.close()` returns after refused credentials, in a process with nothing else to do', async () => {
+  // close() with a create() still in flight (refused credentials leave one while a borrow waits)
+  // must still return in a process with nothing else to do (a CLI, a script, a job that ends).
+  it('`await client.close()` returns after refused credentials, in a process with nothing else to do', async () => {
     // Three children at once: the hang depends on a create being in flight at close(), which is
     // near certain but timing-dependent on a loaded machine; every child must print CLOSED.
     const runs = await Promise.all([0, 1, 2].map(() => runChild(`

@@ -36,10 +36,14 @@ export function fcParams<T>(defaultRuns: number, extra: fc.Parameters<T> = {}, i
   return { numRuns: runs(defaultRuns, io), ...(Number.isSafeInteger(seed) ? { seed } : {}), ...extra };
 }
 
-/** Credentials line of memcached ASCII auth, as the client must send it. */
+/**
+ * Credentials line of memcached ASCII auth, as the client must send it: a `set` whose key is over
+ * 250 bytes (the -Y handler ignores the key; a server without -Y refuses the line instead of
+ * storing the password).
+ */
 export function authPreamble(username: string, password: string): string {
   const data = `${username} ${password}`;
-  return `set _ 0 0 ${Buffer.byteLength(data)}\r\n${data}\r\n`;
+  return `set ${'memcluster-auth-'.padEnd(251, '_')} 0 0 ${Buffer.byteLength(data)}\r\n${data}\r\n`;
 }
 
 export interface SecureMemcachedOptions {
