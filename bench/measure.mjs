@@ -1,0 +1,137 @@
+// @ts-check
+/**
+ * One measured run: a fresh client, a short warm-up, then the workload until its deadline, with
+ * wall time, client CPU (`process.cpuUsage` deltas taken around the run only) and the worst
+ * event-loop delay (`monitorEventLoopDelay`, resolution 10 ms, enabled around the run only).
+ * The client is closed afterwards, whatever happened.
+ */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { SEEDED_KEYS, verifyWritten } from './workloads.mjs';
+
+/** A forced GC between runs (outside the measurement), so one run's garbage is not collected on the next one's time. */
+setFlagsFromString('--expose-gc');
+/** @type {() => void} */
+const gc = runInNewContext('gc');
+
+const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * @typedef {object} RunResult
+ * @property {string} client
+ * @property {string} workload
+ * @property {number} round
+ * @property {'ok' | 'dnf' | 'failed'} status `dnf`: hit the time cap; `failed`: could not even start (client creation or warm-up threw)
+ * @property {number} elapsedMs
+ * @property {number} ops
+ * @property {number} calls
+ * @property {number} throughput ops (or keys) per second
+ * @property {number} cpuUsPerOp user+system CPU µs of this process per op (per key for getMulti)
+ * @property {number} cpuUsPerCall
+ * @property {number} msPerCall
+ * @property {number} loopMaxMs
+ * @property {number} wrong
+ * @property {number} missing
+ * @property {number} errors
+ * @property {string | undefined} firstError
+ * @property {string | undefined} firstLoss
+ * @property {boolean} [isolated] ran in a worker thread (so it could be stopped at the cap)
+ */
+
+/** A few operations of every kind, so sockets are open and code is warm before the clock starts. @param {import('./clients.mjs').Adapter} c */
+async function warmUp(c) {
+  // Ramp up first: memcached 2.2.2 stalls ~1 s when its pool is asked for 64 sockets at once.
+  for (let i = 0; i < 3; i++) await Promise.all(Array.from({ length: 8 }, (_, j) => c.get(SEEDED_KEYS[j])));
+  await Promise.all(Array.from({ length: 64 }, (_, i) => c.get(SEEDED_KEYS[i])));
+  await c.set('warmup', 'warm');
+  await c.getMulti(SEEDED_KEYS.slice(0, 100));
+  await Promise.all(Array.from({ length: 64 }, (_, i) => c.get(SEEDED_KEYS[64 + i])));
+}
+
+/** @param {Promise<unknown> | unknown} p @param {number} ms */
+async function within(p, ms) {
+  let timer;
+  try {
+    await Promise.race([Promise.resolve(p).catch(() => {}), new Promise((r) => { timer = setTimeout(r, ms); })]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * @param {object} a
+ * @param {import('./clients.mjs').ClientSpec} a.spec
+ * @param {import('./workloads.mjs').Workload} a.workload
+ * @param {string[]} a.servers
+ * @param {number} a.round
+ * @param {number} a.targetMs how long the workload keeps starting operations
+ * @param {number} a.capMs the run is abandoned (did not finish) after this long
+ * @param {import('./baseline.mjs').BaselineClient} a.checker reads back what set workloads wrote
+ * @param {() => void} [a.onStart] called just before the clock starts (the worker tells the main thread)
+ * @returns {Promise<RunResult>}
+ */
+export async function measureRun({ spec, workload, servers, round, targetMs, capMs, checker, onStart }) {
+  /** @type {RunResult} */
+  const r = {
+    client: spec.id, workload: workload.id, round, status: 'ok', elapsedMs: 0, ops: 0, calls: 0, throughput: 0, cpuUsPerOp: 0,
+    cpuUsPerCall: 0, msPerCall: 0, loopMaxMs: 0, wrong: 0, missing: 0, errors: 0, firstError: undefined, firstLoss: undefined,
+  };
+  /** @type {import('./clients.mjs').Adapter | undefined} */
+  let client;
+  try {
+    client = await spec.create(servers);
+    await warmUp(client);
+  } catch (err) {
+    r.status = 'failed';
+    r.firstError = `could not start: ${err instanceof Error ? err.message : String(err)}`;
+    if (client) await within(client.close(), 1000);
+    return r;
+  }
+  gc();
+  await sleep(5);
+
+  /** @type {import('./workloads.mjs').RunCtx} */
+  const ctx = { deadline: 0, stop: false, tag: `${spec.id}:${round}`, seed: round * 7919 + 17 };
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  onStart?.();
+  loop.enable();
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  ctx.deadline = t0 + targetMs;
+  let capTimer;
+  const capped = new Promise((resolve) => { capTimer = setTimeout(() => resolve('cap'), capMs); });
+  const outcome = await Promise.race([workload.run(client, ctx), capped]);
+  const t1 = performance.now();
+  const cpu = process.cpuUsage(cpu0);
+  clearTimeout(capTimer);
+  // One more loop turn, so a stall that ended with the run is recorded (the histogram samples on its timer).
+  await sleep(15);
+  loop.disable();
+
+  r.elapsedMs = t1 - t0;
+  r.loopMaxMs = loop.max / 1e6;
+  if (outcome === 'cap') {
+    ctx.stop = true;
+    r.status = 'dnf';
+  } else {
+    const t = /** @type {import('./workloads.mjs').Tally} */ (outcome);
+    Object.assign(r, { ops: t.ops, calls: t.calls, wrong: t.wrong, missing: t.missing, errors: t.errors, firstError: t.firstError, firstLoss: t.firstLoss });
+    // getMulti workloads time their calls themselves, so checking a 100,000-key result between
+    // calls is not charged to the client; the loop workloads are measured around the whole run.
+    const cpuUs = t.callCpuUs ?? cpu.user + cpu.system;
+    const busyMs = t.callMs ?? r.elapsedMs;
+    r.throughput = busyMs > 0 ? t.ops / (busyMs / 1000) : 0;
+    r.cpuUsPerOp = t.ops ? cpuUs / t.ops : 0;
+    r.cpuUsPerCall = t.calls ? cpuUs / t.calls : 0;
+    r.msPerCall = t.calls ? busyMs / t.calls : 0;
+    if (t.written) {
+      const v = await verifyWritten(checker, t.written);
+      r.missing += v.missing;
+      r.wrong += v.wrong;
+      r.firstLoss ??= v.firstLoss;
+    }
+  }
+  await within(client.close(), 1000);
+  return r;
+}

@@ -1,0 +1,217 @@
+// @ts-check
+/**
+ * Turns the per-run results into per-workload summaries (medians over rounds), markdown tables,
+ * the speed-goals check and the data-loss list.
+ */
+
+/** @param {number[]} xs */
+export function median(xs) {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/**
+ * @typedef {object} Summary
+ * @property {string} client
+ * @property {string} workload
+ * @property {number} rounds runs attempted
+ * @property {number} finished runs that finished within the cap
+ * @property {number} dnf
+ * @property {number} skipped rounds not run (see `skipReason`)
+ * @property {string | undefined} skipReason
+ * @property {number} throughput median over finished runs
+ * @property {number} cpuUsPerOp median
+ * @property {number} msPerCall median
+ * @property {number} loopMaxMs median of the per-run maxima
+ * @property {number} loopWorstMs worst per-run maximum
+ * @property {number} wrong
+ * @property {number} missing
+ * @property {number} errors
+ * @property {string | undefined} firstError
+ * @property {string | undefined} firstLoss
+ * @property {number} throughputRatio to the baseline's median (NaN when either is missing)
+ * @property {number} cpuRatio
+ */
+
+/**
+ * @param {import('./measure.mjs').RunResult[]} runs
+ * @param {{ client: string, workload: string, reason: string }[]} skips
+ * @param {string[]} clientIds @param {string[]} workloadIds
+ * @returns {Map<string, Map<string, Summary>>} workload -> client -> summary
+ */
+export function summarize(runs, skips, clientIds, workloadIds) {
+  /** @type {Map<string, Map<string, Summary>>} */
+  const out = new Map();
+  for (const w of workloadIds) {
+    /** @type {Map<string, Summary>} */
+    const byClient = new Map();
+    for (const c of clientIds) {
+      const mine = runs.filter((r) => r.client === c && r.workload === w);
+      const ok = mine.filter((r) => r.status === 'ok');
+      const mySkips = skips.filter((s) => s.client === c && s.workload === w);
+      if (mine.length === 0 && mySkips.length === 0) continue;
+      const firstErr = mine.find((r) => r.firstError);
+      const firstLoss = mine.find((r) => r.firstLoss);
+      byClient.set(c, {
+        client: c,
+        workload: w,
+        rounds: mine.length,
+        finished: ok.length,
+        dnf: mine.filter((r) => r.status === 'dnf').length,
+        skipped: mySkips.length,
+        skipReason: mySkips[0]?.reason,
+        throughput: median(ok.map((r) => r.throughput)),
+        cpuUsPerOp: median(ok.map((r) => r.cpuUsPerOp)),
+        msPerCall: median(ok.map((r) => r.msPerCall)),
+        loopMaxMs: median(ok.map((r) => r.loopMaxMs)),
+        loopWorstMs: Math.max(-Infinity, ...ok.map((r) => r.loopMaxMs)),
+        wrong: mine.reduce((a, r) => a + r.wrong, 0),
+        missing: mine.reduce((a, r) => a + r.missing, 0),
+        errors: mine.reduce((a, r) => a + r.errors, 0) + mine.filter((r) => r.status === 'failed').length,
+        firstError: firstErr && `round ${firstErr.round}: ${firstErr.firstError}`,
+        firstLoss: firstLoss && `round ${firstLoss.round}: ${firstLoss.firstLoss}`,
+        throughputRatio: NaN,
+        cpuRatio: NaN,
+      });
+    }
+    const base = byClient.get('baseline');
+    for (const s of byClient.values()) {
+      if (base && base.finished && s.finished) {
+        s.throughputRatio = s.throughput / base.throughput;
+        s.cpuRatio = s.cpuUsPerOp / base.cpuUsPerOp;
+      }
+    }
+    out.set(w, byClient);
+  }
+  return out;
+}
+
+/** @param {Summary} s */
+export const hasDataLoss = (s) => s.wrong + s.missing > 0;
+
+const int = (/** @type {number} */ n) => Math.round(n).toLocaleString('en-US');
+/** Three significant digits, no exponent. @param {number} n */
+function sig(n) {
+  if (!Number.isFinite(n)) return '-';
+  if (n >= 100) return int(n);
+  return n.toPrecision(3);
+}
+const ratio = (/** @type {number} */ r) => (Number.isFinite(r) ? `${r.toFixed(2)}x` : '-');
+
+/** @param {Summary} s @param {number} capS */
+function correctness(s, capS) {
+  const parts = [];
+  if (hasDataLoss(s)) parts.push(`**DATA LOSS: ${s.wrong} wrong, ${s.missing} missing**`);
+  if (s.errors) parts.push(`${s.errors} errors`);
+  if (s.dnf) parts.push(`did not finish in ${capS} s (${s.dnf} of ${s.rounds} runs)`);
+  if (s.skipped) parts.push(`${s.skipped} round(s) not run: ${s.skipReason}`);
+  return parts.length ? parts.join('; ') : 'ok';
+}
+
+/**
+ * @param {import('./workloads.mjs').Workload} workload
+ * @param {Map<string, Summary>} byClient
+ * @param {import('./clients.mjs').ClientSpec[]} clients
+ * @param {number} capS
+ */
+export function renderTable(workload, byClient, clients, capS) {
+  const unit = workload.unit;
+  const per = unit === 'keys/s' ? 'key' : 'op';
+  const extra = unit === 'keys/s' ? ' | ms per call' : '';
+  const lines = [
+    `### ${workload.title}`,
+    '',
+    `_${workload.what}._`,
+    '',
+    `| client | throughput (${unit}, median) | ratio to baseline | CPU µs/${per} | ratio | max loop delay ms (median / worst) | correctness${extra} |`,
+    `|---|--:|--:|--:|--:|--:|---${unit === 'keys/s' ? '|--:' : ''}|`,
+  ];
+  for (const spec of clients) {
+    const s = byClient.get(spec.id);
+    if (!s) continue;
+    const tp = s.finished ? int(s.throughput) : s.dnf ? `did not finish in ${capS} s` : s.skipped && !s.rounds ? 'not run' : 'failed';
+    const loop = s.finished ? `${sig(s.loopMaxMs)} / ${sig(s.loopWorstMs)}` : '-';
+    const name = spec.id === 'baseline' ? `**${spec.label}**` : spec.label;
+    const call = unit === 'keys/s' ? ` | ${s.finished ? sig(s.msPerCall) : '-'}` : '';
+    lines.push(`| ${name} | ${tp} | ${ratio(s.throughputRatio)} | ${sig(s.cpuUsPerOp)} | ${ratio(s.cpuRatio)} | ${loop} | ${correctness(s, capS)}${call} |`);
+  }
+  const notes = [...byClient.values()].flatMap((s) => {
+    const label = clients.find((c) => c.id === s.client)?.label ?? s.client;
+    return [
+      ...(s.firstLoss ? [`- DATA LOSS, ${label}: ${s.firstLoss}`] : []),
+      ...(s.firstError ? [`- error, ${label}: ${s.firstError}`] : []),
+    ];
+  });
+  if (notes.length) lines.push('', ...notes);
+  return lines.join('\n');
+}
+
+/**
+ * The speed goals, judged on memcluster (default: validation on every borrow, coalescing on)
+ * against the baseline of the same run.
+ * @param {Map<string, Map<string, Summary>>} summaries
+ * @returns {{ goal: string, pass: boolean | undefined, measured: string }[]}
+ */
+export function speedGoals(summaries) {
+  const get = (/** @type {string} */ w, /** @type {string} */ c) => summaries.get(w)?.get(c);
+  /** @type {{ goal: string, pass: boolean | undefined, measured: string }[]} */
+  const goals = [];
+  const mc = (/** @type {string} */ w) => get(w, 'memcluster');
+  const base = (/** @type {string} */ w) => get(w, 'baseline');
+  for (const [w, name] of [['get-64', '64 concurrent gets'], ['set-64', '64 concurrent sets']]) {
+    const m = mc(w);
+    const b = base(w);
+    const ok = m && b && m.finished && b.finished;
+    goals.push({
+      goal: `${name}: throughput >= baseline (1.00x), validation on`,
+      pass: ok ? m.throughputRatio >= 1 : undefined,
+      measured: ok ? `${int(m.throughput)} vs ${int(b.throughput)} ops/s = ${ratio(m.throughputRatio)}` : 'not measured',
+    });
+  }
+  {
+    const m = mc('getmulti-10000');
+    const b = base('getmulti-10000');
+    const ok = m && b && m.finished && b.finished;
+    goals.push({
+      goal: 'getMulti of 10,000 keys: >= 0.9x the baseline keys/s',
+      pass: ok ? m.throughputRatio >= 0.9 : undefined,
+      measured: ok ? `${int(m.throughput)} vs ${int(b.throughput)} keys/s = ${ratio(m.throughputRatio)}` : 'not measured',
+    });
+  }
+  {
+    const rows = [];
+    let pass = true;
+    let any = false;
+    for (const [w, byClient] of summaries) {
+      const m = byClient.get('memcluster');
+      if (!m || !Number.isFinite(m.cpuRatio)) continue;
+      any = true;
+      if (m.cpuRatio > 1.2) pass = false;
+      rows.push(`${w} ${ratio(m.cpuRatio)}${m.cpuRatio > 1.2 ? ' (over)' : ''}`);
+    }
+    goals.push({ goal: 'client CPU per operation <= 1.2x the baseline (every workload)', pass: any ? pass : undefined, measured: rows.join(', ') || 'not measured' });
+  }
+  {
+    const m = mc('getmulti-100000');
+    const ok = m && m.finished;
+    goals.push({
+      goal: 'getMulti of 100,000 keys: under 0.5 s per call, no event-loop stall over 50 ms',
+      pass: ok ? m.msPerCall < 500 && m.loopMaxMs <= 50 : undefined,
+      measured: ok
+        ? `${int(m.msPerCall)} ms per call (median), max loop delay ${sig(m.loopMaxMs)} ms median of runs, worst run ${sig(m.loopWorstMs)} ms`
+        : 'not measured',
+    });
+  }
+  return goals;
+}
+
+/** @param {{ goal: string, pass: boolean | undefined, measured: string }[]} goals */
+export function renderGoals(goals) {
+  return [
+    '| goal | result | measured (memcluster default vs baseline, same run) |',
+    '|---|---|---|',
+    ...goals.map((g) => `| ${g.goal} | ${g.pass === undefined ? 'n/a' : g.pass ? 'PASS' : '**FAIL**'} | ${g.measured} |`),
+  ].join('\n');
+}

@@ -1,0 +1,312 @@
+// @ts-check
+/**
+ * The workloads. Each runs against one client adapter (see clients.mjs) until a deadline, counts
+ * the operations (or keys) it completed, and checks every value it got back:
+ *
+ * - `wrong`:   a value that is not the one stored (or a store that answered something other than true)
+ * - `missing`: a key that must be there but came back as a miss (a short getMulti result)
+ * - `errors`:  operations that rejected (reported, but not silent: the caller was told)
+ *
+ * `wrong` and `missing` are DATA LOSS: the caller was handed a wrong answer without an error.
+ */
+
+/** Keys seeded before the runs: `gm:0` .. `gm:<SEEDED-1>`, each holding `valueFor(key)`. */
+export const SEEDED = 100_000;
+/** The gets read from the first 10,000 seeded keys. */
+const GET_KEYSPACE = 10_000;
+const LOOPS = 64;
+/** A set loop cycles over this many keys of its own. */
+const SET_KEYS_PER_LOOP = 50;
+const BIG_BYTES = 500 * 1024;
+const BIG_LOOPS = 4;
+/** Keys checked per event-loop turn when checking a getMulti result. */
+const CHECK_SLICE = 10_000;
+const yieldToLoop = () => new Promise((resolve) => setImmediate(resolve));
+/** After this many errors in one run the run stops early (a broken client must not spin for the whole run). */
+const MAX_ERRORS = 1000;
+
+/** The 100-byte value stored under `key`: the key itself, padded, so a value returned for the wrong key is caught. */
+export function valueFor(/** @type {string} */ key) {
+  return key.length >= 100 ? key : key + ':' + '.'.repeat(99 - key.length);
+}
+
+export const seededKey = (/** @type {number} */ i) => `gm:${i}`;
+/** Precomputed, so building keys and expected values costs the measured runs next to nothing. */
+export const SEEDED_KEYS = Array.from({ length: SEEDED }, (_, i) => seededKey(i));
+const SEEDED_VALUES = SEEDED_KEYS.map(valueFor);
+
+/** xorshift32, so every client gets the same pseudo-random key sequence for the same seed. */
+export function rng(/** @type {number} */ seed) {
+  let x = seed | 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 4294967296;
+  };
+}
+
+/** @param {string | Buffer | undefined} got @param {string} expected */
+function same(got, expected) {
+  if (typeof got === 'string') return got === expected;
+  if (Buffer.isBuffer(got)) return got.length === expected.length && got.latin1Slice(0, got.length) === expected;
+  return false;
+}
+
+/**
+ * @typedef {object} RunCtx
+ * @property {number} deadline performance.now() after which no new operation starts
+ * @property {boolean} stop set by the harness when the run hit its time cap
+ * @property {string} tag unique per (client, round): keeps each run's written keys apart
+ * @property {number} seed
+ */
+
+/**
+ * @typedef {object} Tally
+ * @property {number} ops units completed (operations, or keys for getMulti)
+ * @property {number} calls calls completed
+ * @property {number} wrong
+ * @property {number} missing
+ * @property {number} errors
+ * @property {string | undefined} firstError
+ * @property {string | undefined} firstLoss a description of the first data loss seen
+ * @property {string[]} [written] keys a set workload stored, verified after the run
+ * @property {number} [callMs] getMulti: wall time spent inside the calls (the checks between calls excluded)
+ * @property {number} [callCpuUs] getMulti: CPU time spent inside the calls
+ */
+
+function tally() {
+  /** @type {Tally} */
+  const t = { ops: 0, calls: 0, wrong: 0, missing: 0, errors: 0, firstError: undefined, firstLoss: undefined };
+  return t;
+}
+
+/** @param {Tally} t @param {RunCtx} ctx @param {unknown} err */
+function onError(t, ctx, err) {
+  t.errors++;
+  t.firstError ??= err instanceof Error ? `${err.constructor.name}: ${err.message}` : String(err);
+  if (t.errors >= MAX_ERRORS) ctx.stop = true;
+}
+
+/** @param {RunCtx} ctx */
+const going = (ctx) => !ctx.stop && performance.now() < ctx.deadline;
+
+/**
+ * @param {import('./clients.mjs').Adapter} c @param {RunCtx} ctx @param {Tally} t @param {number} loop
+ */
+async function getLoop(c, ctx, t, loop) {
+  const next = rng(ctx.seed * 1000 + loop + 1);
+  while (going(ctx)) {
+    const idx = Math.floor(next() * GET_KEYSPACE);
+    const key = SEEDED_KEYS[idx];
+    try {
+      const v = await c.get(key);
+      t.calls++;
+      t.ops++;
+      if (v === undefined || v === null) {
+        t.missing++;
+        t.firstLoss ??= `get(${key}) missed`;
+      } else if (!same(v, SEEDED_VALUES[idx])) {
+        t.wrong++;
+        t.firstLoss ??= `get(${key}) returned a wrong value`;
+      }
+    } catch (err) {
+      onError(t, ctx, err);
+    }
+  }
+}
+
+/**
+ * @typedef {object} Workload
+ * @property {string} id
+ * @property {string} title
+ * @property {'ops/s' | 'keys/s'} unit
+ * @property {string} what one line for the README and the report
+ * @property {number} [keys] getMulti size
+ * @property {(c: import('./clients.mjs').Adapter, ctx: RunCtx) => Promise<Tally>} run
+ */
+
+/** @param {number} n @returns {Workload} */
+function getMultiWorkload(n) {
+  return {
+    id: `getmulti-${n}`,
+    title: `getMulti of ${n.toLocaleString('en-US')} keys`,
+    unit: 'keys/s',
+    keys: n,
+    what: `one caller, getMulti of ${n.toLocaleString('en-US')} seeded keys (a sliding window over gm:*) back to back; every key must come back with its value`,
+    async run(c, ctx) {
+      const t = tally();
+      const next = rng(ctx.seed + n);
+      while (going(ctx)) {
+        const start = n >= SEEDED ? 0 : Math.floor(next() * (SEEDED - n));
+        const keys = SEEDED_KEYS.slice(start, start + n);
+        let result;
+        const cpu0 = process.cpuUsage();
+        const t0 = performance.now();
+        try {
+          result = await c.getMulti(keys);
+        } catch (err) {
+          onError(t, ctx, err);
+          continue;
+        }
+        const ms = performance.now() - t0;
+        const cpu = process.cpuUsage(cpu0);
+        if (ctx.stop) break; // finished after the cap: not counted
+        t.calls++;
+        t.ops += n;
+        t.callMs = (t.callMs ?? 0) + ms;
+        t.callCpuUs = (t.callCpuUs ?? 0) + cpu.user + cpu.system;
+        for (let i = 0; i < n; i++) {
+          // The check of a big result yields now and then, so its own loop time is not charged to the client.
+          if (i > 0 && i % CHECK_SLICE === 0) await yieldToLoop();
+          const key = keys[i];
+          const v = c.lookup(result, key);
+          if (v === undefined || v === null) {
+            t.missing++;
+            t.firstLoss ??= `getMulti(${n}) returned no value for ${key}`;
+          } else if (!same(v, SEEDED_VALUES[start + i])) {
+            t.wrong++;
+            t.firstLoss ??= `getMulti(${n}) returned a wrong value for ${key}`;
+          }
+        }
+      }
+      return t;
+    },
+  };
+}
+
+/** Values for the 500 KB workload: distinct from the first byte, so a stale or foreign value is caught. */
+const BIG_VALUES = Array.from({ length: 8 }, (_, i) => {
+  const head = `big-value-${i}:`;
+  const body = 'abcdefghijklmnopqrstuvwxyz0123456789'.repeat(Math.ceil(BIG_BYTES / 36));
+  return (head + body).slice(0, BIG_BYTES);
+});
+
+/** @type {Workload[]} */
+export const WORKLOADS = [
+  {
+    id: 'get-seq',
+    title: 'sequential get',
+    unit: 'ops/s',
+    what: 'one loop: await get(random seeded key), repeat (latency-bound: one request in flight)',
+    async run(c, ctx) {
+      const t = tally();
+      await getLoop(c, ctx, t, 0);
+      return t;
+    },
+  },
+  {
+    id: 'get-64',
+    title: '64 concurrent get loops',
+    unit: 'ops/s',
+    what: `${LOOPS} loops, each: await get(random seeded key), repeat (up to ${LOOPS} requests in flight)`,
+    async run(c, ctx) {
+      const t = tally();
+      await Promise.all(Array.from({ length: LOOPS }, (_, i) => getLoop(c, ctx, t, i)));
+      return t;
+    },
+  },
+  {
+    id: 'set-64',
+    title: '64 concurrent set loops (100-byte values)',
+    unit: 'ops/s',
+    what: `${LOOPS} loops, each: await set(own key, 100-byte value), cycling over ${SET_KEYS_PER_LOOP} keys of its own; every set must answer true, and every key written is read back (by the baseline, after the run) and compared`,
+    async run(c, ctx) {
+      const t = tally();
+      // Keys and values built before the loops start, so the loops measure the client, not string building.
+      const keys = Array.from({ length: LOOPS }, (_, loop) => Array.from({ length: SET_KEYS_PER_LOOP }, (_, j) => `s:${ctx.tag}:${loop}:${j}`));
+      const values = keys.map((ks) => ks.map(valueFor));
+      const written = keys.map((ks) => ks.map(() => false));
+      await Promise.all(Array.from({ length: LOOPS }, async (_, loop) => {
+        for (let i = 0; going(ctx); i++) {
+          const j = i % SET_KEYS_PER_LOOP;
+          const key = keys[loop][j];
+          try {
+            const ok = await c.set(key, values[loop][j]);
+            t.calls++;
+            t.ops++;
+            if (ok !== true) {
+              t.wrong++;
+              t.firstLoss ??= `set(${key}) answered ${String(ok)} without an error`;
+            } else {
+              written[loop][j] = true;
+            }
+          } catch (err) {
+            onError(t, ctx, err);
+          }
+        }
+      }));
+      t.written = keys.flatMap((ks, loop) => ks.filter((_, j) => written[loop][j]));
+      return t;
+    },
+  },
+  getMultiWorkload(100),
+  getMultiWorkload(1_000),
+  getMultiWorkload(10_000),
+  getMultiWorkload(100_000),
+  {
+    id: 'big-500k',
+    title: 'set+get of 500 KB values',
+    unit: 'ops/s',
+    what: `${BIG_LOOPS} loops, each on its own key: await set(key, 500 KB string), then await get(key), which must return exactly that value (each set and each get counts as one op)`,
+    async run(c, ctx) {
+      const t = tally();
+      await Promise.all(Array.from({ length: BIG_LOOPS }, async (_, loop) => {
+        const key = `big:${ctx.tag}:${loop}`;
+        for (let i = 0; going(ctx); i++) {
+          const value = BIG_VALUES[(i + loop) % BIG_VALUES.length];
+          try {
+            const ok = await c.set(key, value);
+            t.calls++;
+            t.ops++;
+            if (ok !== true) {
+              t.wrong++;
+              t.firstLoss ??= `set(${key}, 500 KB) answered ${String(ok)} without an error`;
+              continue;
+            }
+            const v = await c.get(key);
+            t.calls++;
+            t.ops++;
+            if (v === undefined || v === null) {
+              t.missing++;
+              t.firstLoss ??= `get(${key}) missed right after its set`;
+            } else if (!same(v, value)) {
+              t.wrong++;
+              t.firstLoss ??= `get(${key}) returned a different 500 KB value than was just set`;
+            }
+          } catch (err) {
+            onError(t, ctx, err);
+          }
+        }
+      }));
+      return t;
+    },
+  },
+];
+
+/**
+ * Reads back what a set workload wrote, with the checker client, and counts keys that are
+ * missing or hold another value.
+ * @param {import('./baseline.mjs').BaselineClient} checker @param {string[]} keys
+ */
+export async function verifyWritten(checker, keys) {
+  let missing = 0;
+  let wrong = 0;
+  /** @type {string | undefined} */
+  let firstLoss;
+  for (let i = 0; i < keys.length; i += 5000) {
+    const slice = keys.slice(i, i + 5000);
+    const got = await checker.getMulti(slice);
+    for (const k of slice) {
+      const v = got.get(k);
+      if (v === undefined) {
+        missing++;
+        firstLoss ??= `${k} was acknowledged as stored but is not on its server`;
+      } else if (!same(v, valueFor(k))) {
+        wrong++;
+        firstLoss ??= `${k} holds a different value than was stored`;
+      }
+    }
+  }
+  return { missing, wrong, firstLoss };
+}
