@@ -191,7 +191,9 @@ export class ServerNode {
       this.write(conn, this.queue.shift()!);
     }
     if (this.queue.length === 0) return;
-    if (this.conns.length + this.acquiring < this.opts.pool.maxConnections && this.acquiring < this.queue.length) this.acquire();
+    // Another socket only for what the sockets on their way cannot carry: a burst of 64 requests
+    // needs two sockets at maxPipeline 32, not maxConnections of them.
+    if (this.conns.length + this.acquiring < this.opts.pool.maxConnections && this.acquiring * this.opts.maxPipeline < this.queue.length) this.acquire();
     this.armTimer();
   }
 

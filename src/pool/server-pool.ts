@@ -155,17 +155,31 @@ export class ServerPool {
       wake();
     }
     this.sleepers.clear();
+    this.abandonWaiters(new ConnectionError('pool is closed', { server: this.server }));
     await this.pool.drain();
     await this.pool.clear();
+  }
+
+  /**
+   * Rejects borrows still waiting inside generic-pool. It has no public way to cancel them, and
+   * while one waits, every failed `create` is retried until its acquire timeout, which would keep
+   * a closed client (and the process) alive. This reads generic-pool 3.9.0's waiting queue, which
+   * is why that version is pinned exactly; if the shape ever differs, close() falls back to waiting
+   * out the acquire timeout.
+   */
+  private abandonWaiters(err: MemclusterError): void {
+    const queue = (this.pool as unknown as { _waitingClientsQueue?: { dequeue?: () => { reject(e: unknown): void } | undefined } })._waitingClientsQueue;
+    if (typeof queue?.dequeue !== 'function') return;
+    for (let r = queue.dequeue(); r !== undefined; r = queue.dequeue()) r.reject(err);
   }
 
   private async create(): Promise<Connection> {
     const wait = this.nextCreateAt - now();
     if (wait > 0) await this.sleep(wait);
     if (this.closed) {
-      // Failing at once would let generic-pool retry create in a microtask loop for a still-waiting
-      // acquire; waiting out the acquire timeout lets that acquire fail first.
-      await this.sleep(this.opts.acquireTimeoutMs, true);
+      // With a borrow still waiting (abandonWaiters could not reach it), failing at once would let
+      // generic-pool retry create in a microtask loop; waiting out the acquire timeout lets it fail first.
+      if (this.pool.pending > 0) await this.sleep(this.opts.acquireTimeoutMs, true);
       throw new ConnectionError('pool is closed', { server: this.server });
     }
     let conn: Connection | undefined;
