@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import HashRing from 'hashring';
+import { md5Word0, md5Word0Supported } from './md5.js';
 
 /** Servers as `memcached` 2.2.2 takes them: one string, an array, or `{ 'host:port': weight }`. */
 export type Locations = string | readonly string[] | Readonly<Record<string, number>>;
@@ -13,6 +14,14 @@ interface RingNode {
 const md5: (key: string) => Buffer = typeof (crypto as { hash?: unknown }).hash === 'function'
   ? (key) => (crypto as unknown as { hash(alg: string, data: string, enc: 'buffer'): Buffer }).hash('md5', key, 'buffer')
   : (key) => crypto.createHash('md5').update(key).digest();
+
+/** The ketama point of a key: MD5 bytes 0..3, little-endian (pure JS where the machine is little-endian: ~3x faster). */
+const hashValue: (key: string) => number = md5Word0Supported
+  ? md5Word0
+  : (key) => {
+    const x = md5(key);
+    return ((x[3]! << 24) | (x[2]! << 16) | (x[1]! << 8) | x[0]!) >>> 0;
+  };
 
 /**
  * The consistent-hash ring, built exactly as `memcached` 2.2.2 builds it (hashring, md5, ketama
@@ -93,11 +102,6 @@ export class Ring {
       if (low > high) return 0;
     }
   }
-}
-
-function hashValue(key: string): number {
-  const x = md5(key);
-  return ((x[3]! << 24) | (x[2]! << 16) | (x[1]! << 8) | x[0]!) >>> 0;
 }
 
 /** The location strings of any accepted form, in order. */
