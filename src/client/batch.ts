@@ -146,6 +146,8 @@ export async function routeAll(
   onUnroutable: (routedKey: string, err: MemclusterError) => void,
 ): Promise<void> {
   const slice = makeSlicer();
+  // One error per down server per call (not one per key: a 10,000-key call would build 10,000 stacks).
+  const unavailable = new Map<ServerNode, MemclusterError>();
   for (let i = 0; i < routed.length; i++) {
     const pause = slice(i) ?? writer.room();
     if (pause) await pause;
@@ -157,7 +159,11 @@ export async function routeAll(
       onUnroutable(key, err as MemclusterError);
       continue;
     }
-    if (node.health.isDown) onUnroutable(key, node.unavailable());
+    if (node.health.isDown) {
+      let err = unavailable.get(node);
+      if (!err) unavailable.set(node, (err = node.unavailable()));
+      onUnroutable(key, err);
+    }
     else writer.add(node, key, keyBytes[i]!);
   }
 }

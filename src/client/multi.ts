@@ -79,7 +79,11 @@ export async function getMultiSettled<T>(core: ClientCore, keys: readonly string
 /** Stores many items pipelined per server. Every item is serialized and checked before any is written. */
 export async function setMulti(core: ClientCore, entries: Iterable<readonly [string, unknown]>, exptime: number): Promise<Map<string, boolean>> {
   const jobs: Array<{ key: string; routed: string; bytes: Buffer }> = [];
+  // Every item is serialized before any is written, in time slices so a large call never stalls the loop.
+  const slice = makeSlicer();
   for (const entry of entries) {
+    const pause = slice(jobs.length);
+    if (pause) await pause;
     if (!Array.isArray(entry) || entry.length < 2) throw new InvalidArgumentError('setMulti takes [key, value] pairs (a Map or an array of pairs)');
     const [key, value] = entry as readonly [string, unknown];
     const p = core.prepare(key);

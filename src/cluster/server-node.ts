@@ -11,6 +11,9 @@ import { ServerHealth, type HealthOptions, type HealthState } from './health.js'
 
 const log = createDebug('memcluster:server');
 
+/** How long an idle borrowed socket stays borrowed before it goes back to the pool. */
+const LINGER_MS = 2;
+
 /** One request on its way to a server. */
 export interface Job {
   bytes: Buffer;
@@ -58,8 +61,8 @@ export interface ServerStats extends ServerPoolStats {
 /**
  * One server: its pool, its health, and the queue that puts requests on sockets. A borrowed
  * socket stays borrowed while it is busy (requests are pipelined on it up to `maxPipeline`), and
- * goes back to the pool once it has been idle for a whole turn of the event loop, so every borrow
- * from the pool is validated but a busy socket is not re-validated between back-to-back requests.
+ * goes back to the pool once it has been idle for `LINGER_MS`, so every borrow from the pool is
+ * validated but a busy socket is not re-validated between back-to-back requests.
  */
 export class ServerNode {
   readonly pool: ServerPool;
@@ -68,7 +71,7 @@ export class ServerNode {
   private readonly conns: Connection[] = [];
   private acquiring = 0;
   private timer: NodeJS.Timeout | undefined;
-  private releaseScheduled = false;
+  private releaseTimer: NodeJS.Timeout | undefined;
   private closed = false;
   /** The last failure to create or prove a socket: the reason to give queued requests that time out. */
   private lastRefusal: { err: MemclusterError } | undefined;
@@ -150,6 +153,7 @@ export class ServerNode {
     this.health.close();
     this.rejectQueued(new ClientClosedError({ server: this.server }));
     if (this.timer) clearTimeout(this.timer);
+    if (this.releaseTimer) clearTimeout(this.releaseTimer);
     await Promise.all(this.conns.map((c) => waitIdle(c)));
     for (const c of this.conns.splice(0)) this.pool.release(c);
     await this.pool.close();
@@ -223,20 +227,31 @@ export class ServerNode {
     else if (conn.inFlight === 0) this.scheduleRelease();
   }
 
-  /** Returns idle borrowed sockets to the pool after this turn of the event loop. */
+  /**
+   * Returns borrowed sockets to the pool once they have been idle for `LINGER_MS`: back-to-back
+   * requests (a sequential caller, a server that gets every third key) keep their proven socket
+   * instead of paying a validation round trip per request; a socket idle for longer goes back to
+   * the pool, and its next borrow is validated.
+   */
   private scheduleRelease(): void {
-    if (this.releaseScheduled) return;
-    this.releaseScheduled = true;
-    setImmediate(() => {
-      this.releaseScheduled = false;
+    if (this.releaseTimer) return;
+    this.releaseTimer = setTimeout(() => {
+      this.releaseTimer = undefined;
+      const t = now();
+      let lingering = false;
       for (let i = this.conns.length - 1; i >= 0; i--) {
         const c = this.conns[i]!;
-        if (c.inFlight === 0 && this.queue.length === 0) {
-          this.conns.splice(i, 1);
-          this.pool.release(c);
+        if (c.inFlight > 0 || this.queue.length > 0) continue;
+        if (t - c.lastReplyAt < LINGER_MS) {
+          lingering = true;
+          continue;
         }
+        this.conns.splice(i, 1);
+        this.pool.release(c);
       }
-    });
+      if (lingering) this.scheduleRelease();
+    }, LINGER_MS);
+    this.releaseTimer.unref();
   }
 
   private removeConn(conn: Connection): void {

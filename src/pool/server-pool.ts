@@ -33,9 +33,13 @@ export interface ServerPoolHooks {
 
 /** Counters for a pool (undici PoolStats style, plus validation figures). */
 export interface ServerPoolStats {
+  /** Sockets open or being opened (free + borrowed + connects in progress). */
   size: number;
+  /** Idle, proven sockets in the pool. */
   free: number;
+  /** Sockets lent to the server's request queue. */
   borrowed: number;
+  /** Borrows waiting for a socket inside the pool. */
   pending: number;
   created: number;
   evicted: number;
