@@ -9,6 +9,7 @@ export type { MultiResult } from './client/multi.js';
 export { DEFAULTS } from './client/options.js';
 export type { ClientOptions } from './client/options.js';
 export { defaultSerializer, FLAGS } from './client/values.js';
+export { legacySerializer } from './compat/legacy-serializer.js';
 export type { Serializer } from './client/values.js';
 export type { Locations } from './cluster/ring.js';
 export type { ServerStats } from './cluster/server-node.js';

@@ -4,7 +4,8 @@ import createDebug from 'debug';
 import { Cluster } from '../cluster/cluster.js';
 import type { Locations } from '../cluster/ring.js';
 import type { ServerStats } from '../cluster/server-node.js';
-import { ClientClosedError, InvalidArgumentError, MemclusterError, PartialFailureError, ProtocolError, describeValue } from '../errors.js';
+import { ClientClosedError, InvalidArgumentError, MemclusterError, PartialFailureError, ProtocolError } from '../errors.js';
+import { describeValue } from '../text.js';
 import {
   encodeArith, encodeCas, encodeDelete, encodeFlushAll, encodeGat, encodeGet, encodeStats, encodeStore, encodeTouch, encodeVersion,
 } from '../protocol/encoder.js';

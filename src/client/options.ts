@@ -1,5 +1,6 @@
 import type tls from 'node:tls';
-import { InvalidOptionError, describeValue } from '../errors.js';
+import { InvalidOptionError } from '../errors.js';
+import { describeValue } from '../text.js';
 import type { Serializer } from './values.js';
 import { defaultSerializer } from './values.js';
 

@@ -1,4 +1,5 @@
-import { InvalidArgumentError, describeValue } from '../errors.js';
+import { InvalidArgumentError } from '../errors.js';
+import { describeValue } from '../text.js';
 
 /** memcached reads an exptime above this many seconds (30 days) as a unix timestamp. */
 export const MAX_RELATIVE_TTL = 2_592_000;

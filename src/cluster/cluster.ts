@@ -1,5 +1,6 @@
 import createDebug from 'debug';
-import { InvalidOptionError, MemclusterError, NoServersError, describeValue } from '../errors.js';
+import { InvalidOptionError, MemclusterError, NoServersError } from '../errors.js';
+import { describeValue } from '../text.js';
 import { parseAddress, type ResolvedOptions } from '../client/options.js';
 import { Ring, serverIds, type Locations } from './ring.js';
 import { ServerNode, type ServerNodeHooks } from './server-node.js';

@@ -4,8 +4,9 @@ import { performance } from 'node:perf_hooks';
 import createDebug from 'debug';
 import {
   AuthenticationError, ClientErrorReply, ConnectionError, ConnectTimeoutError, MemclusterError, ServerErrorReply,
-  TimeoutError, TooManyConnectionsError, ValidationFailedError, serverText,
+  TimeoutError, TooManyConnectionsError, ValidationFailedError,
 } from '../errors.js';
+import { serverText } from '../text.js';
 import { encodeAuth, encodeMn, encodeVersion } from '../protocol/encoder.js';
 import { ReplyParser } from '../protocol/parser.js';
 import type { Reply, ReplyKind } from '../protocol/types.js';

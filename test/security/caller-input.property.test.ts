@@ -322,7 +322,7 @@ describe('values, TTLs and keys through Client#set against a real server', () =>
 describe('arguments whose error message is hard to build', () => {
   // Validation refuses these before writing, and the message must be built without JSON.stringify,
   // String() or template literals that throw on a BigInt, a cycle, a Symbol or a null-prototype
-  // object (errors.ts describeValue), so the caller gets a MemclusterError, not a raw TypeError.
+  // object (src/text.ts describeValue), so the caller gets a MemclusterError, not a raw TypeError.
   const servers = useMemcached(1);
   const cycle: Record<string, unknown> = {};
   cycle.self = cycle;
