@@ -8,7 +8,7 @@
  * ```
  *
  * Same constructor, options, methods, callbacks, results, events, key-to-server mapping and item
- * bytes; none of 2.2.2's hangs and crashes. See MIGRATION.md in this directory.
+ * bytes; none of 2.2.2's hangs and crashes. See "Migrating from `memcached`" in the README.
  */
 import { MemcachedClient } from './memcached.js';
 import type {

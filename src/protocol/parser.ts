@@ -47,6 +47,9 @@ const STATUS_BY_KIND: Partial<Record<ReplyKind, Array<{ lit: Buffer; reply: Repl
 };
 const KINDS: ReadonlySet<string> = new Set(['retrieval', 'version', 'stats', ...Object.keys(STATUS_BY_KIND)]);
 
+/** A `stats` reply (every group memcached has) holds a few hundred lines; more is a broken or hostile server. */
+const MAX_STAT_LINES = 10_000;
+
 /**
  * Turns a byte stream of memcached text replies into {@link Reply} objects, matched to requests
  * by position.
@@ -244,6 +247,7 @@ export class ReplyParser {
         let sp = start + STAT_.length;
         while (sp < end && buf[sp] !== SP) sp++;
         if (sp > start + STAT_.length) {
+          if (this.#stats.length >= MAX_STAT_LINES) return this.#fail(`stats reply has more than ${MAX_STAT_LINES} STAT lines`);
           const name = buf.toString('utf8', start + STAT_.length, sp);
           this.#stats.push([name, sp < end ? buf.toString('utf8', sp + 1, end) : '']);
           return;

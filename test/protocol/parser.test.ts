@@ -462,3 +462,29 @@ describe('ReplyParser: 100,000-value multi-get', () => {
     }
   });
 });
+
+describe('reply size caps', () => {
+  it('fails a stats reply with more than 10,000 STAT lines, and a retrieval with more VALUE blocks than keys asked', () => {
+    const errors: unknown[] = [];
+    const replies: unknown[] = [];
+    const p = new ReplyParser({ maxValueBytes: 100 }, (r) => replies.push(r), (e) => errors.push(e));
+    p.expect('stats');
+    p.feed(Buffer.from('STAT a 1\r\n'.repeat(10_000)));
+    expect(errors).toEqual([]);
+    p.feed(Buffer.from('STAT a 1\r\nEND\r\n'));
+    expect(replies).toEqual([]);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toBeInstanceOf(ProtocolError);
+
+    const e2: unknown[] = [];
+    const r2: unknown[] = [];
+    const q = new ReplyParser({ maxValueBytes: 100 }, (r) => r2.push(r), (e) => e2.push(e));
+    q.expect('retrieval', 2);
+    q.feed(Buffer.from('VALUE a 0 1\r\nx\r\nVALUE b 0 1\r\ny\r\n'));
+    expect(e2).toEqual([]);
+    q.feed(Buffer.from('VALUE c 0 1\r\nz\r\nEND\r\n'));
+    expect(r2).toEqual([]);
+    expect(e2).toHaveLength(1);
+    expect(String((e2[0] as Error).message)).toMatch(/more VALUE blocks than the 2 key/);
+  });
+});

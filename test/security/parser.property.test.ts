@@ -285,7 +285,7 @@ function terminator(maxValueBytes: number): Buffer {
 /**
  * Shape of a reply that may answer a request of `kind` (before or after mutation). Text fields never
  * hold `\n` (it ends every line); they may hold a bare `\r` or other control bytes, which the parser
- * passes through (see LIMITS.md: server text is not escaped in error messages).
+ * passes through (the connection, not the parser, escapes server text in error messages).
  */
 function fitsKind(kind: ReplyKind, r: Reply, maxValueBytes: number): boolean {
   if (r.kind === 'error' || r.kind === 'client_error' || r.kind === 'server_error') return typeof r.message === 'string' && !r.message.includes('\n');
