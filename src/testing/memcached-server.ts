@@ -32,6 +32,15 @@ export interface MemcachedServerOptions {
   port?: number;
   /** `-m`, default 64. */
   memoryMb?: number;
+  /**
+   * Readiness probe replacing the default one (a plain-text `version`, then `stats`), for servers
+   * that cannot answer plain text on their port, e.g. TLS-only (`-Z`) or authenticating (`-Y`).
+   * Resolves with the server's `stats` once it answers, rejects (or resolves undefined) while it
+   * does not yet. As with the default probe, the `pid` in those stats must be this server's own,
+   * else the port went to someone else's memcached and another one is tried. Also used by
+   * {@link MemcachedServer.restart}.
+   */
+  ready?: (server: MemcachedServer) => Promise<Record<string, string> | undefined>;
 }
 
 /** Options for {@link rawCommand}. */
@@ -188,16 +197,23 @@ export class MemcachedServer {
   #frozen = false;
   #stderr = '';
 
-  /** `args` are the extra arguments given at start, reused by {@link restart}. */
-  private constructor(readonly port: number, readonly args: readonly string[], readonly memoryMb: number) {}
+  readonly #ready: MemcachedServerOptions['ready'];
 
-  /** Starts memcached and resolves once it answers `version` and reports our own pid. */
+  /** `args` (the extra arguments given at start) and `ready` are reused by {@link restart}. */
+  private constructor(readonly port: number, readonly args: readonly string[], readonly memoryMb: number, ready: MemcachedServerOptions['ready']) {
+    this.#ready = ready;
+  }
+
+  /**
+   * Starts memcached and resolves once it answers `version` (or the `ready` probe of `opts`) and
+   * reports our own pid.
+   */
   static async start(opts: MemcachedServerOptions = {}): Promise<MemcachedServer> {
     installCleanup();
     const args = [...(opts.args ?? [])];
     const memoryMb = opts.memoryMb ?? 64;
     for (let attempt = 1; ; attempt++) {
-      const server = new MemcachedServer(opts.port ?? (await freePort()), args, memoryMb);
+      const server = new MemcachedServer(opts.port ?? (await freePort()), args, memoryMb, opts.ready);
       registry.add(server);
       let launched = false;
       try {
@@ -254,9 +270,9 @@ export class MemcachedServer {
         throw new Error(`memcached ${this.argv.join(' ')} exited during startup: ${this.#stderr.trim()}`);
       }
       try {
-        if ((await rawCommand(this.port, 'version\r\n', { timeoutMs: 500 })).startsWith('VERSION ')) {
+        const stats = this.#ready ? await this.#ready(this) : await this.#versionThenStats();
+        if (stats) {
           // Another engineer's memcached may have won the port race and answered for ours.
-          const stats = parseStats(await rawCommand(this.port, 'stats\r\n', { timeoutMs: 1000 }));
           if (stats.pid === String(child.pid)) return true;
           await this.kill();
           return false;
@@ -268,6 +284,12 @@ export class MemcachedServer {
     }
     await this.kill();
     throw new Error(`memcached on ${this.address} did not answer within 5 s; stderr: ${this.#stderr.trim()}`);
+  }
+
+  /** The default readiness probe: `stats` once the port answers a plain-text `version`. */
+  async #versionThenStats(): Promise<Record<string, string> | undefined> {
+    if (!(await rawCommand(this.port, 'version\r\n', { timeoutMs: 500 })).startsWith('VERSION ')) return undefined;
+    return parseStats(await rawCommand(this.port, 'stats\r\n', { timeoutMs: 1000 }));
   }
 
   /** The port can linger briefly after a kill, so keep trying the same one until `ms` runs out. */

@@ -8,21 +8,8 @@ import {
   Client, InvalidArgumentError, InvalidKeyError, InvalidOptionError, MemclusterError, NoServersError,
   type ClientOptions,
 } from '../../src/index.js';
+import { rejection } from '../support/assert.js';
 import { useMemcached, type MemcachedServer } from '../support/memcached.js';
-
-/** The settled outcome of a call that must reject; fails if it resolves or throws synchronously. */
-async function rejection(fn: () => Promise<unknown>, label = 'the call'): Promise<unknown> {
-  let p: Promise<unknown>;
-  try {
-    p = fn();
-  } catch (err) {
-    throw new Error(`${label} threw synchronously instead of returning a rejected promise: ${String(err)}`);
-  }
-  return p.then(
-    (v) => { throw new Error(`${label} resolved with ${JSON.stringify(v)} instead of rejecting`); },
-    (err: unknown) => err,
-  );
-}
 
 /** The error a constructor throws (fails the test if it does not throw). */
 function thrown(fn: () => unknown): unknown {

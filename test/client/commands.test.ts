@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, ClientErrorReply, MemclusterError } from '../../src/index.js';
+import { rejection } from '../support/assert.js';
 import { useMemcached, type MemcachedServer } from '../support/memcached.js';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -52,20 +53,6 @@ async function rawTtl(server: MemcachedServer, key: string): Promise<number | un
   const m = /^HD t(-?\d+)\r\n$/.exec(reply);
   if (!m) throw new Error(`unexpected reply to mg ${key} t: ${JSON.stringify(reply)}`);
   return Number(m[1]);
-}
-
-/** The settled outcome of a call that must reject; fails if it resolves or throws synchronously. */
-async function rejection(fn: () => Promise<unknown>, label = 'the call'): Promise<unknown> {
-  let p: Promise<unknown>;
-  try {
-    p = fn();
-  } catch (err) {
-    throw new Error(`${label} threw synchronously instead of returning a rejected promise: ${String(err)}`);
-  }
-  return p.then(
-    (v) => { throw new Error(`${label} resolved with ${JSON.stringify(v)} instead of rejecting`); },
-    (err: unknown) => err,
-  );
 }
 
 let seq = 0;

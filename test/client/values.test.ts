@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   Client, DecodeError, InvalidValueError, MemclusterError, PartialFailureError, type Serializer,
 } from '../../src/index.js';
+import { rejection } from '../support/assert.js';
 import { useMemcached, type MemcachedServer } from '../support/memcached.js';
 
 interface RawItem {
@@ -47,20 +48,6 @@ function rawItem(server: MemcachedServer, key: string, timeoutMs = 3000): Promis
       done(undefined, { flags: Number(m[2]), data: Buffer.from(buf.subarray(eol + 2, end)) });
     });
   });
-}
-
-/** The settled outcome of a call that must reject; fails if it resolves or throws synchronously. */
-async function rejection(fn: () => Promise<unknown>, label = 'the call'): Promise<unknown> {
-  let p: Promise<unknown>;
-  try {
-    p = fn();
-  } catch (err) {
-    throw new Error(`${label} threw synchronously instead of returning a rejected promise: ${String(err)}`);
-  }
-  return p.then(
-    (v) => { throw new Error(`${label} resolved with ${JSON.stringify(v)} instead of rejecting`); },
-    (err: unknown) => err,
-  );
 }
 
 async function counters(server: MemcachedServer): Promise<{ cmdSet: number; currItems: number; totalItems: number }> {

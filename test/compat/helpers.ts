@@ -10,7 +10,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type LegacyMemcached from 'memcached';
-import { LOOPBACK } from '../support/memcached.js';
+import { freePort, LOOPBACK } from '../support/memcached.js';
 
 export { sleep };
 
@@ -110,14 +110,5 @@ export function compatBundle(): Promise<string> {
   return bundled;
 }
 
-/** A loopback port with nothing listening (refuses connections). */
-export function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, LOOPBACK, () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+/** A loopback port with nothing listening (refuses connections): the harness's `freePort`, named for what these tests use it for. */
+export const closedPort = freePort;

@@ -4,72 +4,24 @@
  * black hole must never receive anything but the validation request: a socket that has not
  * answered `mn`/`version` is never given a command.
  */
-import net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
-import { Client, MemclusterError, ServerUnavailableError, TimeoutError } from '../../src/index.js';
-import { LOOPBACK, useMemcached, type MemcachedServer } from '../support/memcached.js';
-import { closeWithin, describeError, expectWithin, FAST, keys, recordEvents, settle, sleep, waitFor } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { MemclusterError, ServerUnavailableError, TimeoutError } from '../../src/index.js';
+import { BlackHole } from '../support/black-hole.js';
+import { useMemcached, type MemcachedServer } from '../support/memcached.js';
+import { describeError, expectWithin, FAST, keys, recordEvents, settle, sleep, useClients, waitFor } from './helpers.js';
 
 const TIMEOUT = FAST.timeoutMs!;
 
-/** A listener that accepts, never writes, and keeps every byte each connection sent. */
-class RecordingHole {
-  readonly received: Buffer[] = [];
-  private readonly sockets = new Set<net.Socket>();
-  private constructor(private readonly server: net.Server, readonly port: number) {}
-
-  static async start(): Promise<RecordingHole> {
-    const server = net.createServer();
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, LOOPBACK, () => resolve());
-    });
-    const hole = new RecordingHole(server, (server.address() as net.AddressInfo).port);
-    server.on('connection', (sock) => {
-      const i = hole.received.push(Buffer.alloc(0)) - 1;
-      hole.sockets.add(sock);
-      sock.on('data', (d: Buffer) => { hole.received[i] = Buffer.concat([hole.received[i]!, d]); });
-      sock.on('error', () => {});
-      sock.on('close', () => hole.sockets.delete(sock));
-    });
-    return hole;
-  }
-
-  get address(): string {
-    return `${LOOPBACK}:${this.port}`;
-  }
-
-  /** Every line received, over all connections. */
-  lines(): string[] {
-    return this.received.flatMap((b) => b.toString('latin1').split(/(?<=\r\n)/).filter((l) => l.length > 0));
-  }
-
-  close(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    return new Promise((r) => this.server.close(() => r()));
-  }
-}
-
 describe('a black-hole server beside a real one', () => {
   const servers = useMemcached(1);
-  let mc: Client | undefined;
-  let hole: RecordingHole | undefined;
-  afterEach(async () => {
-    const c = mc;
-    mc = undefined;
-    try {
-      await closeWithin(c);
-    } finally {
-      await hole?.close();
-    }
-  });
+  let hole: BlackHole | undefined;
+  const newClient = useClients({ after: () => hole?.close() });
 
   for (const validation of ['auto', 'mn'] as const) {
     it(`(validation: ${validation}) settles every request in time, serves the real server, writes only the validation request to the hole`, async () => {
-      hole = await RecordingHole.start();
+      hole = await BlackHole.start();
       const real = servers[0] as MemcachedServer;
-      mc = new Client([hole.address, real.address], { ...FAST, validation });
-      const client = mc;
+      const client = newClient([hole.address, real.address], { ...FAST, validation });
       const events = recordEvents(client);
       // Which keys go where, from the errors themselves: every key either works (real) or names the hole.
       const ks = keys(`hole-${validation}`, 40);

@@ -4,10 +4,10 @@
  * naming the server) and never hang.
  */
 import net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
-import { Client, MemclusterError, TooManyConnectionsError } from '../../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { MemclusterError, TooManyConnectionsError } from '../../src/index.js';
 import { LOOPBACK, MemcachedServer } from '../support/memcached.js';
-import { closeWithin, describeError, expectWithin, FAST, recordEvents, settle } from './helpers.js';
+import { describeError, expectWithin, FAST, recordEvents, settle, useClients } from './helpers.js';
 
 const TIMEOUT = FAST.timeoutMs!;
 
@@ -43,17 +43,12 @@ function causes(err: unknown): unknown[] {
 
 describe('a server at its connection limit (-c 32)', () => {
   let server: MemcachedServer | undefined;
-  let mc: Client | undefined;
   const held: net.Socket[] = [];
-  afterEach(async () => {
-    const c = mc;
-    mc = undefined;
-    try {
-      await closeWithin(c);
-    } finally {
+  const newClient = useClients({
+    after: async () => {
       for (const s of held.splice(0)) s.destroy();
       await server?.stop();
-    }
+    },
   });
 
   it('reports TooManyConnectionsError naming the server, within the timeout', async () => {
@@ -71,8 +66,7 @@ describe('a server at its connection limit (-c 32)', () => {
     }
     expect(refused, 'the server never refused a connection').toBe(true);
 
-    mc = new Client([server.address], { ...FAST, failureThreshold: 1000 });
-    const client = mc;
+    const client = newClient([server.address], { ...FAST, failureThreshold: 1000 });
     const events = recordEvents(client);
     const outcomes = [];
     for (let i = 0; i < 4; i++) outcomes.push(await settle(client.get(`full:${i}`), TIMEOUT + 2000, `get ${i}`, TIMEOUT));
@@ -117,8 +111,7 @@ describe('a server at its connection limit (-c 32)', () => {
       }
       held.push(sock);
     }
-    mc = new Client([server.address], FAST);
-    const client = mc;
+    const client = newClient([server.address]);
     const events = recordEvents(client);
     for (let i = 0; i < 10 && !events.some((e) => e.name === 'serverDown'); i++) {
       const o = await settle(client.get(`full2:${i}`), TIMEOUT + 2000, `get ${i}`, TIMEOUT);

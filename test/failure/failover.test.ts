@@ -3,25 +3,21 @@
  * live server on the ring (reads miss there, writes succeed); with the default `failover: false`
  * they are refused with ServerUnavailableError.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { Client, MemclusterError, ServerUnavailableError } from '../../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { MemclusterError, ServerUnavailableError } from '../../src/index.js';
 import { useMemcached, type MemcachedServer } from '../support/memcached.js';
-import { closeWithin, describeError, expectMcError, FAST, keys, ownersOf, rawGetMulti, recordEvents, settle, waitFor } from './helpers.js';
+import { describeError, expectMcError, FAST, keys, ownersOf, rawGetMulti, recordEvents, settle, useClients, waitFor } from './helpers.js';
 
 const TIMEOUT = FAST.timeoutMs!;
 
 describe('a down server with failover on and off', () => {
   const servers = useMemcached(3);
-  const clients: Client[] = [];
-  afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => closeWithin(c)));
-  });
+  const newClient = useClients();
 
   it('failover: true sends its keys to a live server (miss, then writes succeed); failover: false rejects them', async () => {
     const addresses = servers.map((s) => s.address);
-    const withFailover = new Client(addresses, { ...FAST, failover: true });
-    const without = new Client(addresses, FAST);
-    clients.push(withFailover, without);
+    const withFailover = newClient(addresses, { ...FAST, failover: true });
+    const without = newClient(addresses);
     const events = [recordEvents(withFailover), recordEvents(without)] as const;
     const owners = await ownersOf(without, servers, keys('fo', 60));
     const victim = servers[0] as MemcachedServer;

@@ -6,8 +6,8 @@
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { expect } from 'vitest';
-import { MemclusterError, type Client, type ClientOptions } from '../../src/index.js';
+import { afterEach, expect } from 'vitest';
+import { Client, MemclusterError, type ClientOptions } from '../../src/index.js';
 import type { ClientEvents } from '../../src/index.js';
 import { LOOPBACK } from '../support/memcached.js';
 
@@ -226,4 +226,34 @@ export async function closeWithin(client: Client | undefined, boundMs = FAST.tim
   if (!client) return;
   const o = await settle(client.close(), boundMs, 'Client#close()');
   if (!o.ok) throw o.error;
+}
+
+/** Cleanup around the clients of {@link useClients}. */
+export interface ClientsCleanup {
+  /** Runs before the clients are closed, e.g. SIGCONT to stopped servers. */
+  before?: () => void;
+  /** Runs after they are closed, even when closing failed, e.g. stopping a fake server. */
+  after?: () => Promise<void> | void;
+}
+
+/**
+ * The clients under test in the calling `describe`: the returned function makes one (options
+ * default to {@link FAST}), and an `afterEach` registered here closes every client the test made,
+ * each with {@link closeWithin} bounded by its own `timeoutMs` + 2000, so no test leaks one.
+ */
+export function useClients(cleanup: ClientsCleanup = {}): (addresses: readonly string[], opts?: ClientOptions) => Client {
+  const open: Array<{ client: Client; boundMs: number }> = [];
+  afterEach(async () => {
+    cleanup.before?.();
+    try {
+      await Promise.all(open.splice(0).map(({ client, boundMs }) => closeWithin(client, boundMs)));
+    } finally {
+      await cleanup.after?.();
+    }
+  });
+  return (addresses, opts = FAST) => {
+    const client = new Client([...addresses], opts);
+    open.push({ client, boundMs: (opts.timeoutMs ?? FAST.timeoutMs!) + 2000 });
+    return client;
+  };
 }

@@ -3,25 +3,18 @@
  * The pool must notice (connectionEvicted) and never hand out a closed socket: every request after
  * the idle period succeeds.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { Client } from '../../src/index.js';
+import { describe, expect, it } from 'vitest';
 import { useMemcached, type MemcachedServer } from '../support/memcached.js';
-import { closeWithin, describeError, FAST, keys, now, recordEvents, settle, sleep } from './helpers.js';
+import { describeError, FAST, keys, now, recordEvents, settle, sleep, useClients } from './helpers.js';
 
 describe('a server that drops idle connections (-o idle_timeout=2)', () => {
   const servers = useMemcached(1, { args: ['-o', 'idle_timeout=2'] });
-  let mc: Client | undefined;
-  afterEach(async () => {
-    const c = mc;
-    mc = undefined;
-    await closeWithin(c);
-  });
+  const newClient = useClients();
 
   it('evicts the dropped sockets (connectionEvicted) and every request after the idle period succeeds', async () => {
     const server = servers[0] as MemcachedServer;
     // Eviction by the client itself is off (idleTimeoutMs 0): only the server's FIN can end these sockets.
-    mc = new Client([server.address], { ...FAST, idleTimeoutMs: 0 });
-    const client = mc;
+    const client = newClient([server.address], { ...FAST, idleTimeoutMs: 0 });
     const events = recordEvents(client);
     const ks = keys('idle', 64);
     // Concurrent traffic opens several sockets.

@@ -3,25 +3,19 @@
  * port. While it is down its keys fail fast; once it is back, no stale socket of the dead process
  * may ever be used.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { Client, MemclusterError, ServerUnavailableError } from '../../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { MemclusterError, ServerUnavailableError } from '../../src/index.js';
 import { useMemcached, type MemcachedServer } from '../support/memcached.js';
-import { closeWithin, describeError, expectMcError, expectWithin, FAST, SLACK, keys, now, ownersOf, recordEvents, settle, sleep, waitFor } from './helpers.js';
+import { describeError, expectMcError, expectWithin, FAST, SLACK, keys, now, ownersOf, recordEvents, settle, sleep, useClients, waitFor } from './helpers.js';
 
 const TIMEOUT = FAST.timeoutMs!;
 
 describe('a killed and restarted server', () => {
   const servers = useMemcached(3);
-  let mc: Client | undefined;
-  afterEach(async () => {
-    const c = mc;
-    mc = undefined;
-    await closeWithin(c);
-  });
+  const newClient = useClients();
 
   it('rejects its keys fast while down, and after restart + serverUp a 500-request burst has zero failures', async () => {
-    mc = new Client(servers.map((s) => s.address), FAST);
-    const client = mc;
+    const client = newClient(servers.map((s) => s.address));
     const events = recordEvents(client);
     const all = keys('kill', 120);
     const owners = await ownersOf(client, servers, all);
@@ -101,8 +95,7 @@ describe('a killed and restarted server', () => {
 
   it('a quick restart (0.8 s after the kill): after serverUp, a burst still has zero failures', async () => {
     // Probes every 50-100 ms, so serverUp follows the restart closely.
-    mc = new Client(servers.map((s) => s.address), { ...FAST, retryDelayMs: 50, maxRetryDelayMs: 100 });
-    const client = mc;
+    const client = newClient(servers.map((s) => s.address), { ...FAST, retryDelayMs: 50, maxRetryDelayMs: 100 });
     const events = recordEvents(client);
     const all = keys('quick', 60);
     const owners = await ownersOf(client, servers, all);

@@ -3,11 +3,11 @@
  * veth link; taking the link down drops every packet (SYNs unanswered, not refused), which is what
  * a real partition looks like and what neither SIGSTOP nor a closed port can show.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Client, MemclusterError, ServerUnavailableError } from '../../src/index.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemclusterError, ServerUnavailableError } from '../../src/index.js';
 import { useMemcached } from '../support/memcached.js';
 import { NetnsMemcached, netnsUnavailableReason } from '../support/netns.js';
-import { closeWithin, describeError, expectMcError, expectWithin, FAST, SLACK, keys, now, ownersOf, recordEvents, settle, sleep, waitFor } from './helpers.js';
+import { describeError, expectMcError, expectWithin, FAST, SLACK, keys, now, ownersOf, recordEvents, settle, sleep, useClients, waitFor } from './helpers.js';
 
 const TIMEOUT = FAST.timeoutMs!;
 const unavailable = netnsUnavailableReason();
@@ -16,14 +16,9 @@ if (unavailable) console.log(`partition test skipped: ${unavailable}`);
 describe.skipIf(unavailable !== undefined)('a partitioned server (veth link down)', () => {
   const locals = useMemcached(2);
   let remote: NetnsMemcached | undefined;
-  let mc: Client | undefined;
+  const newClient = useClients();
   beforeAll(async () => {
     remote = await NetnsMemcached.start();
-  });
-  afterEach(async () => {
-    const c = mc;
-    mc = undefined;
-    await closeWithin(c);
   });
   afterAll(async () => {
     await remote?.stop();
@@ -31,8 +26,7 @@ describe.skipIf(unavailable !== undefined)('a partitioned server (veth link down
 
   it('fails its keys within the timeout naming it, marks it down, serves the others, and comes back when the link does', async () => {
     const cut = remote!;
-    mc = new Client([cut.address, ...locals.map((s) => s.address)], FAST);
-    const client = mc;
+    const client = newClient([cut.address, ...locals.map((s) => s.address)]);
     const events = recordEvents(client);
     const owners = await ownersOf(client, [cut, ...locals], keys('part', 90));
     const cutKeys = owners.get(cut.address)!;

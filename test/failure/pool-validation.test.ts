@@ -3,22 +3,16 @@
  * unless `trustRecentMs` says the socket proved itself recently, and `maxQueue` bounds the
  * requests waiting for a socket.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { Client, PoolFullError, TimeoutError } from '../../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { type Client, PoolFullError, TimeoutError } from '../../src/index.js';
 import { useMemcached, type MemcachedServer } from '../support/memcached.js';
-import { closeWithin, describeError, expectMcError, expectWithin, FAST, settle, sleep } from './helpers.js';
+import { describeError, expectMcError, expectWithin, FAST, settle, sleep, useClients } from './helpers.js';
 
 const TIMEOUT = FAST.timeoutMs!;
 
 describe('pool mechanics', () => {
   const servers = useMemcached(1);
-  let mc: Client | undefined;
-  afterEach(async () => {
-    (servers[0] as MemcachedServer | undefined)?.thaw();
-    const c = mc;
-    mc = undefined;
-    await closeWithin(c);
-  });
+  const newClient = useClients({ before: () => (servers[0] as MemcachedServer | undefined)?.thaw() });
 
   /** `rounds` requests, each after the socket went back to the pool (idle turns of the event loop). */
   async function idleSeparatedRequests(client: Client, rounds: number): Promise<void> {
@@ -30,7 +24,7 @@ describe('pool mechanics', () => {
   }
 
   it('validates every borrow by default (one real request per borrow after an idle turn)', async () => {
-    mc = new Client([(servers[0] as MemcachedServer).address], FAST);
+    const mc = newClient([(servers[0] as MemcachedServer).address]);
     expect(await mc.set('pv:k', 0)).toBe(true); // creates (and validates) the socket
     await sleep(5);
     const before = mc.serverStats()[0]!;
@@ -43,17 +37,17 @@ describe('pool mechanics', () => {
   });
 
   it('does not re-validate a socket that is busy: back-to-back requests in one turn share one borrow', async () => {
-    mc = new Client([(servers[0] as MemcachedServer).address], { ...FAST, maxConnections: 1 });
+    const mc = newClient([(servers[0] as MemcachedServer).address], { ...FAST, maxConnections: 1 });
     expect(await mc.set('pv:k', 0)).toBe(true);
     await sleep(5);
     const before = mc.serverStats()[0]!.validations;
-    const all = await Promise.all(Array.from({ length: 50 }, (_, i) => settle(mc!.set(`pv:b${i}`, i), 2000)));
+    const all = await Promise.all(Array.from({ length: 50 }, (_, i) => settle(mc.set(`pv:b${i}`, i), 2000)));
     expect(all.every((o) => o.ok)).toBe(true);
     expect(mc.serverStats()[0]!.validations - before).toBe(1);
   });
 
   it('skips borrow-time validation for a recently proven socket with trustRecentMs: 60000', async () => {
-    mc = new Client([(servers[0] as MemcachedServer).address], { ...FAST, trustRecentMs: 60_000 });
+    const mc = newClient([(servers[0] as MemcachedServer).address], { ...FAST, trustRecentMs: 60_000 });
     expect(await mc.set('pv:k', 0)).toBe(true);
     await sleep(5);
     const before = mc.serverStats()[0]!;
@@ -65,8 +59,7 @@ describe('pool mechanics', () => {
 
   it('maxQueue: 5 with a frozen server refuses the 6th and later queued requests with PoolFullError at once', async () => {
     const server = servers[0] as MemcachedServer;
-    mc = new Client([server.address], { ...FAST, maxQueue: 5, maxConnections: 1, failureThreshold: 1000 });
-    const client = mc;
+    const client = newClient([server.address], { ...FAST, maxQueue: 5, maxConnections: 1, failureThreshold: 1000 });
     expect(await client.set('pv:q', 0)).toBe(true);
     await sleep(10); // the socket is back in the pool: the next requests must wait for a borrow
     await server.freeze();

@@ -11,11 +11,11 @@
  *   killed between the issue of the last acknowledged set and the end of the get (a restart wipes
  *   the data). Nothing else may make a written key disappear: no TTL is used and memory is ample.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { Client, MemclusterError } from '../../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { MemclusterError } from '../../src/index.js';
 import { useMemcached, type MemcachedServer } from '../support/memcached.js';
 import {
-  closeWithin, describeError, FAST, HangError, keys, now, ownersOf, recordEvents, settle, sleep, waitFor,
+  describeError, FAST, HangError, keys, now, ownersOf, recordEvents, settle, sleep, useClients, waitFor,
 } from './helpers.js';
 
 const LOOPS = 32;
@@ -33,16 +33,10 @@ interface KeyState {
 
 describe('a restart storm', () => {
   const servers = useMemcached(3);
-  let mc: Client | undefined;
-  afterEach(async () => {
-    const c = mc;
-    mc = undefined;
-    await closeWithin(c);
-  });
+  const newClient = useClients();
 
   it('never hangs, every error names the key\'s server, no written value is lost or wrong unless its server restarted, and all serve afterwards', async () => {
-    mc = new Client(servers.map((s) => s.address), FAST);
-    const client = mc;
+    const client = newClient(servers.map((s) => s.address));
     const events = recordEvents(client);
     const allKeys = keys('storm', LOOPS * KEYS_PER_LOOP);
     const owners = await ownersOf(client, servers, allKeys);

@@ -3,10 +3,10 @@
  * the ring gives it (all of them TO it, none between the old servers); removing it moves exactly
  * those back. Routing is observed on the servers themselves: which one holds each key.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { Client } from '../../src/index.js';
+import { describe, expect, it } from 'vitest';
+import type { Client } from '../../src/index.js';
 import { useMemcached, type MemcachedServer } from '../support/memcached.js';
-import { closeWithin, FAST, keys, rawGetMulti } from './helpers.js';
+import { FAST, keys, rawGetMulti, useClients } from './helpers.js';
 
 const N = 10_000;
 /** 10,000 pipelined writes at once on a cold pool take ~0.1-0.3 s here; give them room on a shared machine. */
@@ -14,10 +14,7 @@ const OPTS = { ...FAST, timeoutMs: 5000 };
 
 describe('addServer / removeServer at run time', () => {
   const servers = useMemcached(4);
-  const clients: Client[] = [];
-  afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => closeWithin(c, OPTS.timeoutMs + 2000)));
-  });
+  const newClient = useClients();
 
   /** key -> address of the server that holds it with value `tag`; every key must be on exactly one. */
   async function placement(ks: readonly string[], tag: string): Promise<Map<string, string>> {
@@ -41,8 +38,7 @@ describe('addServer / removeServer at run time', () => {
   it('moves only the new server\'s keys to it, and back on removal', async () => {
     const [a, b, c, d] = servers as [MemcachedServer, MemcachedServer, MemcachedServer, MemcachedServer];
     const ks = keys('ring', N);
-    const mc = new Client([a.address, b.address, c.address], OPTS);
-    clients.push(mc);
+    const mc = newClient([a.address, b.address, c.address], OPTS);
 
     await writeAll(mc, ks, 't3');
     const before = await placement(ks, 't3');
@@ -60,8 +56,7 @@ describe('addServer / removeServer at run time', () => {
     expect(moved.length, 'every key the new server owns came from an old server').toBe(ks.filter((k) => withD.get(k) === d.address).length);
 
     // A fresh client built with the four servers routes exactly like the one that grew at run time.
-    const fresh = new Client([a.address, b.address, c.address, d.address], OPTS);
-    clients.push(fresh);
+    const fresh = newClient([a.address, b.address, c.address, d.address], OPTS);
     const read = await fresh.getMulti<string>(ks);
     expect(read.size).toBe(N);
     expect([...read.values()].every((v) => v === 't4')).toBe(true);

@@ -8,9 +8,7 @@
  * lines look at lines of one command word (`linesOf('get')`), which data blocks never start with
  * in these tests.
  */
-import net from 'node:net';
-
-const LOOPBACK = '127.0.0.1';
+import { CuttingProxy, type ProxyObserver } from '../support/cutting-proxy.js';
 
 /** What the proxy saw from the clients since the last `reset()`. */
 export interface LineRecord {
@@ -27,9 +25,8 @@ export interface CountingProxyOptions {
   keepTextUpTo?: number;
 }
 
-interface Pair {
-  client: net.Socket;
-  upstream: net.Socket;
+/** The line being read on one connection. */
+interface LineState {
   /** Bytes of the current (unterminated) line. */
   lineBytes: number;
   /** The first bytes of the current line (for its first word and, optionally, its text). */
@@ -37,31 +34,32 @@ interface Pair {
   headBytes: number;
 }
 
+/** A {@link CuttingProxy} that never cuts, counting what passes from the clients. */
 export class CountingProxy {
-  readonly host = LOOPBACK;
-  readonly #pairs = new Set<Pair>();
   #lines: LineRecord[] = [];
   #chunks = 0;
   #connections = 0;
   readonly #keep: number;
+  #proxy!: CuttingProxy;
 
-  private constructor(private readonly server: net.Server, readonly port: number, private readonly upstreamPort: number, opts: CountingProxyOptions) {
+  private constructor(opts: CountingProxyOptions) {
     this.#keep = opts.keepTextUpTo ?? 0;
   }
 
   static async start(upstream: { readonly port: number }, opts: CountingProxyOptions = {}): Promise<CountingProxy> {
-    const server = net.createServer();
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, LOOPBACK, () => resolve());
-    });
-    const proxy = new CountingProxy(server, (server.address() as net.AddressInfo).port, upstream.port, opts);
-    server.on('connection', (sock) => proxy.#accept(sock));
-    return proxy;
+    const counter = new CountingProxy(opts);
+    counter.#proxy = await CuttingProxy.start(upstream, { maxLineBytes: Infinity, observe: () => counter.#accept() });
+    return counter;
   }
 
+  get host(): string {
+    return this.#proxy.host;
+  }
+  get port(): number {
+    return this.#proxy.port;
+  }
   get address(): string {
-    return `${this.host}:${this.port}`;
+    return this.#proxy.address;
   }
   /** Every complete line the clients sent since the last reset. */
   get lines(): readonly LineRecord[] {
@@ -92,71 +90,44 @@ export class CountingProxy {
     this.#connections = 0;
   }
 
-  #accept(client: net.Socket): void {
+  /** A new client connection: counts it, and returns the observer of its traffic. */
+  #accept(): ProxyObserver {
     this.#connections++;
-    const upstream = net.connect({ host: LOOPBACK, port: this.upstreamPort });
-    const pair: Pair = { client, upstream, lineBytes: 0, head: [], headBytes: 0 };
-    this.#pairs.add(pair);
-    client.setNoDelay(true);
-    upstream.setNoDelay(true);
-    client.on('data', (chunk: Buffer) => {
+    const state: LineState = { lineBytes: 0, head: [], headBytes: 0 };
+    return (chunk, from) => {
+      if (from !== 'client') return;
       this.#chunks++;
-      this.#count(pair, chunk);
-      forward(client, upstream, chunk);
-    });
-    upstream.on('data', (chunk: Buffer) => forward(upstream, client, chunk));
-    const teardown = (): void => {
-      if (!this.#pairs.delete(pair)) return;
-      client.destroy();
-      upstream.destroy();
+      this.#count(state, chunk);
     };
-    for (const s of [client, upstream]) {
-      s.on('error', teardown);
-      s.on('close', teardown);
-      s.on('end', teardown);
-    }
   }
 
-  #count(pair: Pair, chunk: Buffer): void {
+  #count(state: LineState, chunk: Buffer): void {
     const headCap = Math.max(16, this.#keep);
     let pos = 0;
     while (pos < chunk.length) {
       const nl = chunk.indexOf(0x0a, pos);
       const end = nl < 0 ? chunk.length : nl + 1;
       const seg = chunk.subarray(pos, end);
-      if (pair.headBytes < headCap) {
-        const take = seg.subarray(0, headCap - pair.headBytes);
-        pair.head.push(Buffer.from(take));
-        pair.headBytes += take.length;
+      if (state.headBytes < headCap) {
+        const take = seg.subarray(0, headCap - state.headBytes);
+        state.head.push(Buffer.from(take));
+        state.headBytes += take.length;
       }
-      pair.lineBytes += seg.length;
+      state.lineBytes += seg.length;
       if (nl < 0) break;
-      const head = Buffer.concat(pair.head).toString('latin1');
+      const head = Buffer.concat(state.head).toString('latin1');
       const sp = head.search(/[ \r\n]/);
-      const rec: LineRecord = { word: sp < 0 ? head : head.slice(0, sp), bytes: pair.lineBytes };
-      if (this.#keep > 0 && pair.lineBytes <= this.#keep) rec.text = head.replace(/\r?\n$/, '');
+      const rec: LineRecord = { word: sp < 0 ? head : head.slice(0, sp), bytes: state.lineBytes };
+      if (this.#keep > 0 && state.lineBytes <= this.#keep) rec.text = head.replace(/\r?\n$/, '');
       this.#lines.push(rec);
-      pair.lineBytes = 0;
-      pair.head = [];
-      pair.headBytes = 0;
+      state.lineBytes = 0;
+      state.head = [];
+      state.headBytes = 0;
       pos = end;
     }
   }
 
   close(): Promise<void> {
-    return new Promise((resolve) => {
-      this.server.close(() => resolve());
-      for (const p of [...this.#pairs]) {
-        this.#pairs.delete(p);
-        p.client.destroy();
-        p.upstream.destroy();
-      }
-    });
+    return this.#proxy.close();
   }
-}
-
-function forward(from: net.Socket, to: net.Socket, chunk: Buffer): void {
-  if (to.write(chunk)) return;
-  from.pause();
-  to.once('drain', () => from.resume());
 }

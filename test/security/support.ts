@@ -2,18 +2,18 @@
  * Tools of the security suite.
  *
  * The shared harness (`MemcachedServer`) proves a server is up with a plain-text `version`, which a
- * TLS-only (`-Z`) or an authenticating (`-Y`) memcached cannot answer. `startSecureMemcached` runs
- * such servers with a readiness check that fits them, and the same never-outlive-the-test cleanup:
+ * TLS-only (`-Z`) or an authenticating (`-Y`) memcached cannot answer. `SecureMemcached` runs such
+ * servers through the harness with a readiness probe (its `ready` option) that fits them:
  *
  * - TLS: the client port speaks TLS, and a second `notls:` loopback port carries plain `stats`, so
  *   the test can count the server's `total_connections` without going through the client under test.
  * - Auth: `stats` is read over a fresh socket that authenticates first (`set _ 0 0 n` + `user pass`).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
+import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
-import { freePort, LOOPBACK, memcachedBinary, parseStats, rawCommand } from '../support/memcached.js';
+import { CuttingProxy, type ProxyObserver } from '../support/cutting-proxy.js';
+import { freePort, LOOPBACK, MemcachedServer, memcachedBinary, parseStats, rawCommand } from '../support/memcached.js';
 
 /**
  * Runs of each property. The defaults keep `npx vitest run test/security` well under 30 s on a
@@ -55,110 +55,63 @@ export interface SecureMemcachedOptions {
   auth?: { username: string; password: string };
 }
 
-const registry = new Set<SecureMemcached>();
-let cleanupInstalled = false;
-
-function installCleanup(): void {
-  if (cleanupInstalled) return;
-  cleanupInstalled = true;
-  const killAll = (): void => { for (const s of registry) s.killSync(); };
-  process.on('exit', killAll);
-  for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
-    const onSignal = (): void => {
-      killAll();
-      process.off(sig, onSignal);
-      if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
-    };
-    process.on(sig, onSignal);
-  }
+/**
+ * `stats` over a socket of its own: the plain port (TLS servers) or an authenticated one on the
+ * main port (`-Y`).
+ */
+async function secureStats(port: number, plainPort: number | undefined, auth: SecureMemcachedOptions['auth']): Promise<Record<string, string>> {
+  if (plainPort !== undefined) return parseStats(await rawCommand(plainPort, 'stats\r\n', { timeoutMs: 1000 }));
+  const pre = auth ? authPreamble(auth.username, auth.password) : '';
+  const reply = await rawCommand(port, `${pre}stats\r\n`, { timeoutMs: 1000, replies: auth ? 2 : 1 });
+  if (auth && !reply.startsWith('STORED\r\n')) throw new Error(`stats: authentication refused: ${reply.slice(0, 80)}`);
+  return parseStats(reply);
 }
 
-/** A memcached child started with TLS and/or ASCII auth. */
+/**
+ * A memcached child started with TLS and/or ASCII auth: a {@link MemcachedServer} (which owns the
+ * process, its cleanup and the port-race retries) whose readiness is proven with {@link stats}.
+ */
 export class SecureMemcached {
-  readonly host = LOOPBACK;
   /** Plain connections this helper opened itself (each `stats()` is one), to subtract from `total_connections`. */
   ownConnections = 0;
-  #child: ChildProcess | undefined;
-  #exited: Promise<void> = Promise.resolve();
-  #running = false;
-  #stderr = '';
 
-  private constructor(readonly port: number, readonly plainPort: number | undefined, private readonly opts: SecureMemcachedOptions) {}
-
-  get address(): string {
-    return `${this.host}:${this.port}`;
-  }
-
-  get stderr(): string {
-    return this.#stderr;
-  }
+  private constructor(readonly server: MemcachedServer, readonly plainPort: number | undefined, private readonly opts: SecureMemcachedOptions) {}
 
   static async start(opts: SecureMemcachedOptions): Promise<SecureMemcached> {
-    installCleanup();
     for (let attempt = 1; ; attempt++) {
-      const port = await freePort();
+      // TLS servers get a second, plain `notls:` listener (memcached joins repeated -l lists).
       const plainPort = opts.tls ? await freePort() : undefined;
-      const server = new SecureMemcached(port, plainPort, opts);
-      registry.add(server);
-      let ok = false;
+      const notls = plainPort === undefined ? [] : ['-l', `notls:${LOOPBACK}:${plainPort}`];
+      let probes = 0;
       try {
-        ok = await server.#launch();
-      } finally {
-        if (!ok) await server.stop();
+        const server = await MemcachedServer.start({
+          args: [...notls, ...opts.args],
+          ready: (s) => (probes++, secureStats(s.port, plainPort, opts.auth)),
+        });
+        const secure = new SecureMemcached(server, plainPort, opts);
+        secure.ownConnections = probes;
+        return secure;
+      } catch (err) {
+        // The harness picks a new main port when a bind fails, but the plain port may be the taken one.
+        if (plainPort === undefined || attempt >= 5 || !/no free loopback port/.test(String(err))) throw err;
       }
-      if (ok) return server;
-      if (attempt >= 5) throw new Error(`memcached: no free loopback port after ${attempt} attempts`);
     }
   }
 
-  get argv(): string[] {
-    const listen = this.plainPort === undefined ? `${LOOPBACK}:${this.port}` : `${LOOPBACK}:${this.port},notls:${LOOPBACK}:${this.plainPort}`;
-    const user = process.getuid?.() === 0 ? ['-u', 'root'] : [];
-    return ['-l', listen, '-U', '0', ...user, '-m', '64', ...this.opts.args];
+  get host(): string {
+    return this.server.host;
   }
-
-  async #launch(): Promise<boolean> {
-    const child = spawn(memcachedBinary(), this.argv, { stdio: ['ignore', 'ignore', 'pipe'] });
-    this.#child = child;
-    this.#running = true;
-    let spawnError: Error | undefined;
-    this.#exited = new Promise<void>((resolve) => {
-      const gone = (): void => { this.#running = false; resolve(); };
-      child.once('error', (e) => { spawnError = e; gone(); });
-      child.once('exit', gone);
-    });
-    child.stderr!.setEncoding('utf8');
-    child.stderr!.on('data', (s: string) => void (this.#stderr = (this.#stderr + s).slice(-8192)));
-    const deadline = Date.now() + 5000;
-    while (Date.now() < deadline) {
-      if (spawnError) throw new Error(`cannot run ${memcachedBinary()}: ${spawnError.message}`);
-      if (!this.#running) {
-        if (/address already in use/i.test(this.#stderr)) return false;
-        throw new Error(`memcached ${this.argv.join(' ')} exited during startup: ${this.#stderr.trim()}`);
-      }
-      try {
-        const stats = await this.stats();
-        if (stats.pid === String(child.pid)) return true;
-        await this.kill(); // someone else's memcached answered on our port
-        return false;
-      } catch {
-        // not listening yet
-      }
-      await sleep(25);
-    }
-    await this.kill();
-    throw new Error(`memcached on ${this.address} did not answer within 5 s; stderr: ${this.#stderr.trim()}`);
+  get port(): number {
+    return this.server.port;
+  }
+  get address(): string {
+    return this.server.address;
   }
 
   /** `stats` over a socket of its own: the plain port (TLS servers) or an authenticated one (`-Y`). */
   async stats(): Promise<Record<string, string>> {
     this.ownConnections++;
-    if (this.plainPort !== undefined) return parseStats(await rawCommand(this.plainPort, 'stats\r\n', { timeoutMs: 1000 }));
-    const auth = this.opts.auth;
-    const pre = auth ? authPreamble(auth.username, auth.password) : '';
-    const reply = await rawCommand(this.port, `${pre}stats\r\n`, { timeoutMs: 1000, replies: auth ? 2 : 1 });
-    if (auth && !reply.startsWith('STORED\r\n')) throw new Error(`stats: authentication refused: ${reply.slice(0, 80)}`);
-    return parseStats(reply);
+    return secureStats(this.port, this.plainPort, this.opts.auth);
   }
 
   /** Connections the server accepted from others (the client under test) so far. */
@@ -168,21 +121,9 @@ export class SecureMemcached {
     return Number(s.total_connections) - this.ownConnections;
   }
 
-  async kill(): Promise<void> {
-    if (this.#running) this.#child?.kill('SIGKILL');
-    await this.#exited;
-  }
-
-  async stop(): Promise<void> {
-    await this.kill();
-    registry.delete(this);
-  }
-
-  /** @internal */
-  killSync(): void {
-    const pid = this.#child?.pid;
-    if (!this.#running || pid === undefined) return;
-    try { process.kill(pid, 'SIGKILL'); } catch {}
+  /** Kills the process and forgets the server. Safe to call twice. */
+  stop(): Promise<void> {
+    return this.server.stop();
   }
 }
 
@@ -202,8 +143,9 @@ export async function memcachedHasTls(): Promise<{ ok: boolean; reason: string }
 }
 
 /**
- * A TCP pass-through in front of a server that counts the connections it accepted and records, per
- * connection, what the client wrote (so a test can check what went first on every socket).
+ * A TCP pass-through in front of a server (a {@link CuttingProxy} that never cuts) that counts the
+ * connections it accepted and records, per connection, what the client wrote (so a test can check
+ * what went first on every socket).
  */
 export class CountingProxy {
   accepted = 0;
@@ -211,36 +153,10 @@ export class CountingProxy {
   readonly sent: Buffer[][] = [];
   /** Both directions of each connection, in the order the proxy relayed them. */
   readonly flows: Array<Array<{ dir: 'c2s' | 's2c'; data: Buffer }>> = [];
-  private readonly server: net.Server;
-  private readonly sockets = new Set<net.Socket>();
+  #proxy: CuttingProxy | undefined;
   port = 0;
 
-  constructor(private readonly targetPort: number) {
-    this.server = net.createServer((client) => {
-      this.accepted++;
-      const log: Buffer[] = [];
-      this.sent.push(log);
-      const flow: Array<{ dir: 'c2s' | 's2c'; data: Buffer }> = [];
-      this.flows.push(flow);
-      const upstream = net.connect({ host: LOOPBACK, port: this.targetPort });
-      this.sockets.add(client);
-      this.sockets.add(upstream);
-      client.on('data', (d: Buffer) => {
-        log.push(Buffer.from(d));
-        flow.push({ dir: 'c2s', data: Buffer.from(d) });
-        upstream.write(d);
-      });
-      upstream.on('data', (d: Buffer) => {
-        flow.push({ dir: 's2c', data: Buffer.from(d) });
-        client.write(d);
-      });
-      const close = (): void => { client.destroy(); upstream.destroy(); this.sockets.delete(client); this.sockets.delete(upstream); };
-      client.on('error', close);
-      upstream.on('error', close);
-      client.on('close', close);
-      upstream.on('close', close);
-    });
-  }
+  constructor(private readonly targetPort: number) {}
 
   get address(): string {
     return `${LOOPBACK}:${this.port}`;
@@ -251,19 +167,26 @@ export class CountingProxy {
     return this.sent.map((chunks) => Buffer.concat(chunks).toString('latin1'));
   }
 
-  listen(): Promise<this> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(0, LOOPBACK, () => {
-        this.port = (this.server.address() as net.AddressInfo).port;
-        resolve(this);
-      });
-    });
+  async listen(): Promise<this> {
+    this.#proxy = await CuttingProxy.start({ port: this.targetPort }, { maxLineBytes: Infinity, observe: () => this.#accept() });
+    this.port = this.#proxy.port;
+    return this;
   }
 
-  close(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    return new Promise((resolve) => this.server.close(() => resolve()));
+  #accept(): ProxyObserver {
+    this.accepted++;
+    const log: Buffer[] = [];
+    this.sent.push(log);
+    const flow: Array<{ dir: 'c2s' | 's2c'; data: Buffer }> = [];
+    this.flows.push(flow);
+    return (chunk, from) => {
+      if (from === 'client') log.push(Buffer.from(chunk));
+      flow.push({ dir: from === 'client' ? 'c2s' : 's2c', data: Buffer.from(chunk) });
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.#proxy?.close();
   }
 }
 

@@ -8,6 +8,7 @@
  * const hole = await BlackHole.start();
  * // point a client at hole.address, expect a timeout, then:
  * expect(hole.connections).toBe(1);
+ * expect(hole.lines()).toEqual(['get k\r\n']);
  * await hole.close();
  * ```
  */
@@ -19,6 +20,7 @@ export class BlackHole {
   readonly host = LOOPBACK;
   #connections = 0;
   #bytesReceived = 0;
+  readonly #received: Buffer[] = [];
   readonly #sockets = new Set<net.Socket>();
   #closed: Promise<void> | undefined;
 
@@ -42,8 +44,10 @@ export class BlackHole {
   #accept(sock: net.Socket): void {
     this.#connections++;
     this.#sockets.add(sock);
+    const i = this.#received.push(Buffer.alloc(0)) - 1;
     sock.on('data', (chunk: Buffer) => {
       this.#bytesReceived += chunk.length;
+      this.#received[i] = Buffer.concat([this.#received[i]!, chunk]);
     });
     // A client that gives up resets or closes; that is expected, not an error of ours.
     sock.on('error', () => {});
@@ -65,6 +69,14 @@ export class BlackHole {
   /** Bytes received on all connections since start. */
   get bytesReceived(): number {
     return this.#bytesReceived;
+  }
+  /** Everything each connection sent, one buffer per connection in accept order. */
+  get received(): readonly Buffer[] {
+    return this.#received;
+  }
+  /** Every line received (`\r\n` kept), over all connections. */
+  lines(): string[] {
+    return this.#received.flatMap((b) => b.toString('latin1').split(/(?<=\r\n)/).filter((l) => l.length > 0));
   }
 
   /** Destroys every socket and stops listening. Safe to call twice. */

@@ -2,7 +2,9 @@
  * A TCP proxy in front of a real memcached that behaves like older servers (1.4.x) on long lines:
  * once a client has sent more than `maxLineBytes` bytes without a `\n`, it closes the connection
  * without a reply. memcached 1.6 accepts arbitrarily long `get` lines, so this is how tests show
- * that multi-get batches stay under the cap. It can also hold traffic and cut connections at will.
+ * that multi-get batches stay under the cap. It can also hold traffic and cut connections at will,
+ * and show each connection's traffic to an observer (the counting proxies of test/multi and
+ * test/security are built that way, with `maxLineBytes: Infinity`).
  *
  * @example
  * ```ts
@@ -16,10 +18,15 @@
 import net from 'node:net';
 import { LOOPBACK } from './memcached.js';
 
+/** Sees each chunk of one connection, as it arrives and before it is passed on. */
+export type ProxyObserver = (chunk: Buffer, from: 'client' | 'upstream') => void;
+
 /** Options for {@link CuttingProxy.start}. */
 export interface CuttingProxyOptions {
-  /** Longest line (bytes before `\n`) let through; default 2048, as memcached's read buffer. */
+  /** Longest line (bytes before `\n`) let through; default 2048, as memcached's read buffer. `Infinity` never cuts. */
   maxLineBytes?: number;
+  /** Called once per accepted connection; the observer it returns sees that connection's traffic. */
+  observe?: () => ProxyObserver;
 }
 
 /** One client connection and its upstream. */
@@ -36,6 +43,7 @@ interface Pair {
 export class CuttingProxy {
   readonly host = LOOPBACK;
   readonly maxLineBytes: number;
+  readonly #observe: CuttingProxyOptions['observe'];
   readonly #pairs = new Set<Pair>();
   #connections = 0;
   #cuts = 0;
@@ -51,6 +59,7 @@ export class CuttingProxy {
     opts: CuttingProxyOptions,
   ) {
     this.maxLineBytes = opts.maxLineBytes ?? 2048;
+    this.#observe = opts.observe;
   }
 
   /** Listens on a free loopback port in front of `upstream` (a MemcachedServer fits). */
@@ -103,8 +112,15 @@ export class CuttingProxy {
       client.pause();
       upstream.pause();
     }
-    client.on('data', (chunk: Buffer) => this.#fromClient(pair, chunk));
-    upstream.on('data', (chunk: Buffer) => this.#forward(pair, upstream, client, chunk));
+    const seen = this.#observe?.();
+    client.on('data', (chunk: Buffer) => {
+      seen?.(chunk, 'client');
+      this.#fromClient(pair, chunk);
+    });
+    upstream.on('data', (chunk: Buffer) => {
+      seen?.(chunk, 'upstream');
+      this.#forward(pair, upstream, client, chunk);
+    });
     // A FIN is passed on as a FIN (memcached's idle_timeout close must look the same through us);
     // an error or full close on either side takes the other with it.
     client.on('end', () => upstream.end());

@@ -156,6 +156,27 @@ describe('server options', () => {
       await s.stop();
     }
   });
+
+  it('ready: a custom probe replaces `version` at start and at restart, and its stats must carry our pid', async () => {
+    const probed: number[] = [];
+    const s = await MemcachedServer.start({
+      ready: async (server) => {
+        probed.push(server.port);
+        return server.stats();
+      },
+    });
+    try {
+      expect(probed.length).toBeGreaterThan(0);
+      expect(probed.every((p) => p === s.port)).toBe(true);
+      expect((await s.stats()).pid).toBe(String(s.pid));
+      const before = probed.length;
+      await s.restart();
+      expect(probed.length).toBeGreaterThan(before);
+      expect((await s.stats()).pid).toBe(String(s.pid));
+    } finally {
+      await s.stop();
+    }
+  });
 });
 
 describe('BlackHole', () => {
@@ -167,6 +188,8 @@ describe('BlackHole', () => {
       expect(err.received).toBe('');
       expect(hole.connections).toBe(1);
       expect(hole.bytesReceived).toBe('version\r\n'.length);
+      expect(hole.received.map((b) => b.toString('latin1'))).toEqual(['version\r\n']);
+      expect(hole.lines()).toEqual(['version\r\n']);
     } finally {
       await hole.close();
     }
