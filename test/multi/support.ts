@@ -27,13 +27,11 @@ export async function within<T>(p: Promise<T>, ms: number, what: string): Promis
 }
 
 /** The rejection of `p` (fails when `p` resolves). */
-export async function rejectionOf(p: Promise<unknown>): Promise<unknown> {
-  try {
-    const v = await p;
-    throw new Error(`expected a rejection, got a value (${v instanceof Map ? `Map of ${v.size}` : typeof v})`);
-  } catch (err) {
-    return err;
-  }
+export function rejectionOf(p: Promise<unknown>): Promise<unknown> {
+  return p.then(
+    (v) => { throw new Error(`expected a rejection, got a value (${v instanceof Map ? `Map of ${v.size}` : typeof v})`); },
+    (err: unknown) => err,
+  );
 }
 
 /** Describes an error for assertion messages. */
