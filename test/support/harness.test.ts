@@ -235,6 +235,9 @@ describe('CuttingProxy', () => {
     expect(early).toBe('held');
     proxy.release();
     expect(await pending).toMatch(/^VERSION /);
+    // The raw command closed its socket; wait until the proxy has seen that close too.
+    for (let i = 0; i < 200 && proxy.openConnections > 0; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(proxy.openConnections).toBe(0);
 
     const h = await openHeld(proxy.port, 'version\r\n');
     const before = proxy.cuts;
