@@ -1,5 +1,5 @@
 import createDebug from 'debug';
-import { InvalidOptionError, MemclusterError, NoServersError } from '../errors.js';
+import { InvalidOptionError, MemclusterError, NoServersError, ServerUnavailableError } from '../errors.js';
 import { describeValue } from '../text.js';
 import { parseAddress, type ResolvedOptions } from '../client/options.js';
 import { Ring, serverIds, type Locations } from './ring.js';
@@ -59,9 +59,7 @@ export class Cluster {
     this.ring.remove(location);
     this.nodes.delete(location);
     log('server %s removed (%d servers)', location, this.nodes.size);
-    const done = node.close();
-    this.closing.add(done);
-    await done.finally(() => this.closing.delete(done));
+    await this.retire(node, 'removed from the cluster');
   }
 
   /**
@@ -78,7 +76,12 @@ export class Cluster {
     for (const [id, n] of entries) this.nodes.set(id, n);
     this.ring.swap(from, to);
     log('server %s swapped for %s', from, to);
-    const done = node.close();
+    await this.retire(node, `replaced by ${to}`);
+  }
+
+  /** Closes a server that left the ring; requests still routed to it learn why. */
+  private async retire(node: ServerNode, why: string): Promise<void> {
+    const done = node.close(new ServerUnavailableError(`server was ${why}`, { server: node.server }));
     this.closing.add(done);
     await done.finally(() => this.closing.delete(done));
   }

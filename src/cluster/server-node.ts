@@ -73,6 +73,8 @@ export class ServerNode {
   private timer: NodeJS.Timeout | undefined;
   private releaseTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** What requests that reach a closed server are told (client closed, or server removed). */
+  private closeReason: MemclusterError | undefined;
   /** The last failure to create or prove a socket: the reason to give queued requests that time out. */
   private lastRefusal: { err: MemclusterError } | undefined;
 
@@ -113,7 +115,7 @@ export class ServerNode {
 
   /** Queues a request; it settles with the reply or a typed error by `job.deadline`. */
   submit(job: Job): void {
-    if (this.closed) return job.reject(new ClientClosedError({ server: this.server }));
+    if (this.closed) return job.reject(this.closeReason ?? new ClientClosedError({ server: this.server }));
     if (this.health.isDown) return job.reject(this.unavailable());
     if (this.queue.length === 0) {
       const conn = this.pick();
@@ -146,12 +148,16 @@ export class ServerNode {
     };
   }
 
-  /** Refuses new requests, waits for in-flight ones (each bounded by its timeout), then closes every socket and timer. */
-  async close(): Promise<void> {
+  /**
+   * Refuses new requests (they and the queued ones get `reason`), waits for in-flight ones (each
+   * bounded by its timeout), then closes every socket and timer.
+   */
+  async close(reason: MemclusterError = new ClientClosedError({ server: this.server })): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.closeReason = reason;
     this.health.close();
-    this.rejectQueued(new ClientClosedError({ server: this.server }));
+    this.rejectQueued(reason);
     if (this.timer) clearTimeout(this.timer);
     if (this.releaseTimer) clearTimeout(this.releaseTimer);
     await Promise.all(this.conns.map((c) => waitIdle(c)));
