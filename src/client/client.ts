@@ -4,7 +4,7 @@ import createDebug from 'debug';
 import { Cluster } from '../cluster/cluster.js';
 import type { Locations } from '../cluster/ring.js';
 import type { ServerStats } from '../cluster/server-node.js';
-import { ClientClosedError, InvalidArgumentError, MemclusterError, PartialFailureError, ProtocolError } from '../errors.js';
+import { ClientClosedError, InvalidArgumentError, InvalidOptionError, MemclusterError, PartialFailureError, ProtocolError } from '../errors.js';
 import { describeValue } from '../text.js';
 import {
   encodeArith, encodeCas, encodeDelete, encodeFlushAll, encodeGat, encodeGet, encodeStats, encodeStore, encodeTouch, encodeVersion,
@@ -222,6 +222,18 @@ export class Client extends EventEmitter<ClientEvents> {
   /** Removes a server at run time; its in-flight requests finish, then its sockets close. */
   removeServer(location: string): Promise<void> {
     return this.core.cluster.remove(location);
+  }
+
+  /**
+   * Replaces a server by another in one step (e.g. a failed host by a new one): the ring becomes
+   * exactly the ring of the new server list, so this client routes like one built with that list,
+   * and only the keys the ring moves change server. The old server's in-flight requests finish.
+   */
+  async replaceServer(from: string, to: string, weight?: number): Promise<void> {
+    if (this.core.closed) throw new ClientClosedError();
+    if (!this.core.cluster.has(from)) throw new InvalidOptionError(`server ${describeValue(from)} is not in the cluster`);
+    this.core.cluster.add(to, weight); // throws before any change if `to` is invalid or present
+    await this.core.cluster.remove(from);
   }
 
   /** Refuses new calls, lets in-flight ones settle (each within its timeout), closes every socket and timer. */

@@ -43,6 +43,11 @@ export class Cluster {
     return node;
   }
 
+  /** True when `location` (as given) is in the ring. */
+  has(location: string): boolean {
+    return this.nodes.has(location);
+  }
+
   /** Adds a server at run time; only the keys the ring gives it move. */
   add(location: string, weight?: number): void {
     if (this.nodes.has(location)) throw new InvalidOptionError(`server ${location} is already in the cluster`);

@@ -68,4 +68,30 @@ describe('addServer / removeServer at run time', () => {
     expect(notBack.slice(0, 10), `${notBack.length} keys did not return to their original server`).toEqual([]);
     expect(mc.serverStats().map((s) => s.server).sort()).toEqual([a.address, b.address, c.address].sort());
   });
+
+  it('replaceServer swaps one server for another in one step: routing equals a client built with the new list', async () => {
+    const [a, b, c, d] = servers as [MemcachedServer, MemcachedServer, MemcachedServer, MemcachedServer];
+    const ks = keys('swap', 3000);
+    const mc = newClient([a.address, b.address, c.address], OPTS);
+    await writeAll(mc, ks, 'old');
+    const before = await placement(ks, 'old');
+
+    await mc.replaceServer(c.address, d.address);
+    expect(mc.serverStats().map((s) => s.server).sort()).toEqual([a.address, b.address, d.address].sort());
+    await writeAll(mc, ks, 'new');
+    const after = await placement(ks, 'new');
+    expect([...after.values()].includes(c.address)).toBe(false);
+    // Keys of the servers that stayed either stay or move to the new one (never between a and b).
+    const between = ks.filter((k) => before.get(k) !== c.address && after.get(k) !== before.get(k) && after.get(k) !== d.address);
+    expect(between.slice(0, 10)).toEqual([]);
+
+    const fresh = newClient([a.address, b.address, d.address], OPTS);
+    const read = await fresh.getMulti<string>(ks);
+    expect(read.size).toBe(ks.length);
+    expect([...read.values()].every((v) => v === 'new')).toBe(true);
+
+    await expect(mc.replaceServer(c.address, d.address)).rejects.toMatchObject({ code: 'MC_ERR_INVALID_OPTION' });
+    await expect(mc.replaceServer(a.address, b.address)).rejects.toMatchObject({ code: 'MC_ERR_INVALID_OPTION' });
+    expect(mc.serverStats()).toHaveLength(3);
+  });
 });
