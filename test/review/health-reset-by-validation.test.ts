@@ -1,0 +1,41 @@
+/**
+ * A server (or proxy) that answers the validation request but never answers a real command is
+ * never marked down: each command timeout counts one failure, and the validation of the next
+ * socket (onConnected / acquire -> recordSuccess) resets the streak to 0.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { Client, TimeoutError } from '../../src/index.js';
+import { settle } from '../failure/helpers.js';
+import { Fake } from './fake.js';
+
+describe('health: command timeouts between validations', () => {
+  let fake: Fake | undefined;
+  let mc: Client | undefined;
+  afterEach(async () => {
+    await mc?.close();
+    await fake?.close();
+  });
+
+  // BUG: src/cluster/server-node.ts:98-101 (onConnected -> health.recordSuccess) and :177-182
+  // (acquire success -> health.recordSuccess) treat a passed `mn`/`version` as a success of the
+  // server, so "consecutive failures" never reach failureThreshold when every failure is a command
+  // timeout: each timeout destroys the socket (failures = 1), the replacement socket validates and
+  // resets failures to 0. A proxy answering `version` itself (mcrouter/twemproxy with a dead
+  // backend) or a server whose workers hang keeps costing every caller the full timeoutMs, forever.
+  // Fix: only a reply to a real command (afterReply) should reset the command-failure count; keep
+  // validation successes from clearing failures that were command timeouts (e.g. separate counters).
+  it.fails('marks a server down after failureThreshold consecutive command timeouts', async () => {
+    fake = await Fake.start();
+    fake.onLine = (line) => line.startsWith('get '); // swallow every get: never answered
+    mc = new Client([fake.address], { timeoutMs: 150, failureThreshold: 2, retryDelayMs: 5000, coalesce: false });
+    let down = 0;
+    mc.on('serverDown', () => down++);
+    const errors: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const o = await settle(mc.get('k'), 2000, 'get');
+      errors.push(o.error instanceof TimeoutError ? 'timeout' : String(o.error));
+    }
+    // Expected: timeout, timeout (-> down), then ServerUnavailableError at once.
+    expect({ down, errors: errors.filter((e) => e === 'timeout').length }).toEqual({ down: 1, errors: 2 });
+  });
+});

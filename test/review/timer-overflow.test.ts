@@ -1,0 +1,40 @@
+/**
+ * Millisecond options are accepted up to Number.MAX_SAFE_INTEGER, but Node timers cannot wait
+ * longer than 2^31-1 ms: a longer delay fires after 1 ms (TimeoutOverflowWarning).
+ */
+import { describe, expect, it } from 'vitest';
+import { Client, InvalidOptionError } from '../../src/index.js';
+import { useMemcached } from '../support/memcached.js';
+import { settle } from '../failure/helpers.js';
+
+describe('timer-sized options', () => {
+  const servers = useMemcached(1);
+
+  // BUG: src/client/options.ts:84-100 accepts any safe integer for timeoutMs (and connectTimeoutMs,
+  // validateTimeoutMs, retryDelayMs, maxRetryDelayMs, idleTimeoutMs). timeoutMs becomes
+  // generic-pool's acquireTimeoutMillis (src/cluster/cluster.ts:115), whose setTimeout overflows
+  // and fires after 1 ms: every call that needs a new socket fails at once with
+  // "TimeoutError: no usable socket within 2147483648 ms". (The connection/queue timers re-arm
+  // every 1 ms instead, and emit a warning each time.)
+  // Fix: cap these options at 2^31-1 (throw InvalidOptionError above it), or clamp every timer.
+  it.fails('either refuses timeoutMs >= 2^31 up front or honours it', async () => {
+    let mc: Client | undefined;
+    const warn = process.listeners('warning');
+    process.removeAllListeners('warning');
+    process.on('warning', () => {});
+    try {
+      try {
+        mc = new Client([servers[0]!.address], { timeoutMs: 2 ** 31 });
+      } catch (err) {
+        expect(err).toBeInstanceOf(InvalidOptionError);
+        return;
+      }
+      const o = await settle(mc.set('k', 'v'), 3000, 'set');
+      expect(o.error === undefined ? 'ok' : String(o.error)).toBe('ok');
+    } finally {
+      await mc?.close();
+      process.removeAllListeners('warning');
+      for (const l of warn) process.on('warning', l);
+    }
+  });
+});
