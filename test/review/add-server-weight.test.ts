@@ -6,7 +6,7 @@ import { Client, InvalidOptionError } from '../../src/index.js';
 import { Ring } from '../../src/cluster/ring.js';
 
 describe('addServer weight', () => {
-  // BUG: src/client/client.ts:235-238 / src/cluster/cluster.ts:52-58 / src/cluster/ring.ts:67-71
+  // BUG: src/client/client.ts:217-219 / src/cluster/cluster.ts:52-56 / src/cluster/ring.ts:61-65
   // pass any weight to hashring. A negative weight is kept by connection-parse (`-1 || 1` is -1):
   // the new server gets no ring points and the total weight drops, so every existing server gets
   // more points and keys move between servers that did not change (measured below).

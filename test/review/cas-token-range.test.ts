@@ -11,7 +11,7 @@ import { settle } from '../failure/helpers.js';
 describe('cas token range', () => {
   const servers = useMemcached(1);
 
-  // BUG: src/client/client.ts:141 checks only /^\d{1,20}$/ (README, Limits: "cas token — 0 to
+  // BUG: src/client/client.ts:128 checks only /^\d{1,20}$/ (README, Limits: "cas token — 0 to
   // 2^64 - 1 ... Refused before anything is written"). '99999999999999999999' passes, is written,
   // memcached's safe_strtoull fails -> `CLIENT_ERROR bad command line format` with NO swallow of the
   // data block, so the value's bytes are then executed as a command line: here the value

@@ -10,7 +10,7 @@ import { sleep } from '../failure/helpers.js';
 describe('close() during borrow-time validation', () => {
   const servers = useMemcached(1);
 
-  // BUG: src/pool/server-pool.ts:163-172 (close) + generic-pool 3.9.0 Pool.js:190/281. A socket in
+  // BUG: src/pool/server-pool.ts:154-165 (close) + generic-pool 3.9.0 Pool.js:190/281. A socket in
   // testOnBorrow when close() runs is not in _availableObjects, so clear() does not destroy it; when
   // its `mn` reply arrives, generic-pool puts it back on the available list (no waiter left after
   // abandonWaiters) and nothing ever destroys it: close() resolved, the socket stays open and ref'd.

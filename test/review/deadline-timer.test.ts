@@ -17,8 +17,8 @@ describe('connection deadline timer with mixed deadlines', () => {
     await mc?.close();
   });
 
-  // BUG: src/connection/connection.ts:178 (`if (this.timer === undefined) this.armTimer(deadline)`)
-  // with connection.ts:262-264 (the timer deliberately stays armed after the queue empties). A
+  // BUG: src/connection/connection.ts:193 (`if (this.timer === undefined) this.armTimer(deadline)`)
+  // with connection.ts:273-274 (the timer deliberately stays armed after the queue empties). A
   // socket kept borrowed by back-to-back sets has its timer armed at (last set + 1500 ms); it goes
   // back to the pool with that timer armed, and the next borrow's `mn` (deadline now + 100) is not
   // checked until the set's old deadline: against a frozen server the validation fails after

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { Client, InvalidKeyError } from '../../src/index.js';
 
 describe('deleteMulti on a large key list', () => {
-  // BUG: src/client/multi.ts:104-108 (`keys.map((key) => core.prepare(key) ...)`, no makeSlicer).
+  // BUG: src/client/multi.ts:99-102 (`keys.map((key) => core.prepare(key) ...)`, no makeSlicer).
   // A 300,000-key deleteMulti holds the event loop for the whole validation and encoding pass
   // (one bad key at the end makes it write nothing, so only that pass is measured). getMulti on
   // the same list yields every ~4 ms.

@@ -13,7 +13,7 @@ import { sleep } from '../failure/helpers.js';
 describe('flush delay over 30 days', () => {
   const servers = useMemcached(1);
 
-  // BUG: src/client/client.ts:212-215 (flush) passes delaySeconds to encodeFlushAll unchanged; over
+  // BUG: src/client/client.ts:195-197 (flush) passes delaySeconds to encodeFlushAll unchanged; over
   // 2,592,000 s memcached (realtime() in memcached.c) takes it as an absolute unix time. Asking
   // for a flush in ~56 years (delay = now-in-unix-seconds + 1) flushes everything ~1 s later.
   // Fix: convert like toExptime (src/client/ttl.ts) — send Math.floor(Date.now()/1000) + delay

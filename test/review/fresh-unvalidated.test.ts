@@ -16,7 +16,7 @@ describe('first borrow of an idle pre-created socket', () => {
     await mc?.close();
   });
 
-  // BUG: src/pool/server-pool.ts:232-235 (validateOnBorrow: `fresh` skips validation with no age
+  // BUG: src/pool/server-pool.ts:232-234 (validateOnBorrow: `fresh` skips validation with no age
   // limit). With minConnections 1 the pool creates a socket at start; it sits idle, the server is
   // frozen (SIGSTOP: the kernel still accepts writes), and the first `set` is written straight to
   // it, with no `mn` first. README promises "the socket never passes validation, so no command is

@@ -16,10 +16,10 @@ describe('health accounting', () => {
   });
 
   // BUG: the same event is recorded twice. Connection.destroy (EOF, pending `mn` = 1) calls
-  // ServerPool.onDeath -> hooks.onEvicted -> ServerNode onEvicted (src/cluster/server-node.ts:109-111:
+  // ServerPool.onDeath -> hooks.onEvicted -> ServerNode onEvicted (src/cluster/server-node.ts:96-99:
   // a plain ConnectionError with pendingAtDeath > 0 is "not counted" yet) -> recordFailure #1; then
   // Connection.validate wraps the same error in ValidationFailedError and validateOnBorrow
-  // (src/pool/server-pool.ts:241-244) calls hooks.onFailure -> recordFailure #2. One stale socket
+  // (src/pool/server-pool.ts:241-243) calls hooks.onFailure -> recordFailure #2. One stale socket
   // dropped by the server during its `mn` marks a server with failureThreshold 2 down, and the
   // call that would have succeeded on a new socket gets ServerUnavailableError.
   // Fix: count it in one place, e.g. in onEvicted also skip when the connection was validating

@@ -16,7 +16,7 @@ describe('health: command timeouts between validations', () => {
     await fake?.close();
   });
 
-  // BUG: src/cluster/server-node.ts:98-101 (onConnected -> health.recordSuccess) and :177-182
+  // BUG: src/cluster/server-node.ts:83-86 (onConnected -> health.recordSuccess) and :214-216
   // (acquire success -> health.recordSuccess) treat a passed `mn`/`version` as a success of the
   // server, so "consecutive failures" never reach failureThreshold when every failure is a command
   // timeout: each timeout destroys the socket (failures = 1), the replacement socket validates and

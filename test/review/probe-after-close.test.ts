@@ -11,7 +11,7 @@ describe('health probe vs close()', () => {
   let hole: BlackHole | undefined;
   afterEach(async () => { await hole?.close(); });
 
-  // BUG: src/cluster/health.ts:89-94 + 101-104. close() destroys `this.probing`, but `probing` is
+  // BUG: src/cluster/health.ts:82-87 + 99-104. close() destroys `this.probing`, but `probing` is
   // only set after Connection.open() resolved; while the probe is inside open() (TCP/TLS connect,
   // and with `auth` the credentials round trip, bounded by connectTimeoutMs) close() neither sees nor
   // cancels it, and close() resolves with the probe's socket still open (and, during a TLS

@@ -12,7 +12,7 @@ describe('timer-sized options', () => {
 
   // BUG: src/client/options.ts:84-100 accepts any safe integer for timeoutMs (and connectTimeoutMs,
   // validateTimeoutMs, retryDelayMs, maxRetryDelayMs, idleTimeoutMs). timeoutMs becomes
-  // generic-pool's acquireTimeoutMillis (src/cluster/cluster.ts:115), whose setTimeout overflows
+  // generic-pool's acquireTimeoutMillis (src/cluster/cluster.ts:112), whose setTimeout overflows
   // and fires after 1 ms: every call that needs a new socket fails at once with
   // "TimeoutError: no usable socket within 2147483648 ms". (The connection/queue timers re-arm
   // every 1 ms instead, and emit a warning each time.)
