@@ -100,7 +100,7 @@ export class BatchWriter {
       kind: 'retrieval',
       maxValues: keys.length,
       deadline: now() + this.limits.timeoutMs,
-      verify: (reply) => verifyRetrieval(reply, keys, node.server),
+      verify: (reply) => verifyRetrieval(reply, keys, node.server, this.cmd === 'gets' || this.cmd === 'gats'),
       resolve: (reply) => this.settle(node.server, keys, (reply as { values: ValueEntry[] }).values, undefined),
       reject: (err) => this.settle(node.server, keys, undefined, err),
     });
@@ -122,10 +122,11 @@ export class BatchWriter {
  * memcached answers a multi-key line with the hits in request order. Walking both lists once proves
  * every VALUE was asked for (linear, no per-key lookups).
  */
-export function verifyRetrieval(reply: Reply, keys: readonly string[], server: string): MemclusterError | undefined {
+export function verifyRetrieval(reply: Reply, keys: readonly string[], server: string, withCas = false): MemclusterError | undefined {
   if (reply.kind !== 'values') return new ProtocolError(`expected VALUE/END, got ${reply.kind}`, { server });
   let i = 0;
   for (const v of reply.values) {
+    if (withCas && v.cas === undefined) return new ProtocolError('gets/gats reply carried no cas', { server });
     while (i < keys.length && keys[i] !== v.key) i++;
     if (i === keys.length) return new ProtocolError(`server returned key ${JSON.stringify(v.key.slice(0, 60))} that was not requested (or out of order)`, { server });
     i++;

@@ -45,6 +45,7 @@ const channels = {
   connectionEvicted: diagnostics.channel('memcluster:connectionEvicted'),
 };
 
+const MAX_UINT64 = 2n ** 64n - 1n;
 const STORE_OK: Record<string, boolean> = { STORED: true, NOT_STORED: false, EXISTS: false, NOT_FOUND: false };
 
 /**
@@ -125,7 +126,10 @@ export class Client extends EventEmitter<ClientEvents> {
 
   /** Stores only if the item is unchanged since `gets` returned `cas`: `false` when it changed (EXISTS) or is gone (NOT_FOUND). */
   async cas(key: string, value: unknown, cas: string, options?: StoreOptions): Promise<boolean> {
-    if (typeof cas !== 'string' || !/^\d{1,20}$/.test(cas)) throw new InvalidArgumentError(`cas must be the decimal token from gets(), got ${describeValue(cas)}`);
+    // Beyond 2^64-1 memcached refuses the line but does not skip the data block: it would run as a command.
+    if (typeof cas !== 'string' || !/^\d{1,20}$/.test(cas) || BigInt(cas) > MAX_UINT64) {
+      throw new InvalidArgumentError(`cas must be the decimal token from gets() (0 to 2^64-1), got ${describeValue(cas)}`);
+    }
     const p = this.core.prepare(key);
     const exptime = toExptime(options?.ttl);
     const item = encodeValue(this.core.opts.serializer, value, key, this.core.opts.maxValueBytes);
@@ -193,8 +197,9 @@ export class Client extends EventEmitter<ClientEvents> {
 
   /** Invalidates every item on every server (after `delaySeconds`). Rejects with `PartialFailureError` naming failed servers. */
   async flush(delaySeconds = 0): Promise<void> {
-    if (!Number.isSafeInteger(delaySeconds) || delaySeconds < 0) throw new InvalidArgumentError(`delaySeconds must be an integer >= 0, got ${describeValue(delaySeconds)}`);
-    await this.everyServer(encodeFlushAll(delaySeconds || undefined), 'ok', () => true);
+    // The delay is read like an exptime (over 30 days: a unix time), so it is converted the same way.
+    const delay = toExptime(delaySeconds, 'delaySeconds');
+    await this.everyServer(encodeFlushAll(delay || undefined), 'ok', () => true);
   }
 
   /** Each server's version, by server (`host:port`). */
@@ -232,7 +237,7 @@ export class Client extends EventEmitter<ClientEvents> {
   async replaceServer(from: string, to: string, weight?: number): Promise<void> {
     if (this.core.closed) throw new ClientClosedError();
     if (!this.core.cluster.has(from)) throw new InvalidOptionError(`server ${describeValue(from)} is not in the cluster`);
-    this.core.cluster.add(to, weight); // throws before any change if `to` is invalid or present
+    this.addServer(to, weight); // throws before any change if `to` or `weight` is invalid, or `to` is present
     await this.core.cluster.remove(from);
   }
 
@@ -250,7 +255,8 @@ export class Client extends EventEmitter<ClientEvents> {
     const p = this.core.prepare(key);
     const node = this.core.cluster.nodeFor(p.routed);
     const bytes = cmd === 'gat' || cmd === 'gats' ? encodeGat(cmd, exptime, [p.routed]) : encodeGet(cmd as 'get' | 'gets', [p.routed]);
-    const reply = await this.core.send(node, bytes, 'retrieval', (r) => verifyRetrieval(r, [p.routed], node.server));
+    const withCas = cmd === 'gets' || cmd === 'gats';
+    const reply = await this.core.send(node, bytes, 'retrieval', (r) => verifyRetrieval(r, [p.routed], node.server, withCas));
     const v = this.core.single(reply, p.routed, node.server);
     if (!v) return undefined;
     const value = this.core.decode(v, key, node.server) as T;
@@ -274,7 +280,7 @@ export class Client extends EventEmitter<ClientEvents> {
 
   private async arith(cmd: 'incr' | 'decr', key: string, delta: number | bigint): Promise<number | false> {
     const p = this.core.prepare(key);
-    const ok = (typeof delta === 'number' && Number.isSafeInteger(delta) && delta >= 0) || (typeof delta === 'bigint' && delta >= 0n && delta < 2n ** 64n);
+    const ok = (typeof delta === 'number' && Number.isSafeInteger(delta) && delta >= 0) || (typeof delta === 'bigint' && delta >= 0n && delta <= MAX_UINT64);
     if (!ok) throw new InvalidArgumentError(`${cmd} delta must be an integer from 0 to 2^64-1, got ${describeValue(delta)}`);
     const reply = await this.sendFor(p.routed, encodeArith(cmd, p.routed, String(delta)), 'arith');
     if (reply.kind === 'number') return Number(reply.value);
@@ -310,7 +316,12 @@ export class Client extends EventEmitter<ClientEvents> {
       (this.emit as (e: string, p: unknown) => boolean)(event, payload);
     } catch (err) {
       // A throwing listener must not break the socket handler that reported the event.
-      if (this.listenerCount('error') > 0) this.emit('error', err as MemclusterError);
+      if (this.listenerCount('error') === 0) return;
+      try {
+        this.emit('error', new MemclusterError('MC_ERR_LISTENER', `a '${event}' listener threw: ${describeValue((err as Error)?.message ?? err)}`, { server: payload.server, cause: err }));
+      } catch {
+        // An 'error' listener that throws too has nowhere left to report to.
+      }
     }
   }
 }

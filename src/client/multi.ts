@@ -1,5 +1,5 @@
 import { now } from '../connection/connection.js';
-import { InvalidArgumentError, MemclusterError, PartialFailureError, ProtocolError } from '../errors.js';
+import { ClientClosedError, InvalidArgumentError, MemclusterError, PartialFailureError, ProtocolError } from '../errors.js';
 import { encodeDelete, encodeStore } from '../protocol/encoder.js';
 import type { Reply, ReplyKind } from '../protocol/types.js';
 import type { ServerNode } from '../cluster/server-node.js';
@@ -35,6 +35,7 @@ export async function getMulti<T>(core: ClientCore, keys: readonly string[], cmd
  */
 export async function getMultiSettled<T>(core: ClientCore, keys: readonly string[], cmd: RetrievalCommand, exptime: number): Promise<MultiResult<T>> {
   if (!Array.isArray(keys)) throw new InvalidArgumentError('keys must be an array of strings');
+  if (core.closed) throw new ClientClosedError();
   const values = new Map<string, T>();
   const errors = new Map<string, MemclusterError>();
   if (keys.length === 0) return { values, errors };
@@ -96,10 +97,14 @@ export async function setMulti(core: ClientCore, entries: Iterable<readonly [str
 /** Deletes many keys pipelined per server: `true` deleted, `false` absent. */
 export async function deleteMulti(core: ClientCore, keys: readonly string[]): Promise<Map<string, boolean>> {
   if (!Array.isArray(keys)) throw new InvalidArgumentError('keys must be an array of strings');
-  const jobs = keys.map((key) => {
-    const p = core.prepare(key);
-    return { key, routed: p.routed, bytes: encodeDelete(p.routed) };
-  });
+  const jobs: Array<{ key: string; routed: string; bytes: Buffer }> = [];
+  const slice = makeSlicer();
+  for (let i = 0; i < keys.length; i++) {
+    const pause = slice(i);
+    if (pause) await pause;
+    const p = core.prepare(keys[i]!);
+    jobs.push({ key: keys[i]!, routed: p.routed, bytes: encodeDelete(p.routed) });
+  }
   return pipelined(core, jobs, 'delete', { DELETED: true, NOT_FOUND: false }, 'delete');
 }
 
@@ -110,6 +115,7 @@ async function pipelined(
   table: Record<string, boolean>,
   what: string,
 ): Promise<Map<string, boolean>> {
+  if (core.closed) throw new ClientClosedError();
   const results = new Map<string, boolean>();
   const errors = new Map<string, MemclusterError>();
   const one = async (job: { key: string; routed: string; bytes: Buffer }): Promise<void> => {

@@ -81,10 +81,15 @@ export const DEFAULTS = {
   serializer: defaultSerializer,
 } satisfies Required<Omit<ClientOptions, 'tls' | 'auth'>>;
 
-const INTEGER_OPTIONS: Array<[keyof typeof DEFAULTS, number]> = [
-  ['timeoutMs', 1], ['connectTimeoutMs', 1], ['validateTimeoutMs', 1], ['maxConnections', 1], ['minConnections', 0],
-  ['idleTimeoutMs', 0], ['maxQueue', 1], ['maxPipeline', 1], ['trustRecentMs', 0], ['failureThreshold', 1],
-  ['retryDelayMs', 1], ['maxRetryDelayMs', 1], ['maxValueBytes', 0], ['maxBatchKeys', 1], ['maxBatchBytes', 64],
+/** Node timers overflow past 2^31-1 ms (and then fire after 1 ms). */
+const MAX_MS = 2 ** 31 - 1;
+
+const INTEGER_OPTIONS: Array<[keyof typeof DEFAULTS, number, number]> = [
+  ['timeoutMs', 1, MAX_MS], ['connectTimeoutMs', 1, MAX_MS], ['validateTimeoutMs', 1, MAX_MS],
+  ['maxConnections', 1, 10_000], ['minConnections', 0, 10_000], ['idleTimeoutMs', 0, MAX_MS], ['maxQueue', 1, 2 ** 30],
+  ['maxPipeline', 1, 1_000_000], ['trustRecentMs', 0, MAX_MS], ['failureThreshold', 1, 1_000_000],
+  ['retryDelayMs', 1, MAX_MS], ['maxRetryDelayMs', 1, MAX_MS], ['maxValueBytes', 0, 2 ** 31 - 1],
+  ['maxBatchKeys', 1, 1_000_000], ['maxBatchBytes', 64, 2 ** 31 - 1],
 ];
 
 /** Merges with `??` (never `||`: 0 is a real value) and validates; the error names the option and value. */
@@ -92,10 +97,10 @@ export function resolveOptions(options: ClientOptions = {}): ResolvedOptions {
   if (options === null || typeof options !== 'object') throw new InvalidOptionError(`options must be an object, got ${describeValue(options)}`);
   const out = { ...DEFAULTS } as Record<string, unknown>;
   for (const [k, v] of Object.entries(options)) if (v !== undefined) out[k] = v;
-  for (const [name, min] of INTEGER_OPTIONS) {
+  for (const [name, min, max] of INTEGER_OPTIONS) {
     const v = out[name];
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
-      throw new InvalidOptionError(`option ${name} must be an integer >= ${min}, got ${describeValue(v)}`);
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) {
+      throw new InvalidOptionError(`option ${name} must be an integer from ${min} to ${max}, got ${describeValue(v)}`);
     }
   }
   const r = out as unknown as Omit<ResolvedOptions, 'tls'> & { tls: unknown };

@@ -52,8 +52,8 @@ export class Cluster {
   add(location: string, weight?: number): void {
     if (this.nodes.has(location)) throw new InvalidOptionError(`server ${location} is already in the cluster`);
     parseAddress(location);
+    this.ring.add(location, weight); // validates the weight before anything changes
     this.nodes.set(location, this.createNode(location));
-    this.ring.add(location, weight);
     log('server %s added (%d servers)', location, this.nodes.size);
   }
 

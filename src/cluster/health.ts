@@ -39,6 +39,8 @@ export class ServerHealth {
   private probeAttempt = 0;
   private probing: Connection | undefined;
   private closed = false;
+  /** Abandons a probe still connecting or authenticating when the client closes. */
+  private readonly abort = new AbortController();
 
   constructor(
     private readonly server: string,
@@ -83,6 +85,7 @@ export class ServerHealth {
     this.closed = true;
     if (this.probeTimer) clearTimeout(this.probeTimer);
     this.probeTimer = undefined;
+    this.abort.abort();
     this.probing?.destroy(new MemclusterError('MC_ERR_CLOSED', 'client is closed', { server: this.server }));
   }
 
@@ -100,7 +103,7 @@ export class ServerHealth {
     if (this.closed) return;
     let conn: Connection | undefined;
     try {
-      conn = await Connection.open(this.connectOpts);
+      conn = await Connection.open(this.connectOpts, this.abort.signal);
       this.probing = conn;
       await conn.validate(this.validation(), this.opts.validateTimeoutMs);
       conn.onDeath = undefined;

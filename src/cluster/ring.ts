@@ -1,5 +1,7 @@
 import crypto from 'node:crypto';
 import HashRing from 'hashring';
+import { InvalidOptionError } from '../errors.js';
+import { describeValue } from '../text.js';
 import { md5Word0, md5Word0Supported } from './md5.js';
 
 /** Servers as `memcached` 2.2.2 takes them: one string, an array, or `{ 'host:port': weight }`. */
@@ -59,6 +61,10 @@ export class Ring {
 
   /** Adds servers (with an optional weight) and rebuilds; only the keys the new server takes over move. */
   add(id: string, weight?: number): void {
+    // hashring keeps a negative or NaN weight, which reshuffles keys between the other servers.
+    if (weight !== undefined && !(typeof weight === 'number' && Number.isFinite(weight) && weight > 0)) {
+      throw new InvalidOptionError(`server weight must be a number > 0, got ${describeValue(weight)}`);
+    }
     this.ring.add(weight === undefined ? id : ({ [id]: weight } as never));
     this.ids = [...this.ids.filter((s) => s !== id), id];
     this.refresh();

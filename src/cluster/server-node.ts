@@ -80,9 +80,10 @@ export class ServerNode {
 
   constructor(readonly server: string, private readonly opts: ServerNodeOptions, hooks: ServerNodeHooks) {
     this.pool = new ServerPool(opts.pool, {
+      // Opening and validating a socket clears the last refusal, not the failure count: a proxy
+      // in front of a dead backend answers validation but no command, and must still go down.
       onConnected: () => {
         this.lastRefusal = undefined;
-        this.health.recordSuccess();
       },
       onFailure: (err) => {
         this.lastRefusal = { err };
@@ -95,7 +96,8 @@ export class ServerNode {
         this.removeConn(conn);
         // A socket that died holding requests counts once against the server; one dropped while idle
         // does not, and failed validations were already counted by the pool.
-        const counted = reason instanceof ValidationFailedError || reason instanceof TooManyConnectionsError || reason.cause instanceof ClientErrorReply;
+        const counted = conn.validating || reason instanceof ValidationFailedError || reason instanceof TooManyConnectionsError
+          || reason.cause instanceof ClientErrorReply;
         if (pendingAtDeath > 0 && !counted) this.health.recordFailure(reason);
         hooks.onEvicted(server, conn.id, reason);
       },
@@ -213,7 +215,6 @@ export class ServerNode {
       (conn) => {
         this.acquiring--;
         if (this.closed) return this.pool.release(conn);
-        this.health.recordSuccess();
         this.conns.push(conn);
         this.pump();
         this.scheduleRelease();
@@ -228,7 +229,7 @@ export class ServerNode {
   }
 
   private afterReply(conn: Connection): void {
-    this.health.failures = 0;
+    this.health.recordSuccess();
     if (this.queue.length > 0) this.pump();
     else if (conn.inFlight === 0) this.scheduleRelease();
   }

@@ -74,7 +74,11 @@ interface Pending {
   deadline: number;
   resolve: (reply: Reply) => void;
   reject: (err: MemclusterError) => void;
+  /** The one request whose `CLIENT_ERROR unauthenticated` leaves the stream in a known state (see authenticate). */
+  authProbe?: boolean;
 }
+
+const UNAUTHENTICATED = 'unauthenticated';
 
 let nextId = 1;
 
@@ -99,10 +103,12 @@ export class Connection {
   private readonly parser: ReplyParser;
   private readonly pending = new Deque<Pending>();
   private timer: NodeJS.Timeout | undefined;
+  /** The deadline the timer is armed for. */
+  private timerAt = Infinity;
   private corked = false;
   private dead: MemclusterError | undefined;
   /** While true, a missed deadline is a failed validation rather than a command timeout. */
-  private validating = false;
+  private validatingNow = false;
   private drainWaiters: Array<() => void> = [];
 
   private constructor(socket: net.Socket, private readonly opts: ConnectionOptions) {
@@ -123,30 +129,42 @@ export class Connection {
   /**
    * Opens a socket (TCP, or TLS when configured) within `connectTimeoutMs`, then authenticates when
    * credentials are set. The result has carried no command yet: the pool validates it before use.
+   * Aborting `signal` abandons the attempt at once (socket and timer gone).
    */
-  static open(opts: ConnectionOptions): Promise<Connection> {
+  static open(opts: ConnectionOptions, signal?: AbortSignal): Promise<Connection> {
     return new Promise<Connection>((resolve, reject) => {
+      const aborted = () => new ConnectionError('connection attempt abandoned: the client is closing', { server: opts.server });
+      if (signal?.aborted) return reject(aborted());
       const socket = opts.tls
         ? tls.connect({ ...opts.tls, host: opts.host, port: opts.port, servername: opts.tls.servername ?? (net.isIP(opts.host) ? undefined : opts.host) })
         : net.connect({ host: opts.host, port: opts.port });
       socket.setNoDelay(true);
+      const onAbort = () => fail(aborted());
       const fail = (err: MemclusterError) => {
         clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
         socket.removeAllListeners();
         socket.on('error', () => {});
         socket.destroy();
         log('connect %s failed: %s', opts.server, err.message);
         reject(err);
       };
+      signal?.addEventListener('abort', onAbort, { once: true });
       const timer = setTimeout(() => fail(new ConnectTimeoutError(`connect timed out after ${opts.connectTimeoutMs} ms`, { server: opts.server })), opts.connectTimeoutMs);
       socket.once('error', (err: NodeJS.ErrnoException) => fail(connectError(err, opts)));
       socket.once(opts.tls ? 'secureConnect' : 'connect', () => {
         clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
         socket.removeAllListeners();
         const conn = new Connection(socket, opts);
         log('conn#%d %s connected%s', conn.id, opts.server, opts.tls ? ' (tls)' : '');
         if (!opts.auth) return resolve(conn);
-        conn.authenticate(opts.auth, now() + opts.connectTimeoutMs).then(() => resolve(conn), (err) => { conn.destroy(err); reject(err); });
+        const abortAuth = () => conn.destroy(aborted());
+        signal?.addEventListener('abort', abortAuth, { once: true });
+        conn.authenticate(opts.auth, now() + opts.connectTimeoutMs).then(
+          () => { signal?.removeEventListener('abort', abortAuth); resolve(conn); },
+          (err) => { signal?.removeEventListener('abort', abortAuth); conn.destroy(err); reject(err); },
+        );
       });
     });
   }
@@ -154,6 +172,11 @@ export class Connection {
   /** False once the connection is dead; a dead connection rejects every request. */
   get alive(): boolean {
     return this.dead === undefined;
+  }
+
+  /** True while the validation request is in flight (its failure is counted by whoever validates). */
+  get validating(): boolean {
+    return this.validatingNow;
   }
 
   /** Requests written and not yet answered. */
@@ -190,7 +213,8 @@ export class Connection {
         process.nextTick(() => { this.corked = false; this.socket.uncork(); });
       }
       this.socket.write(bytes);
-      if (this.timer === undefined) this.armTimer(deadline);
+      // The timer may still be armed for a later deadline (it stays armed when the queue empties).
+      if (deadline < this.timerAt) this.armTimer(deadline);
     });
   }
 
@@ -201,7 +225,7 @@ export class Connection {
    */
   async validate(command: ValidationCommand, timeoutMs: number): Promise<string | undefined> {
     const started = now();
-    this.validating = true;
+    this.validatingNow = true;
     try {
       const reply = await this.send(command === 'mn' ? encodeMn() : encodeVersion(), command, started + timeoutMs);
       if (command === 'mn' && reply.kind === 'status' && reply.status === 'MN') return undefined;
@@ -216,7 +240,7 @@ export class Connection {
       this.destroy(wrapped);
       throw wrapped;
     } finally {
-      this.validating = false;
+      this.validatingNow = false;
     }
   }
 
@@ -226,6 +250,7 @@ export class Connection {
     this.dead = reason;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
+    this.timerAt = Infinity;
     this.socket.destroy();
     const pending = this.pending.drain();
     log('conn#%d %s destroyed (%s), %d pending rejected', this.id, this.server, reason.message, pending.length);
@@ -234,7 +259,25 @@ export class Connection {
     this.onDeath?.(this, reason, pending.length);
   }
 
+  /**
+   * memcached's ASCII authentication is a `set` whose data is "<user> <password>". A server
+   * without `-Y` would run that data line as a command, so the credentials go only to a server
+   * that asked for them: first `version`, which a `-Y` server answers with `CLIENT_ERROR
+   * unauthenticated` (keeping the connection), then the credentials.
+   */
   private async authenticate(auth: { username: string; password: string }, deadline: number): Promise<void> {
+    const required = await new Promise<boolean>((resolve, reject) => {
+      this.pending.push({ kind: 'version', deadline, resolve: () => resolve(false), reject, authProbe: true });
+      this.parser.expect('version');
+      this.socket.write(encodeVersion());
+      if (deadline < this.timerAt) this.armTimer(deadline);
+    }).catch((err: unknown) => {
+      if (err instanceof ClientErrorReply && err.detail === `CLIENT_ERROR ${UNAUTHENTICATED}`) return true;
+      throw err;
+    });
+    if (!required) {
+      throw new AuthenticationError('authentication failed: the server does not use ASCII authentication (-Y); the credentials were not sent', { server: this.server });
+    }
     try {
       await this.send(encodeAuth(auth.username, auth.password), 'auth', deadline);
     } catch (err) {
@@ -242,9 +285,6 @@ export class Connection {
       // `CLIENT_ERROR authentication failure`); a timeout or EOF during auth stays what it is.
       if (!(err instanceof ClientErrorReply)) throw err;
       // Never include the credentials: only the server's reason.
-      if (err.detail.startsWith('CLIENT_ERROR bad command line format')) {
-        throw new AuthenticationError('authentication failed: the server does not use ASCII authentication (-Y); the credentials were refused, not stored', { server: this.server, cause: err });
-      }
       throw new AuthenticationError(`authentication failed: the server refused the credentials of user ${JSON.stringify(auth.username)} (${err.detail})`, { server: this.server, cause: err });
     }
   }
@@ -263,6 +303,8 @@ export class Connection {
           ? new TooManyConnectionsError({ server: this.server })
           : new ClientErrorReply(reply.kind === 'error' ? `server answered ERROR${reply.message ? ' ' + serverText(reply.message) : ''}` : `CLIENT_ERROR ${serverText(reply.message)}`, { server: this.server });
         req.reject(err);
+        // memcached -Y answers a command before authentication with this one line and keeps going.
+        if (req.authProbe && reply.kind === 'client_error' && reply.message === UNAUTHENTICATED) break;
         // After an error line the stream may hold replies we cannot match (a bad store gets two).
         this.destroy(new ConnectionError(`connection dropped after an error reply: ${err.detail}`, { server: this.server, cause: err }));
         break;
@@ -275,31 +317,38 @@ export class Connection {
   }
 
   private armTimer(deadline: number): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timerAt = deadline;
     this.timer = setTimeout(() => this.checkDeadline(), Math.max(1, Math.ceil(deadline - now())));
     this.timer.unref();
   }
 
+  /**
+   * Deadlines are nearly always in request order, but not quite (a validation's is shorter than a
+   * command's), so the check looks at the earliest one pending. Replies come in order: once any
+   * pending request is overdue, none behind it can be matched in time, and the socket goes.
+   */
   private checkDeadline(graced = false): void {
     this.timer = undefined;
-    const head = this.pending.peek();
-    if (!head || this.dead) return;
+    this.timerAt = Infinity;
+    if (this.dead || this.pending.length === 0) return;
+    const earliest = this.pending.min((p) => p.deadline);
     const t = now();
-    if (t >= head.deadline) {
-      if (!graced) {
-        // Timers run before the poll phase: after a busy turn of our own event loop the reply may
-        // already sit in the socket. Let one poll phase read it before calling the server late.
-        this.timer = setTimeout(() => this.checkDeadline(true), 0);
-        this.timer.unref();
-        return;
-      }
-      if (this.validating) {
-        this.destroy(new ValidationFailedError(`no reply to the ${head.kind} validation request in time (conn#${this.id})`, { server: this.server }));
-        return;
-      }
-      this.destroy(new TimeoutError(`no reply within the request timeout (${head.kind}, ${this.pending.length} pending on conn#${this.id})`, { server: this.server }));
+    if (t < earliest) return this.armTimer(earliest);
+    if (!graced) {
+      // Timers run before the poll phase: after a busy turn of our own event loop the reply may
+      // already sit in the socket. Let one poll phase read it before calling the server late.
+      this.timerAt = earliest;
+      this.timer = setTimeout(() => this.checkDeadline(true), 0);
+      this.timer.unref();
       return;
     }
-    this.armTimer(head.deadline);
+    const head = this.pending.peek()!;
+    if (this.validatingNow) {
+      this.destroy(new ValidationFailedError(`no reply to the ${head.kind} validation request in time (conn#${this.id})`, { server: this.server }));
+      return;
+    }
+    this.destroy(new TimeoutError(`no reply within the request timeout (${head.kind}, ${this.pending.length} pending on conn#${this.id})`, { server: this.server }));
   }
 
   private flushDrainWaiters(): void {

@@ -30,6 +30,16 @@ export class Deque<T> {
     return item;
   }
 
+  /** The smallest `key(item)` over the queued items (Infinity when empty). O(n): for rare checks only. */
+  min(key: (item: T) => number): number {
+    let m = Infinity;
+    for (let i = this.head; i < this.items.length; i++) {
+      const v = key(this.items[i] as T);
+      if (v < m) m = v;
+    }
+    return m;
+  }
+
   /** Removes and returns everything, oldest first. */
   drain(): T[] {
     const out = this.items.slice(this.head) as T[];

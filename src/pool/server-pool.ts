@@ -49,6 +49,8 @@ export interface ServerPoolStats {
 
 const CLOSING = new ConnectionError('pool closed the socket');
 const MAX_CREATE_BACKOFF_MS = 1000;
+/** How recent a new socket's creation-time validation must be to stand for its first borrow's. */
+const FRESH_MS = 50;
 
 /**
  * A pool of validated sockets to one server, on generic-pool, behind our own interface.
@@ -64,6 +66,8 @@ export class ServerPool {
   private nextCreateAt = 0;
   private closed = false;
   private readonly sleepers = new Map<NodeJS.Timeout, () => void>();
+  /** Abandons connects and authentications still in progress when the pool closes. */
+  private readonly abort = new AbortController();
   /** Sockets that died while idle: closed already, dropped by generic-pool at the next borrow or eviction run. */
   private readonly deadIdle = new Set<Connection>();
   private readonly counters = { created: 0, evicted: 0, validations: 0, validationFailures: 0 };
@@ -159,6 +163,7 @@ export class ServerPool {
       wake();
     }
     this.sleepers.clear();
+    this.abort.abort();
     this.abandonWaiters(new ConnectionError('pool is closed', { server: this.server }));
     await this.pool.drain();
     await this.pool.clear();
@@ -188,7 +193,7 @@ export class ServerPool {
     }
     let conn: Connection | undefined;
     try {
-      conn = await Connection.open(this.opts);
+      conn = await Connection.open(this.opts, this.abort.signal);
       if (this.command === undefined) {
         const version = await conn.validate('version', this.opts.validateTimeoutMs);
         this.command = supportsMetaNoop(version) ? 'mn' : 'version';
@@ -228,16 +233,19 @@ export class ServerPool {
 
   /** Never rejects (a rejecting validate wedges generic-pool). */
   private async validateOnBorrow(conn: Connection): Promise<boolean> {
-    if (!conn.alive) return false;
+    // After close(), a socket must not go back to the free list (clear() has already run).
+    if (!conn.alive || this.closed) return false;
     if (this.fresh.has(conn)) {
-      this.fresh.delete(conn); // it answered a real request on creation, microseconds ago
-      return true;
+      this.fresh.delete(conn);
+      // Created for the borrow that is taking it: it answered a real request a moment ago. One
+      // that waited in the pool (minConnections, or a borrow that gave up) is validated like any.
+      if (now() - conn.lastReplyAt < FRESH_MS) return true;
     }
     if (this.opts.trustRecentMs > 0 && now() - conn.lastReplyAt < this.opts.trustRecentMs) return true;
     this.counters.validations++;
     try {
       await conn.validate(this.command ?? 'version', this.opts.validateTimeoutMs);
-      return true;
+      return !this.closed; // closed meanwhile: generic-pool must destroy it, not shelve it
     } catch (err) {
       this.counters.validationFailures++;
       this.hooks.onFailure?.(err as MemclusterError);

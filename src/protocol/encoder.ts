@@ -96,10 +96,10 @@ export function encodeMn(): Buffer {
 }
 
 /**
- * The key of the auth `set`. memcached's `-Y` handler ignores the key, but a server WITHOUT `-Y`
- * would store an ordinary `set _` and serve "user password" to anyone who asks. A key over 250
- * bytes makes such a server refuse the line (`CLIENT_ERROR bad command line format`), so the
- * credentials are never stored anywhere.
+ * The key of the auth `set`. memcached's `-Y` handler ignores the key. The connection sends the
+ * credentials only to a server that said it requires them; should a server without `-Y` ever get
+ * them anyway, a key over 250 bytes makes it refuse the line instead of storing "user password"
+ * as an item anyone could read.
  */
 const AUTH_KEY = 'memcluster-auth-'.padEnd(251, '_');
 

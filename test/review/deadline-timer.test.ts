@@ -17,7 +17,7 @@ describe('connection deadline timer with mixed deadlines', () => {
     await mc?.close();
   });
 
-  // BUG: src/connection/connection.ts:193 (`if (this.timer === undefined) this.armTimer(deadline)`)
+  // Was a bug (fixed; this test guards it): src/connection/connection.ts:193 (`if (this.timer === undefined) this.armTimer(deadline)`)
   // with connection.ts:273-274 (the timer deliberately stays armed after the queue empties). A
   // socket kept borrowed by back-to-back sets has its timer armed at (last set + 1500 ms); it goes
   // back to the pool with that timer armed, and the next borrow's `mn` (deadline now + 100) is not
@@ -26,7 +26,7 @@ describe('connection deadline timer with mixed deadlines', () => {
   // validateTimeoutMs the caller just gets a TimeoutError and the server is not marked down in
   // time. Same with `auth`: a new socket's validation inherits the auth deadline (connectTimeoutMs).
   // Fix: remember when the armed timer is due and re-arm in send() when `deadline` is earlier.
-  it.fails('fails the borrow-time validation within validateTimeoutMs, not at an older command deadline', async () => {
+  it('fails the borrow-time validation within validateTimeoutMs, not at an older command deadline', async () => {
     const s = servers[0]!;
     mc = new Client([s.address], { timeoutMs: 1500, validateTimeoutMs: 100, failureThreshold: 1, retryDelayMs: 5000, coalesce: false });
     // Back-to-back requests keep one socket borrowed past its creation-time validation's deadline,

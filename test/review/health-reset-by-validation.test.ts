@@ -16,7 +16,7 @@ describe('health: command timeouts between validations', () => {
     await fake?.close();
   });
 
-  // BUG: src/cluster/server-node.ts:83-86 (onConnected -> health.recordSuccess) and :214-216
+  // Was a bug (fixed; this test guards it): src/cluster/server-node.ts:83-86 (onConnected -> health.recordSuccess) and :214-216
   // (acquire success -> health.recordSuccess) treat a passed `mn`/`version` as a success of the
   // server, so "consecutive failures" never reach failureThreshold when every failure is a command
   // timeout: each timeout destroys the socket (failures = 1), the replacement socket validates and
@@ -24,7 +24,7 @@ describe('health: command timeouts between validations', () => {
   // backend) or a server whose workers hang keeps costing every caller the full timeoutMs, forever.
   // Fix: only a reply to a real command (afterReply) should reset the command-failure count; keep
   // validation successes from clearing failures that were command timeouts (e.g. separate counters).
-  it.fails('marks a server down after failureThreshold consecutive command timeouts', async () => {
+  it('marks a server down after failureThreshold consecutive command timeouts', async () => {
     fake = await Fake.start();
     fake.onLine = (line) => line.startsWith('get '); // swallow every get: never answered
     mc = new Client([fake.address], { timeoutMs: 150, failureThreshold: 2, retryDelayMs: 5000, coalesce: false });

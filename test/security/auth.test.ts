@@ -101,19 +101,24 @@ describe('the client with memcached -Y', () => {
       expect(many.every(Boolean)).toBe(true);
       expect(await client.getMulti(['auth:k', 'auth:1'])).toEqual(new Map<string, unknown>([['auth:k', 'v'], ['auth:1', 1]]));
       expect(proxy.accepted).toBeGreaterThan(1);
+      // Every socket first asks `version`: a -Y server answers CLIENT_ERROR unauthenticated (and only
+      // then are credentials sent, so a server without -Y never receives them), then the credentials,
+      // then the validation request.
       const preamble = authPreamble(USER, PASSWORD);
       for (const text of proxy.texts()) {
-        expect(text.startsWith(preamble), `socket began with ${JSON.stringify(text.slice(0, 40))}`).toBe(true);
-        expect(text.slice(preamble.length), 'validation right after auth').toMatch(/^(version|mn)\r\n/);
+        expect(text.startsWith(`version\r\n${preamble}`), `socket began with ${JSON.stringify(text.slice(0, 40))}`).toBe(true);
+        expect(text.slice(`version\r\n${preamble}`.length), 'validation right after auth').toMatch(/^(version|mn)\r\n/);
       }
-      // Nothing is pipelined behind the credentials: the client waits for STORED before validating
-      // (memcached -Y drops replies pipelined behind an auth set, see the raw-socket test).
+      // Nothing is pipelined: the credentials wait for the refusal of `version`, and validation waits
+      // for STORED (memcached -Y drops replies pipelined behind an auth set, see the raw-socket test).
       for (const flow of proxy.flows) {
+        const replies = flow.filter((e) => e.dir === 's2c').map((e) => e.data.toString('latin1')).join('');
+        expect(replies.startsWith('CLIENT_ERROR unauthenticated\r\nSTORED\r\n'), JSON.stringify(replies.slice(0, 60))).toBe(true);
         const firstReply = flow.findIndex((e) => e.dir === 's2c');
-        const c2s = flow.filter((e) => e.dir === 'c2s');
-        expect(Buffer.concat(flow.slice(0, firstReply).filter((e) => e.dir === 'c2s').map((e) => e.data)).toString('latin1')).toBe(preamble);
-        expect(flow[firstReply]!.data.toString('latin1').startsWith('STORED\r\n')).toBe(true);
-        expect(c2s.length).toBeGreaterThan(1);
+        expect(Buffer.concat(flow.slice(0, firstReply).filter((e) => e.dir === 'c2s').map((e) => e.data)).toString('latin1')).toBe('version\r\n');
+        const stored = flow.findIndex((e) => e.dir === 's2c' && e.data.toString('latin1').includes('STORED'));
+        const beforeStored = Buffer.concat(flow.slice(0, stored).filter((e) => e.dir === 'c2s').map((e) => e.data)).toString('latin1');
+        expect(beforeStored).toBe(`version\r\n${preamble}`);
       }
       const after = await server.stats();
       expect(Number(after.auth_errors) - Number(before.auth_errors)).toBe(0);
