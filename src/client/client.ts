@@ -78,10 +78,7 @@ export class Client extends EventEmitter<ClientEvents> {
   async get<T = unknown>(key: string): Promise<T | undefined> {
     const p = this.core.prepare(key);
     const node = this.core.cluster.nodeFor(p.routed);
-    if (this.core.opts.coalesce) return (await this.core.coalescedGet(p, node)) as T | undefined;
-    const reply = await this.core.send(node, encodeGet('get', [p.routed]), 'retrieval', (r) => verifyRetrieval(r, [p.routed], node.server));
-    const v = this.core.single(reply, p.routed, node.server);
-    return v && (this.core.decode(v, key, node.server) as T);
+    return (await (this.core.opts.coalesce ? this.core.coalescedGet(p, node) : this.core.getOne(p, node))) as T | undefined;
   }
 
   /** The value and its cas token, or `undefined` on a miss. */

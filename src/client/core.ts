@@ -4,6 +4,7 @@ import { validateKey } from '../protocol/keys.js';
 import type { Reply, ReplyKind, ValueEntry } from '../protocol/types.js';
 import type { Cluster } from '../cluster/cluster.js';
 import type { ServerNode } from '../cluster/server-node.js';
+import { encodeGet } from '../protocol/encoder.js';
 import { BatchWriter, verifyRetrieval } from './batch.js';
 import type { ResolvedOptions } from './options.js';
 import { decodeValue } from './values.js';
@@ -28,7 +29,8 @@ interface Waiter {
 export class ClientCore {
   closed = false;
   private readonly prefixBytes: number;
-  private tick: { writer: BatchWriter; waiters: Map<string, Waiter[]> } | undefined;
+  /** The `get`s issued in the current tick, flushed on the next one. */
+  private tick: Array<{ p: PreparedKey; node: ServerNode; resolve(value: unknown): void; reject(err: MemclusterError): void }> | undefined;
 
   constructor(readonly opts: ResolvedOptions, readonly cluster: Cluster) {
     this.prefixBytes = Buffer.byteLength(opts.keyPrefix);
@@ -64,29 +66,50 @@ export class ClientCore {
     return decodeValue(this.opts.serializer, v.data, v.flags, key, server);
   }
 
+  /** One `get` on its own request line: the value, or undefined on a miss. */
+  async getOne(p: PreparedKey, node: ServerNode): Promise<unknown> {
+    const reply = await this.send(node, encodeGet('get', [p.routed]), 'retrieval', (r) => verifyRetrieval(r, [p.routed], node.server));
+    const v = this.single(reply, p.routed, node.server);
+    return v && this.decode(v, p.key, node.server);
+  }
+
   /**
-   * A `get` that joins every other `get` for the same server issued in this tick: one request line
-   * (capped like any batch) answers them all. Same-tick duplicates share one key on the line.
+   * A `get` that joins every other `get` issued in this tick: per server, one request line (capped
+   * like any batch) answers them all, and same-tick duplicates share one key on the line. A tick
+   * with a single `get` sends it on its own line, so a sequential caller pays no batching.
    */
   coalescedGet(p: PreparedKey, node: ServerNode): Promise<unknown> {
-    let tick = this.tick;
-    if (!tick) {
-      const waiters = new Map<string, Waiter[]>();
-      const writer = new BatchWriter('get', 0, this.opts, (server, keys, values, err) => this.deliver(waiters, server, keys, values, err));
-      tick = this.tick = { writer, waiters };
-      process.nextTick(() => {
-        this.tick = undefined;
-        void writer.finish();
-      });
-    }
     return new Promise((resolve, reject) => {
-      const list = tick.waiters.get(p.routed);
-      const waiter = { key: p.key, resolve, reject };
-      if (list) return list.push(waiter);
-      tick.waiters.set(p.routed, [waiter]);
-      tick.writer.add(node, p.routed, p.bytes);
+      if (!this.tick) {
+        this.tick = [];
+        process.nextTick(this.flushTick);
+      }
+      this.tick.push({ p, node, resolve, reject });
     });
   }
+
+  private readonly flushTick = (): void => {
+    const gets = this.tick!;
+    this.tick = undefined;
+    if (gets.length === 1) {
+      const g = gets[0]!;
+      this.getOne(g.p, g.node).then(g.resolve, g.reject);
+      return;
+    }
+    const waiters = new Map<string, Waiter[]>();
+    const writer = new BatchWriter('get', 0, this.opts, (server, keys, values, err) => this.deliver(waiters, server, keys, values, err));
+    for (const g of gets) {
+      const waiter = { key: g.p.key, resolve: g.resolve, reject: g.reject };
+      const list = waiters.get(g.p.routed);
+      if (list) {
+        list.push(waiter);
+        continue;
+      }
+      waiters.set(g.p.routed, [waiter]);
+      writer.add(g.node, g.p.routed, g.p.bytes);
+    }
+    void writer.finish();
+  };
 
   private deliver(waiters: Map<string, Waiter[]>, server: string, keys: string[], values: ValueEntry[] | undefined, err: MemclusterError | undefined): void {
     if (!values) {
