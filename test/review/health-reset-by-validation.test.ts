@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Client, TimeoutError } from '../../src/index.js';
 import { settle } from '../failure/helpers.js';
-import { Fake } from './fake.js';
+import { Fake } from '../support/fake-memcached.js';
 
 describe('health: command timeouts between validations', () => {
   let fake: Fake | undefined;

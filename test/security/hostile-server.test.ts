@@ -13,66 +13,27 @@ import {
   Client, ClientErrorReply, MemclusterError, ProtocolError, ServerErrorReply, TimeoutError, TooManyConnectionsError,
   type ClientOptions,
 } from '../../src/index.js';
+import { Fake } from '../support/fake-memcached.js';
 import { fcParams, PROPERTY_TIMEOUT } from './support.js';
 
 type Answer = Buffer | ((sock: net.Socket) => void);
 
-/** A loopback server that speaks just enough memcached: `version`/`mn` always right, `get` as told. */
-class FakeMemcached {
-  accepted = 0;
+/** The shared fake, with every `get` answered as `answer` says. */
+class FakeMemcached extends Fake {
   gets = 0;
-  readonly open = new Set<net.Socket>();
   /** What the next `get` lines are answered with. */
   answer: Answer = Buffer.from('END\r\n');
-  private readonly server: net.Server;
-  port = 0;
 
   constructor() {
-    this.server = net.createServer((sock) => {
-      this.accepted++;
-      this.open.add(sock);
-      sock.on('close', () => this.open.delete(sock));
-      sock.on('error', () => {});
-      let buf = '';
-      sock.on('data', (d: Buffer) => {
-        buf += d.toString('latin1');
-        for (let nl = buf.indexOf('\r\n'); nl >= 0; nl = buf.indexOf('\r\n')) {
-          const line = buf.slice(0, nl);
-          buf = buf.slice(nl + 2);
-          if (line === 'version') sock.write('VERSION 1.6.18\r\n');
-          else if (line === 'mn') sock.write('MN\r\n');
-          else if (line.startsWith('get ')) {
-            this.gets++;
-            const a = this.answer;
-            if (Buffer.isBuffer(a)) sock.write(a);
-            else a(sock);
-          } else sock.write('ERROR\r\n');
-        }
-      });
-    });
-  }
-
-  get address(): string {
-    return `127.0.0.1:${this.port}`;
-  }
-
-  listen(): Promise<void> {
-    return new Promise((resolve) => this.server.listen(0, '127.0.0.1', () => {
-      this.port = (this.server.address() as net.AddressInfo).port;
-      resolve();
-    }));
-  }
-
-  /** Waits until the client has closed every socket it had open (bounded). */
-  async allClosed(ms = 1000): Promise<boolean> {
-    const end = Date.now() + ms;
-    while (this.open.size > 0 && Date.now() < end) await sleep(5);
-    return this.open.size === 0;
-  }
-
-  close(): Promise<void> {
-    for (const s of this.open) s.destroy();
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    super();
+    this.onLine = (line, sock) => {
+      if (!line.startsWith('get ')) return false;
+      this.gets++;
+      const a = this.answer;
+      if (Buffer.isBuffer(a)) sock.write(a);
+      else a(sock);
+      return true;
+    };
   }
 }
 

@@ -1,4 +1,8 @@
-/** A tiny fake memcached for review tests: answers version/mn/get, with hooks to misbehave. */
+/**
+ * A loopback server that speaks just enough memcached: `version` and `mn` right, `get` answered
+ * `END`, anything else `ERROR`, with a per-line hook to misbehave. For failures a real server cannot
+ * show on demand (garbage, forged replies, a proxy whose backend is dead).
+ */
 import net from 'node:net';
 
 export class Fake {
@@ -37,11 +41,22 @@ export class Fake {
     return `127.0.0.1:${this.port}`;
   }
 
-  static async start(): Promise<Fake> {
-    const f = new Fake();
-    await new Promise<void>((resolve) => f.server.listen(0, '127.0.0.1', () => resolve()));
-    f.port = (f.server.address() as net.AddressInfo).port;
-    return f;
+  static start(): Promise<Fake> {
+    return new Fake().listen();
+  }
+
+  /** Listens on a free loopback port. */
+  async listen(): Promise<this> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', () => resolve()));
+    this.port = (this.server.address() as net.AddressInfo).port;
+    return this;
+  }
+
+  /** Waits until the client has closed every socket it had open (bounded). */
+  async allClosed(ms = 1000): Promise<boolean> {
+    const end = Date.now() + ms;
+    while (this.open.size > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
+    return this.open.size === 0;
   }
 
   close(): Promise<void> {
