@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Client, TimeoutError } from '../../src/index.js';
-import { settle } from '../failure/helpers.js';
+import { settle } from './helpers.js';
 import { Fake } from '../support/fake-memcached.js';
 
 describe('health: command timeouts between validations', () => {

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { Client } from '../../src/index.js';
 import { useMemcached } from '../support/memcached.js';
-import { sleep } from '../failure/helpers.js';
+import { sleep } from './helpers.js';
 
 describe('close() during borrow-time validation', () => {
   const servers = useMemcached(1);

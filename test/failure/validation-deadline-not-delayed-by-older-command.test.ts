@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Client, ServerUnavailableError, ValidationFailedError } from '../../src/index.js';
 import { useMemcached } from '../support/memcached.js';
-import { settle, sleep } from '../failure/helpers.js';
+import { settle, sleep } from './helpers.js';
 
 describe('connection deadline timer with mixed deadlines', () => {
   const servers = useMemcached(1);

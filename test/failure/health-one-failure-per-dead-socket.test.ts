@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Client } from '../../src/index.js';
-import { settle, sleep } from '../failure/helpers.js';
+import { settle, sleep } from './helpers.js';
 import { Fake } from '../support/fake-memcached.js';
 
 describe('health accounting', () => {

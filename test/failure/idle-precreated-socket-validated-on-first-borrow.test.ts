@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Client } from '../../src/index.js';
 import { useMemcached } from '../support/memcached.js';
-import { settle, sleep, waitFor } from '../failure/helpers.js';
+import { settle, sleep, waitFor } from './helpers.js';
 
 describe('first borrow of an idle pre-created socket', () => {
   const servers = useMemcached(1);

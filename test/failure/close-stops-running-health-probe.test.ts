@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Client } from '../../src/index.js';
 import { BlackHole } from '../support/black-hole.js';
-import { settle, sleep, waitFor } from '../failure/helpers.js';
+import { settle, sleep, waitFor } from './helpers.js';
 
 describe('health probe vs close()', () => {
   let hole: BlackHole | undefined;
