@@ -25,14 +25,14 @@ describe('a black-hole server beside a real one', () => {
       const events = recordEvents(client);
       // Which keys go where, from the errors themselves: every key either works (real) or names the hole.
       const ks = keys(`hole-${validation}`, 40);
-      const results = await Promise.all(ks.map((k, i) => settle(i % 2 ? client.get(k) : client.set(k, `v-${k}`), TIMEOUT + 2000, `first ${k}`, TIMEOUT)));
+      const results = await Promise.all(ks.map((k, i) => settle(i % 2 ? client.get(k) : client.set(k, `v-${k}`), TIMEOUT + 2000, `first ${k}`)));
       // Then a while of mixed traffic, sequential and concurrent, while the hole is found and marked down.
       for (let round = 0; round < 6; round++) {
-        results.push(...(await Promise.all(ks.map((k, i) => settle((i + round) % 2 ? client.get(k) : client.set(k, `v-${k}`), TIMEOUT + 2000, `${k} round ${round}`, TIMEOUT)))));
+        results.push(...(await Promise.all(ks.map((k, i) => settle((i + round) % 2 ? client.get(k) : client.set(k, `v-${k}`), TIMEOUT + 2000, `${k} round ${round}`)))));
         await sleep(60);
       }
       // getMulti spans both servers: partial failure, never a hang.
-      const multi = await settle(client.getMulti(ks), TIMEOUT + 2000, 'getMulti', TIMEOUT);
+      const multi = await settle(client.getMulti(ks), TIMEOUT + 2000, 'getMulti');
       expect(multi.ok).toBe(false);
       expectWithin(multi, TIMEOUT, 'getMulti');
 
@@ -52,8 +52,9 @@ describe('a black-hole server beside a real one', () => {
       const down = await waitFor(() => events.find((e) => e.name === 'serverDown'), 2000, 'serverDown for the hole');
       expect(down.server).toBe(hole.address);
       expect(events.filter((e) => e.name === 'serverDown' && e.server === real.address)).toEqual([]);
-      // Let a few probes hit the hole too.
-      await sleep(400);
+      // Let a few probes hit the hole too (each opens a new connection to it).
+      const seen = hole.connections;
+      await waitFor(() => hole!.connections >= seen + 2, FAST.maxRetryDelayMs! * 2 + 2 * (FAST.connectTimeoutMs! + FAST.validateTimeoutMs!), 'two health probes to reach the hole');
 
       expect(hole.received.length, 'the hole was connected to').toBeGreaterThan(0);
       const allowed = validation === 'mn' ? ['mn\r\n'] : ['version\r\n', 'mn\r\n'];

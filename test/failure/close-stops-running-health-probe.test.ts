@@ -31,6 +31,8 @@ describe('health probe vs close()', () => {
     await down; // the create's auth timed out (400 ms): marked down, probe in 10-20 ms
     await waitFor(() => hole!.connections >= 2, 1000, 'the probe to connect');
     await mc.close(); // the probe is waiting for its auth reply inside Connection.open()
+    // The hole (in this process) sees a destroyed socket's FIN at its next loop turn; a short grace,
+    // shorter than the probe's own connect timeout, which would also end a leaked socket.
     await sleep(50);
     expect(hole.openConnections).toBe(0);
   });

@@ -69,8 +69,8 @@ describe('a server at its connection limit (-c 32)', () => {
     const client = newClient([server.address], { ...FAST, failureThreshold: 1000 });
     const events = recordEvents(client);
     const outcomes = [];
-    for (let i = 0; i < 4; i++) outcomes.push(await settle(client.get(`full:${i}`), TIMEOUT + 2000, `get ${i}`, TIMEOUT));
-    outcomes.push(...(await Promise.all([0, 1, 2, 3].map((i) => settle(client.set(`full:s${i}`, i), TIMEOUT + 2000, `set ${i}`, TIMEOUT)))));
+    for (let i = 0; i < 4; i++) outcomes.push(await settle(client.get(`full:${i}`), TIMEOUT + 2000, `get ${i}`));
+    outcomes.push(...(await Promise.all([0, 1, 2, 3].map((i) => settle(client.set(`full:s${i}`, i), TIMEOUT + 2000, `set ${i}`)))));
     for (const o of outcomes) {
       expect(o.ok).toBe(false);
       expectWithin(o, TIMEOUT);
@@ -114,7 +114,7 @@ describe('a server at its connection limit (-c 32)', () => {
     const client = newClient([server.address]);
     const events = recordEvents(client);
     for (let i = 0; i < 10 && !events.some((e) => e.name === 'serverDown'); i++) {
-      const o = await settle(client.get(`full2:${i}`), TIMEOUT + 2000, `get ${i}`, TIMEOUT);
+      const o = await settle(client.get(`full2:${i}`), TIMEOUT + 2000, `get ${i}`);
       expect(o.ok).toBe(false);
       expectWithin(o, TIMEOUT);
       expect((o.error as MemclusterError).server).toBe(server.address);

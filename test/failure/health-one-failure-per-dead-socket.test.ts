@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Client } from '../../src/index.js';
-import { settle, sleep } from './helpers.js';
+import { settle, waitFor } from './helpers.js';
 import { Fake } from '../support/fake-memcached.js';
 
 describe('health accounting', () => {
@@ -40,7 +40,7 @@ describe('health accounting', () => {
     const down: unknown[] = [];
     mc.on('serverDown', (e) => down.push(e));
     expect(await mc.get('k')).toBeUndefined(); // socket created (validated with `version`), used
-    await sleep(30); // back in the pool
+    await waitFor(() => mc!.serverStats()[0]!.free === 1, 1000, 'the socket back in the pool');
     closeNextMn = true;
     const o = await settle(mc.get('k'), 2000, 'get');
     expect({ ok: o.ok, error: String(o.error ?? ''), down: down.length, failures: mc.serverStats()[0]!.failures })

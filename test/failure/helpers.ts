@@ -10,6 +10,7 @@ import { afterEach, expect } from 'vitest';
 import { Client, MemclusterError, type ClientOptions } from '../../src/index.js';
 import type { ClientEvents } from '../../src/index.js';
 import { LOOPBACK } from '../support/memcached.js';
+import { expectWithinPromise, SLACK_MS } from '../support/timing.js';
 
 export { sleep };
 
@@ -36,10 +37,11 @@ export interface Outcome<T> {
   error?: unknown;
   ms: number;
   /**
-   * How late a timer of the test itself fired when it was due at `withinMs` (see {@link settle}):
-   * the scheduling delay every timer suffered at that moment, the client's deadline timer included.
+   * Settled before the event loop reached I/O or timers (a `setImmediate` queued at the call had
+   * not run yet): the request was answered without a socket, a timer or a wait, i.e. "at once".
+   * Load cannot change it, unlike a measured duration.
    */
-  lag: number;
+  atOnce: boolean;
 }
 
 /** A request that did not settle within its bound: the guarantee under test is broken. */
@@ -48,45 +50,44 @@ export class HangError extends Error {
 }
 
 /**
- * Awaits `p`, but never longer than `boundMs`: a request still pending then is a hang, and the
- * returned promise rejects with `HangError` (failing the test that awaits it).
- *
- * With `withinMs` (the client's timeout), a timer of our own is due at the same moment as the
- * client's deadline; how late it fires is reported as `lag`, so a bound like
- * `timeout + slack + lag` holds on a loaded machine without hiding a client that is really late.
+ * Awaits `p`, but never longer than `boundMs` plus the shared `SLACK_MS` of test/support/timing.ts:
+ * a request still pending then is a hang, and the returned promise rejects with `HangError`
+ * (failing the test that awaits it). To assert a promised duration, pass `o.ms` to
+ * `expectWithinPromise`.
  */
-export async function settle<T>(p: Promise<T>, boundMs: number, label = 'request', withinMs?: number): Promise<Outcome<T>> {
+export async function settle<T>(p: Promise<T>, boundMs: number, label = 'request'): Promise<Outcome<T>> {
   const start = now();
+  const bound = boundMs + SLACK_MS;
+  let turned = false;
+  const immediate = setImmediate(() => { turned = true; });
   let timer: NodeJS.Timeout | undefined;
   const hang = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new HangError(`${label} did not settle within ${boundMs} ms`)), boundMs);
+    timer = setTimeout(() => reject(new HangError(`${label} did not settle within ${boundMs} ms (+${SLACK_MS} ms slack)`)), bound);
   });
-  const probe = withinMs === undefined
-    ? undefined
-    : new Promise<number>((resolve) => setTimeout(() => resolve(Math.max(0, now() - start - withinMs)), withinMs).unref());
   try {
-    const o: Outcome<T> = await Promise.race([
+    return await Promise.race([
       p.then(
-        (value) => ({ ok: true, value, ms: now() - start, lag: 0 }),
-        (error: unknown) => ({ ok: false, error, ms: now() - start, lag: 0 }),
+        (value) => ({ ok: true, value, ms: now() - start, atOnce: !turned }),
+        (error: unknown) => ({ ok: false, error, ms: now() - start, atOnce: !turned }),
       ),
       hang,
     ]);
-    if (probe && o.ms >= withinMs!) o.lag = await probe;
-    return o;
   } finally {
     clearTimeout(timer);
+    clearImmediate(immediate);
     p.catch(() => {}); // a late rejection must not become an unhandled one
   }
 }
 
-/** Scheduling slack on a shared 2-core machine, on top of the measured timer lag. */
-export const SLACK = 250;
-
-/** Asserts that a request settled within `timeoutMs` (plus slack and the timer lag measured beside it). */
+/** Asserts that a request settled within `timeoutMs` (its promise), through the shared slack helper. */
 export function expectWithin(o: Outcome<unknown>, timeoutMs: number, what = 'request'): void {
-  expect(o.ms, `${what} settled after ${o.ms.toFixed(0)} ms (timer lag ${o.lag.toFixed(0)} ms): ${o.ok ? 'ok' : describeError(o.error)}`)
-    .toBeLessThanOrEqual(timeoutMs + SLACK + o.lag);
+  expectWithinPromise(o.ms, timeoutMs, `${what} settles within ${timeoutMs} ms (${o.ok ? 'ok' : describeError(o.error)})`);
+}
+
+/** Asserts that every outcome settled at once (see `Outcome.atOnce`), listing the ones that did not. */
+export function expectAllAtOnce(outcomes: ReadonlyArray<Outcome<unknown>>, what: string): void {
+  const late = outcomes.filter((o) => !o.atOnce).map((o) => `${o.ms.toFixed(1)} ms ${o.ok ? 'ok' : describeError(o.error)}`);
+  expect(late, `${what}: ${late.length} of ${outcomes.length} waited for I/O or a timer`).toEqual([]);
 }
 
 /** Asserts a typed, server-naming memcluster error. */
@@ -121,13 +122,16 @@ export function recordEvents(client: Client): Recorded[] {
   return events;
 }
 
-/** Polls `cond` every 10 ms; rejects (failing the test) when it is still falsy after `timeoutMs`. */
+/**
+ * Polls `cond` every 10 ms; rejects (failing the test) when it is still falsy after `timeoutMs`
+ * plus the shared `SLACK_MS` (like `eventually` of test/support/timing.ts, but returns the value).
+ */
 export async function waitFor<T>(cond: () => T | undefined | false | null, timeoutMs: number, what: string): Promise<T> {
-  const deadline = now() + timeoutMs;
+  const deadline = now() + timeoutMs + SLACK_MS;
   for (;;) {
     const v = cond();
     if (v) return v;
-    if (now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (now() > deadline) throw new Error(`timed out after ${timeoutMs} ms (+${SLACK_MS} ms slack) waiting for ${what}`);
     await sleep(10);
   }
 }

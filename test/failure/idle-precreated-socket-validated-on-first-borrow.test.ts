@@ -28,11 +28,13 @@ describe('first borrow of an idle pre-created socket', () => {
     const s = servers[0]!;
     mc = new Client([s.address], { timeoutMs: 300, validateTimeoutMs: 100, minConnections: 1, coalesce: false, retryDelayMs: 5000 });
     await waitFor(() => mc!.serverStats()[0]!.free === 1, 2000, 'the minConnections socket');
-    await sleep(50);
+    await sleep(50); // deliberate: the socket must be idle well past its creation-time proof
     await s.freeze();
     const o = await settle(mc.set('fresh-k', 'written-while-frozen'), 2000, 'set');
     expect(o.ok).toBe(false); // either way the caller sees a failure...
     s.thaw();
+    // Deliberate grace: a set wrongly written while frozen is applied once the server resumes
+    // (nothing to await: if the client is right, nothing happens).
     await sleep(50);
     // ...but the command must not have been written on an unproven socket.
     const raw = await s.command('get fresh-k\r\n');

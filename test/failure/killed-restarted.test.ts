@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { MemclusterError, ServerUnavailableError } from '../../src/index.js';
 import { useMemcached, type MemcachedServer } from '../support/memcached.js';
-import { describeError, expectMcError, expectWithin, FAST, SLACK, keys, now, ownersOf, recordEvents, settle, sleep, useClients, waitFor } from './helpers.js';
+import { expectWithinPromise } from '../support/timing.js';
+import { describeError, expectAllAtOnce, expectMcError, expectWithin, FAST, keys, now, type Outcome, ownersOf, recordEvents, settle, sleep, useClients, waitFor } from './helpers.js';
 
 const TIMEOUT = FAST.timeoutMs!;
 
@@ -36,7 +37,7 @@ describe('a killed and restarted server', () => {
     for (let i = 0; !events.some((e) => e.name === 'serverDown'); i++) {
       expect(i, 'server never marked down').toBeLessThan(20);
       const k = victimKeys[i % victimKeys.length]!;
-      const o = await settle(client.get(k), TIMEOUT + 2000, `get ${k} after kill`, TIMEOUT);
+      const o = await settle(client.get(k), TIMEOUT + 2000, `get ${k} after kill`);
       expect(o.ok, 'a request for a killed server succeeded').toBe(false);
       expect(o.error, describeError(o.error)).toBeInstanceOf(MemclusterError);
       expect((o.error as MemclusterError).server).toBe(victim.address);
@@ -44,22 +45,20 @@ describe('a killed and restarted server', () => {
     }
     const down = events.find((e) => e.name === 'serverDown')!;
     expect(down.server).toBe(victim.address);
-    expect(down.at - killedAt).toBeLessThan(2 * TIMEOUT + SLACK);
+    expectWithinPromise(down.at - killedAt, 2 * TIMEOUT, 'a killed server is marked down within two request timeouts');
 
-    // While it is down (kept down ~1 s), its keys reject fast; every other key is served.
-    const fast: number[] = [];
+    // While it is down (kept down ~1 s), its keys reject at once (no socket, no timer); every other key is served.
+    const fast: Array<Outcome<unknown>> = [];
     const downUntil = now() + 1000;
     for (let i = 0; now() < downUntil; i++) {
       const k = victimKeys[i % victimKeys.length]!;
       const o = await settle(i % 2 ? client.set(k, 'x') : client.get(k), 1000, `request for ${k} while down`);
       expectMcError(o.error, ServerUnavailableError, 'MC_ERR_SERVER_UNAVAILABLE', victim.address);
-      fast.push(o.ms);
+      fast.push(o);
       await sleep(20);
     }
-    fast.sort((a, b) => a - b);
-    expect(fast.length).toBeGreaterThan(10);
-    expect(fast[Math.floor(fast.length / 2)], `median reject time (all: ${fast.map((m) => m.toFixed(1)).join(',')})`).toBeLessThan(5);
-    expect(fast[fast.length - 1]).toBeLessThan(30);
+    expect(fast.length).toBeGreaterThan(3);
+    expectAllAtOnce(fast, 'requests for a server marked down');
     const others = all.filter((k) => !victimKeys.includes(k));
     const otherGets = await Promise.all(others.map((k) => settle(client.get(k), 2000)));
     expect(otherGets.filter((o) => !o.ok || o.value === undefined).map((o) => describeError(o.error))).toEqual([]);
@@ -68,7 +67,7 @@ describe('a killed and restarted server', () => {
     const restartedAt = now();
     const up = await waitFor(() => events.find((e) => e.name === 'serverUp'), 3000, 'serverUp after restart');
     expect(up.server).toBe(victim.address);
-    expect(up.at - restartedAt).toBeLessThan(FAST.maxRetryDelayMs! + FAST.connectTimeoutMs! + FAST.validateTimeoutMs! + 2 * SLACK);
+    expectWithinPromise(up.at - restartedAt, FAST.maxRetryDelayMs! + FAST.connectTimeoutMs! + FAST.validateTimeoutMs!, 'serverUp within one probe interval plus a connect and a validation after the restart');
 
     // Burst: 500 concurrent gets/sets across every key, including the restarted server's.
     const burst = await Promise.all(

@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemclusterError, ServerUnavailableError } from '../../src/index.js';
 import { useMemcached } from '../support/memcached.js';
 import { NetnsMemcached, netnsUnavailableReason } from '../support/netns.js';
-import { describeError, expectMcError, expectWithin, FAST, SLACK, keys, now, ownersOf, recordEvents, settle, sleep, useClients, waitFor } from './helpers.js';
+import { expectWithinPromise } from '../support/timing.js';
+import { describeError, expectAllAtOnce, expectMcError, expectWithin, FAST, keys, now, type Outcome, ownersOf, recordEvents, settle, sleep, useClients, waitFor } from './helpers.js';
 
 const TIMEOUT = FAST.timeoutMs!;
 const unavailable = netnsUnavailableReason();
@@ -57,7 +58,7 @@ describe.skipIf(unavailable !== undefined)('a partitioned server (veth link down
     for (let i = 0; !events.some((e) => e.name === 'serverDown'); i++) {
       expect(i, 'server never marked down').toBeLessThan(20);
       const k = cutKeys[i % cutKeys.length]!;
-      const o = await settle(i % 2 ? client.set(k, 'x') : client.get(k), TIMEOUT + 2000, `request for ${k} while cut`, TIMEOUT);
+      const o = await settle(i % 2 ? client.set(k, 'x') : client.get(k), TIMEOUT + 2000, `request for ${k} while cut`);
       expect(o.ok, 'a request over a cut link succeeded').toBe(false);
       expect(o.error, describeError(o.error)).toBeInstanceOf(MemclusterError);
       expect((o.error as MemclusterError).server).toBe(cut.address);
@@ -65,12 +66,14 @@ describe.skipIf(unavailable !== undefined)('a partitioned server (veth link down
     }
     const down = events.find((e) => e.name === 'serverDown')!;
     expect(down.server).toBe(cut.address);
-    expect(down.at - cutAt).toBeLessThan(4 * TIMEOUT + SLACK);
+    expectWithinPromise(down.at - cutAt, 4 * TIMEOUT, 'a partitioned server is marked down within a few request timeouts');
+    const whileDown: Array<Outcome<unknown>> = [];
     for (const k of cutKeys.slice(0, 8)) {
       const o = await settle(client.get(k), 1000, `get ${k} while down`);
       expectMcError(o.error, ServerUnavailableError, 'MC_ERR_SERVER_UNAVAILABLE', cut.address);
-      expect(o.ms).toBeLessThan(30);
+      whileDown.push(o);
     }
+    expectAllAtOnce(whileDown, 'requests for a server marked down');
 
     await sleep(300);
     expect(events.some((e) => e.name === 'serverUp'), 'serverUp while the link is down').toBe(false);
@@ -78,7 +81,8 @@ describe.skipIf(unavailable !== undefined)('a partitioned server (veth link down
     const restoredAt = now();
     const up = await waitFor(() => events.find((e) => e.name === 'serverUp'), 4000, 'serverUp after the link came back');
     expect(up.server).toBe(cut.address);
-    expect(up.at - restoredAt).toBeLessThan(3000);
+    // A probe is due within maxRetryDelayMs; on the restored veth link the first SYN may still be lost.
+    expectWithinPromise(up.at - restoredAt, 3000, 'serverUp within a few probe intervals after the link came back');
     stopOthers = true;
     await othersLoop;
     expect(otherFailures, 'other servers are unaffected by the partition').toEqual([]);
