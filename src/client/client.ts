@@ -12,7 +12,7 @@ import {
 import type { Reply, StoreCommand } from '../protocol/types.js';
 import { ClientCore, verifyRetrieval } from './core.js';
 import { deleteMulti, getMulti, getMultiSettled, setMulti, type MultiResult, type RetrievalCommand } from './multi.js';
-import { resolveOptions, type ClientOptions } from './options.js';
+import { normalizeLocation, normalizeServers, resolveOptions, type ClientOptions } from './options.js';
 import { toExptime } from './ttl.js';
 import { encodeValue } from './values.js';
 
@@ -66,7 +66,7 @@ export class Client extends EventEmitter<ClientEvents> {
   constructor(servers: Locations, options: ClientOptions = {}) {
     super();
     const opts = resolveOptions(options);
-    const cluster = new Cluster(servers, opts, {
+    const cluster = new Cluster(normalizeServers(servers), opts, {
       onDown: (server, reason, failures) => this.publish('serverDown', { server, reason, failures }),
       onUp: (server, downForMs) => this.publish('serverUp', { server, downForMs }),
       onEvicted: (server, connection, reason) => this.publish('connectionEvicted', { server, connection, reason }),
@@ -218,12 +218,12 @@ export class Client extends EventEmitter<ClientEvents> {
   /** Adds a server at run time (same location forms as the constructor). */
   addServer(location: string, weight?: number): void {
     if (this.core.closed) throw new ClientClosedError();
-    this.core.cluster.add(location, weight);
+    this.core.cluster.add(normalizeLocation(location), weight);
   }
 
   /** Removes a server at run time; its in-flight requests finish, then its sockets close. */
   removeServer(location: string): Promise<void> {
-    return this.core.cluster.remove(location);
+    return this.core.cluster.remove(normalizeLocation(location));
   }
 
   /**
@@ -233,9 +233,9 @@ export class Client extends EventEmitter<ClientEvents> {
    */
   async replaceServer(from: string, to: string, weight?: number): Promise<void> {
     if (this.core.closed) throw new ClientClosedError();
-    if (!this.core.cluster.has(from)) throw new InvalidOptionError(`server ${describeValue(from)} is not in the cluster`);
+    if (!this.core.cluster.has(normalizeLocation(from))) throw new InvalidOptionError(`server ${describeValue(from)} is not in the cluster`);
     this.addServer(to, weight); // throws before any change if `to` or `weight` is invalid, or `to` is present
-    await this.core.cluster.remove(from);
+    await this.core.cluster.remove(normalizeLocation(from));
   }
 
   /** Refuses new calls, lets in-flight ones settle (each within its timeout), closes every socket and timer. */

@@ -1,4 +1,6 @@
-import type tls from 'node:tls';
+import { isIPv6 } from 'node:net';
+import type { ConnectionOptions } from 'node:tls';
+import type { Locations } from '../cluster/ring.js';
 import { InvalidOptionError } from '../errors.js';
 import { describeValue } from '../text.js';
 import type { Serializer } from './values.js';
@@ -44,17 +46,22 @@ export interface ClientOptions {
   maxBatchBytes?: number;
   /** Merge single `get`s issued in the same tick for the same server into one request. @default true */
   coalesce?: boolean;
+  /** Put keys in the `memcluster:command` / `memcluster:batch` trace contexts (keys can be personal data). @default false */
   /** How values become bytes. @default flags-compatible JSON/string/Buffer/number serializer */
   serializer?: Serializer;
   /** TLS for every connection: `true` or Node `tls.ConnectionOptions`. @default undefined */
-  tls?: boolean | tls.ConnectionOptions;
+  tls?: boolean | ConnectionOptions;
   /** ASCII-protocol credentials (memcached `-Y`). @default undefined */
   auth?: { username: string; password: string };
 }
 
+/** The options that have no default (absent means off); every other option has one in `DEFAULTS`. */
+const NO_DEFAULT = ['tls', 'auth'] as const satisfies ReadonlyArray<keyof ClientOptions>;
+type NoDefault = typeof NO_DEFAULT[number];
+
 /** The options with every default filled in. */
-export type ResolvedOptions = Required<Omit<ClientOptions, 'tls' | 'auth'>> & {
-  tls: tls.ConnectionOptions | undefined;
+export type ResolvedOptions = Required<Omit<ClientOptions, NoDefault>> & {
+  tls: ConnectionOptions | undefined;
   auth: { username: string; password: string } | undefined;
 };
 
@@ -79,7 +86,13 @@ export const DEFAULTS = {
   maxBatchBytes: 2000,
   coalesce: true,
   serializer: defaultSerializer,
-} satisfies Required<Omit<ClientOptions, 'tls' | 'auth'>>;
+} satisfies Required<Omit<ClientOptions, NoDefault>>;
+
+/**
+ * Every option name `resolveOptions` accepts: derived from `DEFAULTS` (which `satisfies` forces to
+ * hold every option but the `NO_DEFAULT` ones), so a new option is known as soon as it has a default.
+ */
+const KNOWN = new Set<string>([...Object.keys(DEFAULTS), ...NO_DEFAULT]);
 
 /** Node timers overflow past 2^31-1 ms (and then fire after 1 ms). */
 const MAX_MS = 2 ** 31 - 1;
@@ -95,6 +108,7 @@ const INTEGER_OPTIONS: Array<[keyof typeof DEFAULTS, number, number]> = [
 /** Merges with `??` (never `||`: 0 is a real value) and validates; the error names the option and value. */
 export function resolveOptions(options: ClientOptions = {}): ResolvedOptions {
   if (options === null || typeof options !== 'object') throw new InvalidOptionError(`options must be an object, got ${describeValue(options)}`);
+  for (const key of Object.keys(options)) if (!KNOWN.has(key)) throw new InvalidOptionError(unknownOptionMessage(key));
   const out = { ...DEFAULTS } as Record<string, unknown>;
   for (const [k, v] of Object.entries(options)) if (v !== undefined) out[k] = v;
   for (const [name, min, max] of INTEGER_OPTIONS) {
@@ -124,23 +138,156 @@ export function resolveOptions(options: ClientOptions = {}): ResolvedOptions {
   return r as unknown as ResolvedOptions;
 }
 
-/** A server location split into host and port (`host`, `host:port`, `[v6]:port`; port 11211 by default). */
+/** Said after a hint for a `memcached` 2.2.2 option name. */
+const COMPAT = "memcluster/compat takes memcached 2.2.2's options as they are";
+
+/**
+ * Names other clients (memcached 2.2.2, memjs, pg, ioredis, undici) use, lower-cased without `_`/`-`,
+ * with what to write instead: a migrating user types these first.
+ */
+const FOREIGN: Record<string, string> = {
+  timeout: `did you mean timeoutMs? (durations are in ms; ${COMPAT})`,
+  commandtimeout: 'did you mean timeoutMs?',
+  requesttimeout: 'did you mean timeoutMs?',
+  conntimeout: 'did you mean connectTimeoutMs?',
+  connecttimeout: 'did you mean connectTimeoutMs?',
+  connectiontimeout: 'did you mean connectTimeoutMs?',
+  connectiontimeoutmillis: 'did you mean connectTimeoutMs?',
+  poolsize: `did you mean maxConnections? (sockets per server; ${COMPAT})`,
+  maxpoolsize: 'did you mean maxConnections? (sockets per server)',
+  max: 'did you mean maxConnections? (sockets per server)',
+  maxsockets: 'did you mean maxConnections? (sockets per server)',
+  connectionlimit: 'did you mean maxConnections? (sockets per server)',
+  min: 'did you mean minConnections?',
+  minpoolsize: 'did you mean minConnections?',
+  idle: `did you mean idleTimeoutMs? (${COMPAT})`,
+  idletimeout: 'did you mean idleTimeoutMs?',
+  idletimeoutmillis: 'did you mean idleTimeoutMs?',
+  namespace: `did you mean keyPrefix? (${COMPAT})`,
+  prefix: 'did you mean keyPrefix?',
+  retry: `did you mean retryDelayMs? (first re-probe delay of a down server; ${COMPAT})`,
+  retrydelay: 'did you mean retryDelayMs?',
+  failovertime: 'did you mean retryDelayMs? (first re-probe delay of a down server)',
+  reconnect: `did you mean maxRetryDelayMs? (${COMPAT})`,
+  failures: `did you mean failureThreshold? (${COMPAT})`,
+  retries: `memcluster does not retry a failed call (a retried write could apply twice): a server is marked down after failureThreshold failures, and failover: true sends its keys to the next server (${COMPAT})`,
+  maxretries: 'memcluster does not retry a failed call (a retried write could apply twice); see failureThreshold and failover',
+  maxvalue: `did you mean maxValueBytes? (${COMPAT})`,
+  maxqueuesize: `did you mean maxQueue? (waiting requests per server; ${COMPAT})`,
+  expires: 'a TTL is given per call: set(key, value, { ttl })',
+  ttl: 'a TTL is given per call: set(key, value, { ttl })',
+  username: 'credentials go in auth: { username, password }',
+  password: 'credentials go in auth: { username, password }',
+  ssl: 'did you mean tls?',
+  debug: 'memcluster logs through the debug module: run with DEBUG=memcluster:*',
+  logger: 'memcluster logs through the debug module: run with DEBUG=memcluster:*',
+  servers: "servers are the first argument: new Client(['host:port', ...], options)",
+};
+for (const name of ['remove', 'failoverservers', 'redundancy', 'algorithm', 'compatibility', 'maxexpiration', 'maxkeysize', 'keycompression', 'activequeries', 'factor', 'mintimeout', 'maxtimeout', 'randomize', 'failurestimeout']) {
+  FOREIGN[name] = `a memcached 2.2.2 option: ${COMPAT}`;
+}
+
+const squash = (name: string): string => name.toLowerCase().replace(/[-_]/g, '');
+
+/** The message for an unknown option: its name, and the likely intended option when one is close. */
+function unknownOptionMessage(key: string): string {
+  const name = describeValue(key, 60);
+  const sq = squash(key);
+  const exact = [...KNOWN].find((k) => squash(k) === sq);
+  if (exact) return `unknown option ${name}: did you mean ${exact}?`;
+  const foreign = Object.hasOwn(FOREIGN, sq) ? FOREIGN[sq] : undefined;
+  if (foreign) return `unknown option ${name}: ${foreign}`;
+  const near = key.length >= 5 ? [...KNOWN].find((k) => editDistance(sq, squash(k)) <= 2) : undefined;
+  if (near) return `unknown option ${name}: did you mean ${near}?`;
+  return `unknown option ${name} (options: ${[...KNOWN].join(', ')})`;
+}
+
+/** Levenshtein distance, for "did you mean" on typos (option names are short). */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
+
+/**
+ * The constructor's server list with the forms other clients take rewritten into the plain forms
+ * the ring was built from: `'h1:11211,h2:11211'` (memjs, `MEMCACHIER_SERVERS`) becomes an array, and
+ * `memcached://host:port` becomes `host:port`. Plain forms pass through unchanged, so a fleet keeps
+ * routing every key exactly as `memcached` 2.2.2 does. Anything else is left for the cluster's checks.
+ */
+export function normalizeServers(servers: Locations): Locations {
+  if (typeof servers === 'string') {
+    if (!servers.includes(',')) return normalizeLocation(servers);
+    return servers.split(',').map((part, i) => {
+      if (part.trim() === '') throw new InvalidOptionError(`servers ${describeValue(servers, 200)} has an empty entry at position ${i + 1}`);
+      return normalizeLocation(part.trim());
+    });
+  }
+  if (Array.isArray(servers)) return (servers as readonly unknown[]).map((s) => (typeof s === 'string' ? normalizeLocation(s) : s)) as string[];
+  if (servers !== null && typeof servers === 'object') {
+    return Object.fromEntries(Object.entries(servers).map(([location, weight]) => [normalizeLocation(location), weight]));
+  }
+  return servers;
+}
+
+/** One location: a `memcached://host[:port]` URL becomes `host[:port]`; any other string is returned as is. */
+export function normalizeLocation(location: string): string {
+  if (typeof location !== 'string' || !/^[a-z][a-z0-9+.-]*:\/\//i.test(location)) return location;
+  const bad = (why: string): InvalidOptionError => new InvalidOptionError(`server location ${describeValue(location)} ${why}`);
+  if (!/^memcached:\/\//i.test(location)) throw bad("has a scheme other than memcached:// (write 'host:port' or 'memcached://host:port')");
+  let url: URL;
+  try {
+    url = new URL(location);
+  } catch {
+    throw bad('is not a valid memcached://host[:port] URL');
+  }
+  if (url.username || url.password) throw bad('carries credentials: pass them as the auth option instead');
+  if ((url.pathname !== '' && url.pathname !== '/') || url.search || url.hash) throw bad('has a path, query or fragment: only memcached://host[:port] is meaningful');
+  if (!url.hostname) throw bad('has no host');
+  return url.port ? `${url.hostname}:${url.port}` : url.hostname;
+}
+
+/** Host names and IPv4 addresses (IPv6 goes in brackets, or bare with no port). */
+const HOSTNAME = /^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?\.?$/;
+
+/**
+ * A server location split into host and port: `host`, `host:port`, `[v6]`, `[v6]:port` or a bare
+ * IPv6 address; port 11211 by default. Anything else throws `InvalidOptionError`, so a malformed
+ * location fails when the client is built, not at its first call.
+ */
 export function parseAddress(location: string): { host: string; port: number; label: string } {
   if (typeof location !== 'string' || location.trim() === '') throw new InvalidOptionError(`server location must be a non-empty string, got ${describeValue(location)}`);
+  const bad = (why: string): InvalidOptionError => new InvalidOptionError(`server location ${describeValue(location)} is not host[:port]: ${why}`);
   let host = location;
-  let port = 11211;
-  const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(location);
+  let port = '11211';
+  const v6 = /^\[([^\]]*)\](?::([^:]*))?$/.exec(location);
   if (v6) {
     host = v6[1]!;
-    if (v6[2]) port = Number(v6[2]);
-  } else {
-    const i = location.lastIndexOf(':');
-    if (i >= 0 && location.indexOf(':') === i) {
-      host = location.slice(0, i);
-      port = Number(location.slice(i + 1));
+    if (v6[2] !== undefined) port = v6[2];
+    if (!isIPv6(host)) throw bad('the part in brackets is not an IPv6 address');
+  } else if (location.indexOf(':') !== location.lastIndexOf(':')) {
+    // Several colons without brackets: only a bare IPv6 address (default port) makes sense.
+    if (!isIPv6(location)) {
+      throw bad(location.includes(',') || location.includes('://')
+        ? "several servers go in an array or a comma-separated string ('h1:11211,h2:11211'); URLs are memcached://host:port"
+        : 'write an IPv6 address with a port as [address]:port');
     }
+  } else {
+    const i = location.indexOf(':');
+    if (i >= 0) {
+      host = location.slice(0, i);
+      port = location.slice(i + 1);
+    }
+    if (!HOSTNAME.test(host)) throw bad(`${describeValue(host)} is not a host name or IPv4 address`);
   }
-  if (!host || !Number.isInteger(port) || port < 1 || port > 65535) throw new InvalidOptionError(`server location ${describeValue(location)} is not host[:port]`);
-  const label = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-  return { host, port, label };
+  const n = Number(port);
+  if (!/^\d{1,5}$/.test(port) || n < 1 || n > 65535) throw bad(`the port must be a number from 1 to 65535, got ${describeValue(port)}`);
+  const label = host.includes(':') ? `[${host}]:${n}` : `${host}:${n}`;
+  return { host, port: n, label };
 }
