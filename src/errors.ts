@@ -1,4 +1,20 @@
 /**
+ * Every `code` a `MemclusterError` can carry: a union of literals, so `err.code === 'MC_ERR_TIMEUOT'`
+ * is a type error and a `switch` on it can be checked for exhaustiveness.
+ */
+export type ErrorCode =
+  | 'MC_ERR_INVALID_KEY' | 'MC_ERR_INVALID_VALUE' | 'MC_ERR_INVALID_ARGUMENT' | 'MC_ERR_INVALID_OPTION'
+  | 'MC_ERR_CONNECTION' | 'MC_ERR_CONNECT_TIMEOUT' | 'MC_ERR_TIMEOUT' | 'MC_ERR_VALIDATION' | 'MC_ERR_PROTOCOL'
+  | 'MC_ERR_CLIENT_ERROR' | 'MC_ERR_SERVER_ERROR' | 'MC_ERR_TOO_MANY_CONNECTIONS' | 'MC_ERR_SERVER_UNAVAILABLE'
+  | 'MC_ERR_POOL_FULL' | 'MC_ERR_AUTH' | 'MC_ERR_CLOSED' | 'MC_ERR_NO_SERVERS' | 'MC_ERR_PARTIAL' | 'MC_ERR_DECODE'
+  /** A client event listener threw (emitted as `error` on the client). */
+  | 'MC_ERR_LISTENER'
+  /** Internal: ends a health probe's socket; never reaches a caller. */
+  | 'MC_ERR_PROBE_DONE'
+  /** memcluster/compat: 2.2.2's NOT_STORED error. */
+  | 'MC_ERR_NOT_STORED';
+
+/**
  * Every error memcluster produces. One base class with a stable machine `code`, the `server` it
  * concerns (`host:port`, or undefined when no server is involved) and an ES2022 `cause`.
  *
@@ -8,13 +24,13 @@
  */
 export class MemclusterError extends Error {
   /** Stable machine-readable code, e.g. `MC_ERR_TIMEOUT`. */
-  readonly code: string;
+  readonly code: ErrorCode;
   /** The server (`host:port`) this error concerns, when there is one. */
   readonly server: string | undefined;
   /** The message without the ` [host:port]` suffix, for nesting in another error's message. */
   readonly detail: string;
 
-  constructor(code: string, message: string, options: { server?: string | undefined; cause?: unknown } = {}) {
+  constructor(code: ErrorCode, message: string, options: { server?: string | undefined; cause?: unknown } = {}) {
     super(options.server ? `${message} [${options.server}]` : message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
