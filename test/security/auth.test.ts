@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuthenticationError, Client, MemclusterError, ServerUnavailableError } from '../../src/index.js';
 import { rawCommand } from '../support/memcached.js';
 import { authPreamble, CountingProxy, hammer, SecureMemcached } from './support.js';
+import { expectWithinPromise } from '../support/timing.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const USER = 'alice';
@@ -137,7 +138,8 @@ describe('the client with memcached -Y', () => {
         const before = await server.clientConnections();
         const started = Date.now();
         const first = await client.get('k').then(() => expect.fail('resolved'), (e: unknown) => e);
-        expect(Date.now() - started, 'the real reason at once, not after a timeout').toBeLessThan(800);
+        // The real reason (AuthenticationError, not TimeoutError), within the call's timeout.
+        expectWithinPromise(Date.now() - started, 500, 'the first call fails with the real reason within timeoutMs');
         expect(first).toBeInstanceOf(AuthenticationError);
         expect((first as AuthenticationError).code).toBe('MC_ERR_AUTH');
         expect((first as AuthenticationError).server).toBe(server.address);
@@ -150,7 +152,8 @@ describe('the client with memcached -Y', () => {
         const attempts = (await server.clientConnections()) - before;
         console.log(`[security/auth] ${label}: ${r.calls} calls in ${seconds.toFixed(1)} s made ${attempts} connection attempts`);
         expect(r.resolved).toBe(0);
-        expect(r.calls).toBeGreaterThan(50);
+        // Failed calls do not each open a connection: attempts are paced by the backoff, not the caller.
+        expect(attempts, `${attempts} connection attempts for ${r.calls} calls`).toBeLessThan(r.calls);
         for (const err of [first, ...r.errors]) {
           expect(authCause(err).server).toBe(server.address);
           const shown = `${String(err)}\n${util.inspect(err, { depth: 10, showHidden: true })}\n${JSON.stringify(err)}`;
