@@ -1,10 +1,11 @@
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { now } from '../connection/connection.js';
-import { MemclusterError, ProtocolError } from '../errors.js';
+import { MemclusterError, ProtocolError, TimeoutError } from '../errors.js';
 import { encodeGat, encodeGet } from '../protocol/encoder.js';
 import type { Reply, ValueEntry } from '../protocol/types.js';
 import type { Cluster } from '../cluster/cluster.js';
 import type { ServerNode } from '../cluster/server-node.js';
+import { batchTrace, beginBatchTrace, endBatchTrace, isTraced, type BatchTraceContext } from '../tracing.js';
 
 /** A retrieval command that takes many keys on one line. */
 export type RetrievalCommand = 'get' | 'gets' | 'gat' | 'gats';
@@ -33,6 +34,8 @@ export interface BatchLimits {
   maxBatchKeys: number;
   maxBatchBytes: number;
   timeoutMs: number;
+  /** Keys in `memcluster:batch` trace contexts. */
+  traceKeys?: boolean;
 }
 
 /** Called once per batch with the server's values for it (in request order), or the error that lost it. */
@@ -42,22 +45,38 @@ export type BatchSink = (server: string, keys: string[], values: ValueEntry[] | 
  * Builds capped request lines per server and submits each as it fills, so the first batches are on
  * the wire while later keys are still being routed. A line never exceeds `maxBatchKeys` keys or
  * `maxBatchBytes` bytes (`\r\n` included); one over-long key still goes alone.
+ *
+ * Every batch of one call shares the call's deadline: when it passes, what is not answered yet
+ * rejects with `TimeoutError` and nothing more is sent.
  */
 export class BatchWriter {
   private readonly open = new Map<ServerNode, { keys: string[]; bytes: number }>();
   private readonly prefixBytes: number;
   private readonly maxBytes: number;
   private outstanding = 0;
+  /** Open `memcluster:batch` traces by request line (only while someone subscribes). */
+  private traces: Map<string[], BatchTraceContext> | undefined;
   private finished = false;
   private done: (() => void) | undefined;
   private roomWaiter: (() => void) | undefined;
 
+  /** The call's deadline (monotonic ms). */
+  readonly deadline: number;
+
+  /**
+   * @param deadline the whole call's deadline (monotonic ms); default: `timeoutMs` from now.
+   * @param ordered tag each single-key batch with its key, so it keeps call order with other
+   *   requests for that key (coalesced `get`s).
+   */
   constructor(
     private readonly cmd: RetrievalCommand,
     private readonly exptime: number,
     private readonly limits: BatchLimits,
     private readonly sink: BatchSink,
+    deadline?: number,
+    private readonly ordered = false,
   ) {
+    this.deadline = deadline ?? now() + limits.timeoutMs;
     this.prefixBytes = cmd.length + 1 + (cmd === 'gat' || cmd === 'gats' ? String(exptime).length + 1 : 0) + 2;
     this.maxBytes = cmd === 'gat' || cmd === 'gats' ? Math.min(limits.maxBatchBytes, NON_GET_LINE_LIMIT) : limits.maxBatchBytes;
   }
@@ -94,12 +113,18 @@ export class BatchWriter {
 
   private submit(node: ServerNode, keys: string[]): void {
     this.outstanding++;
+    if (isTraced(batchTrace)) (this.traces ??= new Map()).set(keys, beginBatchTrace(this.cmd, node.server, keys, this.limits.traceKeys));
     const bytes = this.cmd === 'get' || this.cmd === 'gets' ? encodeGet(this.cmd, keys) : encodeGat(this.cmd, this.exptime, keys);
+    if (now() >= this.deadline) {
+      this.settle(node.server, keys, undefined, callTimeout(node.server));
+      return;
+    }
     node.submit({
       bytes,
       kind: 'retrieval',
       maxValues: keys.length,
-      deadline: now() + this.limits.timeoutMs,
+      deadline: this.deadline,
+      key: this.ordered && keys.length === 1 ? keys[0] : undefined,
       verify: (reply) => verifyRetrieval(reply, keys, node.server, this.cmd === 'gets' || this.cmd === 'gats'),
       resolve: (reply) => this.settle(node.server, keys, (reply as { values: ValueEntry[] }).values, undefined),
       reject: (err) => this.settle(node.server, keys, undefined, err),
@@ -108,6 +133,11 @@ export class BatchWriter {
 
   private settle(server: string, keys: string[], values: ValueEntry[] | undefined, err: MemclusterError | undefined): void {
     this.outstanding--;
+    const trace = this.traces?.get(keys);
+    if (trace) {
+      this.traces!.delete(keys);
+      endBatchTrace(trace, values, err);
+    }
     this.sink(server, keys, values, err);
     if (this.roomWaiter && this.outstanding < MAX_OUTSTANDING_BATCHES / 2) {
       const wake = this.roomWaiter;
@@ -151,7 +181,15 @@ export async function routeAll(
   const unavailable = new Map<ServerNode, MemclusterError>();
   for (let i = 0; i < routed.length; i++) {
     const pause = slice(i) ?? writer.room();
-    if (pause) await pause;
+    if (pause) {
+      await pause;
+      if (now() >= writer.deadline) {
+        // The call's time is up: the keys not sent yet are its timeouts, not misses.
+        const err = callTimeout(undefined);
+        for (; i < routed.length; i++) onUnroutable(routed[i]!, err);
+        return;
+      }
+    }
     const key = routed[i]!;
     let node: ServerNode;
     try {
@@ -167,4 +205,9 @@ export async function routeAll(
     }
     else writer.add(node, key, keyBytes[i]!);
   }
+}
+
+/** The error for keys of a multi-key call whose whole-call deadline passed before they were answered. */
+export function callTimeout(server: string | undefined): TimeoutError {
+  return new TimeoutError("the call's timeout passed before this key was answered", { server });
 }

@@ -3,7 +3,7 @@ import { ClientClosedError, MemclusterError, ProtocolError } from '../errors.js'
 import { validateKey } from '../protocol/keys.js';
 import type { Reply, ReplyKind, ValueEntry } from '../protocol/types.js';
 import type { Cluster } from '../cluster/cluster.js';
-import type { ServerNode } from '../cluster/server-node.js';
+import type { Job, ServerNode } from '../cluster/server-node.js';
 import { encodeGet } from '../protocol/encoder.js';
 import { BatchWriter, verifyRetrieval } from './batch.js';
 import type { ResolvedOptions } from './options.js';
@@ -46,12 +46,25 @@ export class ClientCore {
     return { key, routed, bytes: validateKey(routed) };
   }
 
-  /** Sends one request to the key's server; settles by the call's deadline. */
-  send(node: ServerNode, bytes: Buffer, kind: ReplyKind, verify?: (reply: Reply) => MemclusterError | undefined): Promise<Reply> {
+  /**
+   * Sends one request to the key's server; settles by the call's deadline. `key` (the routed key of
+   * a single-key request) keeps one key's requests in call order across the server's sockets.
+   */
+  send(node: ServerNode, bytes: Buffer, kind: ReplyKind, verify?: (reply: Reply) => MemclusterError | undefined, key?: string): Promise<Reply> {
     return new Promise<Reply>((resolve, reject) => {
       // Every single-key call that expects VALUE blocks asked for exactly one key.
-      node.submit({ bytes, kind, deadline: now() + this.opts.timeoutMs, resolve, reject, verify, maxValues: kind === 'retrieval' ? 1 : undefined });
+      this.submit(node, { bytes, kind, deadline: now() + this.opts.timeoutMs, resolve, reject, verify, maxValues: kind === 'retrieval' ? 1 : undefined, key });
     });
+  }
+
+  /**
+   * Hands a request to its server, after the `get`s this tick is still holding: a call made later
+   * must never be written before one made earlier (a `get` then a `delete` of the same key must read
+   * the old value).
+   */
+  submit(node: ServerNode, job: Job): void {
+    if (this.tick) this.flushTick();
+    node.submit(job);
   }
 
   /** The reply of a single-key retrieval: the one VALUE for `routed`, or undefined on a miss. */
@@ -68,7 +81,7 @@ export class ClientCore {
 
   /** One `get` on its own request line: the value, or undefined on a miss. */
   async getOne(p: PreparedKey, node: ServerNode): Promise<unknown> {
-    const reply = await this.send(node, encodeGet('get', [p.routed]), 'retrieval', (r) => verifyRetrieval(r, [p.routed], node.server));
+    const reply = await this.send(node, encodeGet('get', [p.routed]), 'retrieval', (r) => verifyRetrieval(r, [p.routed], node.server), p.routed);
     const v = this.single(reply, p.routed, node.server);
     return v && this.decode(v, p.key, node.server);
   }
@@ -89,7 +102,8 @@ export class ClientCore {
   }
 
   private readonly flushTick = (): void => {
-    const gets = this.tick!;
+    const gets = this.tick;
+    if (!gets) return; // flushed early by a later call (see submit)
     this.tick = undefined;
     if (gets.length === 1) {
       const g = gets[0]!;
@@ -97,7 +111,7 @@ export class ClientCore {
       return;
     }
     const waiters = new Map<string, Waiter[]>();
-    const writer = new BatchWriter('get', 0, this.opts, (server, keys, values, err) => this.deliver(waiters, server, keys, values, err));
+    const writer = new BatchWriter('get', 0, this.opts, (server, keys, values, err) => this.deliver(waiters, server, keys, values, err), undefined, true);
     for (const g of gets) {
       const waiter = { key: g.p.key, resolve: g.resolve, reject: g.reject };
       const list = waiters.get(g.p.routed);

@@ -3,7 +3,7 @@ import { ClientClosedError, InvalidArgumentError, MemclusterError, PartialFailur
 import { encodeDelete, encodeStore } from '../protocol/encoder.js';
 import type { Reply, ReplyKind } from '../protocol/types.js';
 import type { ServerNode } from '../cluster/server-node.js';
-import { BatchWriter, makeSlicer, routeAll, type RetrievalCommand } from './batch.js';
+import { BatchWriter, callTimeout, makeSlicer, routeAll, type RetrievalCommand } from './batch.js';
 import type { ClientCore } from './core.js';
 import { encodeValue } from './values.js';
 
@@ -36,6 +36,7 @@ export async function getMulti<T>(core: ClientCore, keys: readonly string[], cmd
 export async function getMultiSettled<T>(core: ClientCore, keys: readonly string[], cmd: RetrievalCommand, exptime: number): Promise<MultiResult<T>> {
   if (!Array.isArray(keys)) throw new InvalidArgumentError('keys must be an array of strings');
   if (core.closed) throw new ClientClosedError();
+  const deadline = now() + core.opts.timeoutMs;
   const values = new Map<string, T>();
   const errors = new Map<string, MemclusterError>();
   if (keys.length === 0) return { values, errors };
@@ -71,58 +72,80 @@ export async function getMultiSettled<T>(core: ClientCore, keys: readonly string
         errors.set(key, e as MemclusterError);
       }
     }
-  });
+  }, deadline);
   await routeAll(core.cluster, writer, routed, bytes, (k, err) => errors.set(callerOf.get(k)!, err));
   await writer.finish();
   return { values, errors };
 }
 
 /** Stores many items pipelined per server. Every item is serialized and checked before any is written. */
+/** One key's request in a pipelined multi-key write. */
+interface WriteJob {
+  key: string;
+  routed: string;
+  bytes: Buffer;
+}
+
+/**
+ * Stores many items pipelined per server. Every item is serialized and checked before any is
+ * written. A key given twice is stored once, with its last value (as a `Map` built from the pairs).
+ */
 export async function setMulti(core: ClientCore, entries: Iterable<readonly [string, unknown]>, exptime: number): Promise<Map<string, boolean>> {
-  const jobs: Array<{ key: string; routed: string; bytes: Buffer }> = [];
+  const deadline = now() + core.opts.timeoutMs;
+  const jobs = new Map<string, WriteJob>();
   // Every item is serialized before any is written, in time slices so a large call never stalls the loop.
   const slice = makeSlicer();
+  let i = 0;
   for (const entry of entries) {
-    const pause = slice(jobs.length);
+    const pause = slice(i++);
     if (pause) await pause;
     if (!Array.isArray(entry) || entry.length < 2) throw new InvalidArgumentError('setMulti takes [key, value] pairs (a Map or an array of pairs)');
     const [key, value] = entry as readonly [string, unknown];
     const p = core.prepare(key);
     const item = encodeValue(core.opts.serializer, value, key, core.opts.maxValueBytes);
-    jobs.push({ key, routed: p.routed, bytes: encodeStore('set', p.routed, item.flags, exptime, item.data) });
+    jobs.set(key, { key, routed: p.routed, bytes: encodeStore('set', p.routed, item.flags, exptime, item.data) });
   }
-  return pipelined(core, jobs, 'store', { STORED: true, NOT_STORED: false, EXISTS: false, NOT_FOUND: false }, 'set');
+  return pipelined(core, [...jobs.values()], 'store', { STORED: true, NOT_STORED: false, EXISTS: false, NOT_FOUND: false }, 'set', deadline);
 }
 
 /** Deletes many keys pipelined per server: `true` deleted, `false` absent. */
 export async function deleteMulti(core: ClientCore, keys: readonly string[]): Promise<Map<string, boolean>> {
   if (!Array.isArray(keys)) throw new InvalidArgumentError('keys must be an array of strings');
-  const jobs: Array<{ key: string; routed: string; bytes: Buffer }> = [];
+  const deadline = now() + core.opts.timeoutMs;
+  // A key given twice is deleted once, and reported with that one result (not `false` for the repeat).
+  const jobs = new Map<string, WriteJob>();
   const slice = makeSlicer();
   for (let i = 0; i < keys.length; i++) {
     const pause = slice(i);
     if (pause) await pause;
-    const p = core.prepare(keys[i]!);
-    jobs.push({ key: keys[i]!, routed: p.routed, bytes: encodeDelete(p.routed) });
+    const key = keys[i]!;
+    const p = core.prepare(key);
+    if (!jobs.has(key)) jobs.set(key, { key, routed: p.routed, bytes: encodeDelete(p.routed) });
   }
-  return pipelined(core, jobs, 'delete', { DELETED: true, NOT_FOUND: false }, 'delete');
+  return pipelined(core, [...jobs.values()], 'delete', { DELETED: true, NOT_FOUND: false }, 'delete', deadline);
 }
 
+/**
+ * Sends one request per key, a window at a time, all under the call's one deadline: when it passes,
+ * the keys not answered yet fail with `TimeoutError` (in the `PartialFailureError`) and the keys not
+ * sent yet are not sent.
+ */
 async function pipelined(
   core: ClientCore,
-  jobs: Array<{ key: string; routed: string; bytes: Buffer }>,
+  jobs: WriteJob[],
   kind: ReplyKind,
   table: Record<string, boolean>,
   what: string,
+  deadline: number,
 ): Promise<Map<string, boolean>> {
   if (core.closed) throw new ClientClosedError();
   const results = new Map<string, boolean>();
   const errors = new Map<string, MemclusterError>();
-  const one = async (job: { key: string; routed: string; bytes: Buffer }): Promise<void> => {
+  const one = async (job: WriteJob): Promise<void> => {
     let node: ServerNode | undefined;
     try {
       node = core.cluster.nodeFor(job.routed);
-      const reply: Reply = await new Promise((resolve, reject) => node!.submit({ bytes: job.bytes, kind, deadline: now() + core.opts.timeoutMs, resolve, reject }));
+      const reply: Reply = await new Promise((resolve, reject) => core.submit(node!, { bytes: job.bytes, kind, deadline, resolve, reject, key: job.routed }));
       if (reply.kind !== 'status' || !(reply.status in table)) throw new ProtocolError(`unexpected reply to ${what}: ${reply.kind}`, { server: node.server });
       results.set(job.key, table[reply.status]!);
     } catch (err) {
@@ -133,9 +156,13 @@ async function pipelined(
   // writes without reading; each worker takes the next item as one settles.
   let next = 0;
   const worker = async (): Promise<void> => {
-    while (next < jobs.length) await one(jobs[next++]!);
+    while (next < jobs.length && now() < deadline) await one(jobs[next++]!);
   };
   await Promise.all(Array.from({ length: Math.min(WINDOW, jobs.length) }, worker));
+  if (next < jobs.length) {
+    const late = callTimeout(undefined);
+    for (; next < jobs.length; next++) errors.set(jobs[next]!.key, late);
+  }
   if (errors.size > 0) throw new PartialFailureError(`${what} failed for ${errors.size} of ${jobs.length} keys`, results, errors);
   return results;
 }

@@ -84,9 +84,12 @@ export class Cluster {
     await this.retire(node, `replaced by ${to}`);
   }
 
-  /** Closes a server that left the ring; requests still routed to it learn why. */
+  /**
+   * A server that left the ring finishes what was routed to it before the change (each request
+   * within its own deadline), then closes; anything that reaches it after that learns why.
+   */
   private async retire(node: ServerNode, why: string): Promise<void> {
-    const done = node.close(new ServerUnavailableError(`server was ${why}`, { server: node.server }));
+    const done = node.retire(new ServerUnavailableError(`server was ${why}`, { server: node.server }));
     this.closing.add(done);
     await done.finally(() => this.closing.delete(done));
   }
@@ -103,6 +106,8 @@ export class Cluster {
       pool: {
         host, port, server: label,
         connectTimeoutMs: o.connectTimeoutMs,
+        // A written request unanswered for a whole call timeout, with no byte since: the server is failing.
+        stallTimeoutMs: o.timeoutMs,
         maxValueBytes: o.maxValueBytes + 1024,
         tls: o.tls,
         auth: o.auth,

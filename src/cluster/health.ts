@@ -1,5 +1,7 @@
 import createDebug from 'debug';
-import { Connection, type ConnectionOptions, type ValidationCommand } from '../connection/connection.js';
+import { setMaxListeners } from 'node:events';
+import type { Connection } from '../connection/connection.js';
+import type { ProvenSocket } from '../connection/prove.js';
 import { MemclusterError } from '../errors.js';
 
 const log = createDebug('memcluster:health');
@@ -45,10 +47,12 @@ export class ServerHealth {
   constructor(
     private readonly server: string,
     private readonly opts: HealthOptions,
-    private readonly connectOpts: ConnectionOptions,
-    private readonly validation: () => ValidationCommand,
+    /** Opens and proves a socket exactly as the pool does (so probes re-learn `mn`/`version` alike). */
+    private readonly prove: (signal: AbortSignal) => Promise<ProvenSocket>,
     private readonly hooks: HealthHooks,
-  ) {}
+  ) {
+    setMaxListeners(0, this.abort.signal);
+  }
 
   get isDown(): boolean {
     return this.state === 'down';
@@ -103,9 +107,8 @@ export class ServerHealth {
     if (this.closed) return;
     let conn: Connection | undefined;
     try {
-      conn = await Connection.open(this.connectOpts, this.abort.signal);
+      ({ conn } = await this.prove(this.abort.signal));
       this.probing = conn;
-      await conn.validate(this.validation(), this.opts.validateTimeoutMs);
       conn.onDeath = undefined;
       conn.destroy(new MemclusterError('MC_ERR_PROBE_DONE', 'probe finished', { server: this.server }));
       if (this.closed) return;

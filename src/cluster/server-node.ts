@@ -1,5 +1,5 @@
 import createDebug from 'debug';
-import { now, type Connection } from '../connection/connection.js';
+import { now, type Connection, type Verify } from '../connection/connection.js';
 import { Deque } from '../connection/deque.js';
 import {
   ClientClosedError, ClientErrorReply, MemclusterError, PoolFullError, ServerErrorReply, ServerUnavailableError, TimeoutError,
@@ -24,8 +24,19 @@ export interface Job {
   reject(err: MemclusterError): void;
   /** For retrievals: the number of keys asked for (a reply with more VALUE blocks is a protocol error). */
   maxValues?: number | undefined;
-  /** Checks a reply against the request (e.g. that VALUE keys were asked for); an error destroys the socket. */
-  verify?: ((reply: Reply) => MemclusterError | undefined) | undefined;
+  /** Checks a reply against the request (e.g. that VALUE keys were asked for), in order, before delivery; an error destroys the socket. */
+  verify?: Verify | undefined;
+  /**
+   * The routed key of a single-key request. Requests for one key go on the socket that still has
+   * one outstanding for it, so the server runs them in call order even when several sockets are busy.
+   */
+  key?: string | undefined;
+}
+
+/** Requests in flight for one key, and the socket carrying them. */
+interface Affinity {
+  conn: Connection;
+  n: number;
 }
 
 export interface ServerNodeOptions {
@@ -69,6 +80,10 @@ export class ServerNode {
   readonly health: ServerHealth;
   private readonly queue = new Deque<Job>();
   private readonly conns: Connection[] = [];
+  /** Keys with requests in flight, by key: the socket their next request must use (call order). */
+  private readonly inFlightKeys = new Map<string, Affinity>();
+  /** Removed from the ring: finishing what was routed here before the change, then closing. */
+  private retiring = false;
   private acquiring = 0;
   private timer: NodeJS.Timeout | undefined;
   private releaseTimer: NodeJS.Timeout | undefined;
@@ -102,7 +117,7 @@ export class ServerNode {
         hooks.onEvicted(server, conn.id, reason);
       },
     });
-    this.health = new ServerHealth(server, opts.health, opts.pool, () => this.pool.validationCommand, {
+    this.health = new ServerHealth(server, opts.health, (signal) => this.pool.prove(signal), {
       onDown: (reason, failures) => {
         this.rejectQueued(new ServerUnavailableError(`server is down after ${failures} consecutive failures (last: ${reason.detail})`, { server, cause: reason }));
         hooks.onDown(server, reason, failures);
@@ -120,7 +135,7 @@ export class ServerNode {
     if (this.closed) return job.reject(this.closeReason ?? new ClientClosedError({ server: this.server }));
     if (this.health.isDown) return job.reject(this.unavailable());
     if (this.queue.length === 0) {
-      const conn = this.pick();
+      const conn = this.pick(job.key);
       if (conn) return this.write(conn, job);
     }
     if (this.queue.length >= this.opts.maxQueue) {
@@ -151,6 +166,28 @@ export class ServerNode {
   }
 
   /**
+   * For a server taken out of the ring: requests routed here before the change (queued, in flight,
+   * or still being submitted by a multi-key call) finish here while the server answers, each within
+   * its own deadline; then the server closes. Requests made after the change never come here.
+   */
+  async retire(reason: MemclusterError): Promise<void> {
+    if (this.closed || this.retiring) return;
+    this.retiring = true;
+    log('%s retiring: %d queued, %d socket(s)', this.server, this.queue.length, this.conns.length);
+    await new Promise<void>((resolve) => {
+      const check = () => (this.idle() ? resolve() : setTimeout(check, 5).unref());
+      check();
+    });
+    await this.close(reason);
+  }
+
+  private idle(): boolean {
+    if (this.queue.length > 0 || this.acquiring > 0) return false;
+    for (const c of this.conns) if (c.alive && c.inFlight > 0) return false;
+    return true;
+  }
+
+  /**
    * Refuses new requests (they and the queued ones get `reason`), waits for in-flight ones (each
    * bounded by its timeout), then closes every socket and timer.
    */
@@ -167,40 +204,60 @@ export class ServerNode {
     await this.pool.close();
   }
 
-  private pick(): Connection | undefined {
-    let best: Connection | undefined;
-    for (const c of this.conns) {
-      if (!c.alive || c.congested || c.inFlight >= this.opts.maxPipeline) continue;
-      if (!best || c.inFlight < best.inFlight) best = c;
+  /**
+   * The socket for the next request: the one carrying a request for the same key, if any (so one
+   * key's requests run in call order), else the first socket with room, in borrow order (so a quiet
+   * moment uses one socket and requests stay in order on it).
+   */
+  private pick(key?: string): Connection | undefined {
+    if (key !== undefined && this.inFlightKeys.size > 0) {
+      const a = this.inFlightKeys.get(key);
+      if (a && a.conn.alive) return a.conn;
     }
-    return best;
+    for (const c of this.conns) {
+      if (c.alive && !c.congested && c.inFlight < this.opts.maxPipeline) return c;
+    }
+    return undefined;
   }
 
   private write(conn: Connection, job: Job): void {
-    conn.send(job.bytes, job.kind, job.deadline, job.maxValues).then(
-      (reply) => {
-        const bad = job.verify?.(reply);
-        if (bad) {
-          conn.destroy(bad); // a reply that does not fit its request: nothing later on this socket can be trusted
-          return job.reject(bad);
-        }
-        job.resolve(reply);
-        this.afterReply(conn);
-      },
-      (err: MemclusterError) => {
-        if (err instanceof ServerErrorReply) this.afterReply(conn);
-        else this.removeConn(conn);
-        job.reject(err);
-      },
-    );
+    const key = job.key;
+    let a: Affinity | undefined;
+    if (key !== undefined) {
+      a = this.inFlightKeys.get(key);
+      if (a && a.conn === conn) a.n++;
+      else this.inFlightKeys.set(key, (a = { conn, n: 1 }));
+    }
+    const done = (): void => {
+      if (a && --a.n === 0 && this.inFlightKeys.get(key!) === a) this.inFlightKeys.delete(key!);
+    };
+    conn.request(job.bytes, job.kind, job.deadline, job.maxValues, job.verify, (reply) => {
+      done();
+      job.resolve(reply);
+      this.afterReply(conn);
+    }, (err: MemclusterError) => {
+      done();
+      if (!conn.alive) this.removeConn(conn);
+      else if (err instanceof ServerErrorReply || err instanceof ClientErrorReply) this.afterReply(conn); // the server answered
+      job.reject(err);
+    });
     if (conn.congested) void conn.drained().then(() => this.pump());
   }
 
   private pump(): void {
+    let t = 0;
     while (this.queue.length > 0) {
-      const conn = this.pick();
+      const job = this.queue.peek()!;
+      // A request whose call already gave up is never written (the timer may not have run yet).
+      if (job.deadline <= (t ||= now())) {
+        this.queue.shift();
+        job.reject(this.queuedTimeout());
+        continue;
+      }
+      const conn = this.pick(job.key);
       if (!conn) break;
-      this.write(conn, this.queue.shift()!);
+      this.queue.shift();
+      this.write(conn, job);
     }
     if (this.queue.length === 0) return;
     // Another socket only for what the sockets on their way cannot carry: a burst of 64 requests
@@ -216,6 +273,7 @@ export class ServerNode {
         this.acquiring--;
         if (this.closed) return this.pool.release(conn);
         this.conns.push(conn);
+        conn.onAbandonedReply = (c) => this.afterReply(c);
         this.pump();
         this.scheduleRelease();
       },
@@ -300,12 +358,14 @@ export class ServerNode {
       this.timer.unref();
       return;
     }
-    const refusal = this.statedRefusal();
-    while (this.queue.length > 0 && this.queue.peek()!.deadline <= t) {
-      const job = this.queue.shift()!;
-      job.reject(refusal ?? new TimeoutError('no usable socket within the request timeout (queued)', { server: this.server, cause: this.health.lastError }));
-    }
+    while (this.queue.length > 0 && this.queue.peek()!.deadline <= t) this.queue.shift()!.reject(this.queuedTimeout());
     this.armTimer();
+  }
+
+  /** What a request that waited for a socket past its call's deadline is told (not a server failure). */
+  private queuedTimeout(): MemclusterError {
+    return this.statedRefusal()
+      ?? new TimeoutError(`no socket free within the call's timeout (waited behind ${this.queue.length} queued, ${this.conns.length} socket(s) busy)`, { server: this.server, cause: this.health.lastError });
   }
 }
 

@@ -11,6 +11,7 @@ import { encodeAuth, encodeMn, encodeVersion } from '../protocol/encoder.js';
 import { ReplyParser } from '../protocol/parser.js';
 import type { Reply, ReplyKind } from '../protocol/types.js';
 import { Deque } from './deque.js';
+import { connectTrace, isTraced, targetOf, traceAsync } from '../tracing.js';
 
 const log = createDebug('memcluster:conn');
 
@@ -27,6 +28,13 @@ export interface ConnectionOptions {
   tls?: tls.ConnectionOptions | undefined;
   /** ASCII-protocol credentials (memcached `-Y`), sent before anything else. */
   auth?: { username: string; password: string } | undefined;
+  /**
+   * The server is failing when a socket with requests outstanding has received no byte for this
+   * long, measured from when the oldest outstanding request was written (or the last byte arrived,
+   * if later). Only then is the socket destroyed and the failure counted against the server; a call
+   * whose own deadline passes sooner is abandoned, not its socket. Default: 1000.
+   */
+  stallTimeoutMs?: number | undefined;
 }
 
 /**
@@ -69,36 +77,87 @@ function connectError(err: NodeJS.ErrnoException, opts: ConnectionOptions): Conn
 /** The light real request that proves a socket is answered by a live memcached. */
 export type ValidationCommand = 'mn' | 'version';
 
+/** Checks a reply against its request (e.g. that VALUE keys were asked for); an error means the stream is out of step. */
+export type Verify = (reply: Reply) => MemclusterError | undefined;
+
 interface Pending {
   kind: ReplyKind;
+  /** The call's deadline (monotonic ms): past it the call is rejected and the request abandoned. */
   deadline: number;
+  /** When the request was handed to the socket (monotonic ms): the base of the stall check. */
+  writtenAt: number;
   resolve: (reply: Reply) => void;
   reject: (err: MemclusterError) => void;
-  /** The one request whose `CLIENT_ERROR unauthenticated` leaves the stream in a known state (see authenticate). */
-  authProbe?: boolean;
+  verify: Verify | undefined;
+  /** The call gave up (timed out or was cancelled): its reply is read and discarded in order. */
+  abandoned: boolean;
+}
+
+/**
+ * Reply kinds whose request carries a data block (`set ... <bytes>\r\n<data>`). An error line to one
+ * of these may be followed by a second reply for the data block run as a command (memcached answers
+ * `CLIENT_ERROR bad data chunk` then `ERROR`), so it leaves the stream out of step.
+ */
+const DATA_BLOCK_KINDS: ReadonlySet<ReplyKind> = new Set<ReplyKind>(['store', 'auth']);
+
+/** A handle on one written request, to give up on it (the reply is then read and discarded). */
+export interface RequestHandle {
+  /** Rejects the call with `err` now; the socket stays in service. No-op once settled. */
+  abandon(err: MemclusterError): void;
 }
 
 const UNAUTHENTICATED = 'unauthenticated';
+const DEFAULT_STALL_MS = 1000;
+const noop = (): void => {};
 
 let nextId = 1;
+
+/** The deadline a pending request still waits on (abandoned ones wait on nothing). */
+const liveDeadline = (p: Pending): number => (p.abandoned ? Infinity : p.deadline);
+
+/** `mn` answered `ERROR`: the server does not speak the meta protocol; the socket is aligned and usable. */
+export class MetaUnsupportedError extends ValidationFailedError {
+  constructor(server: string, cause: unknown) {
+    super('the server answered ERROR to mn (no meta protocol)', { server, cause });
+  }
+}
 
 /** Monotonic milliseconds; immune to wall-clock jumps. */
 export const now = (): number => performance.now();
 
 /**
- * One socket to one server. Requests are pipelined and replies matched in order. Any doubt about
- * the socket's state (timeout, EOF, socket error, ERROR/CLIENT_ERROR, a reply the parser cannot
- * match) destroys it and rejects every pending request with an error naming the server; the owner
- * hears about it through `onDeath` so the socket is never reused.
+ * One socket to one server. Requests are pipelined and replies matched in order, each checked
+ * (parser grammar, then the request's own `verify`) synchronously as it arrives, so a reply that
+ * does not fit stops delivery at that point.
+ *
+ * What ends a socket: EOF, a socket error, a reply the parser cannot match or that fails `verify`,
+ * an error line to a request with a data block (the stream may be out of step), and a stall (no
+ * byte for `stallTimeoutMs` with requests outstanding). Every pending request then rejects with an
+ * error naming the server, and the owner hears about it once through `onDeath`.
+ *
+ * What does not: a call that passes its own deadline (rejected with `TimeoutError`, its request
+ * abandoned and its reply discarded in order when it comes), and an error line that the server
+ * gave as the whole reply to a request without a data block (`CLIENT_ERROR`, `ERROR`,
+ * `SERVER_ERROR`): that request alone rejects.
  */
 export class Connection {
   /** Small per-process number so log lines can tell sockets apart. */
   readonly id = nextId++;
   readonly server: string;
+  /**
+   * Set by the owner; called when the reply to an abandoned request has been read and discarded
+   * (nobody else hears of it, and the socket has room again).
+   */
+  onAbandonedReply: ((conn: Connection) => void) | undefined;
   /** Set by the owner; called exactly once when the connection dies, whatever the reason. */
   onDeath: ((conn: Connection, reason: MemclusterError, pendingAtDeath: number) => void) | undefined;
   /** When the last reply arrived (monotonic ms), for "trust recently proven sockets". */
   lastReplyAt = 0;
+  /** The request that proves this socket when it is borrowed (learned when it was opened). */
+  validation: ValidationCommand = 'version';
+  /** When the last byte arrived (monotonic ms): progress, for the stall check. */
+  private lastDataAt = 0;
+  private readonly stallMs: number;
   private readonly socket: net.Socket;
   private readonly parser: ReplyParser;
   private readonly pending = new Deque<Pending>();
@@ -114,12 +173,16 @@ export class Connection {
   private constructor(socket: net.Socket, private readonly opts: ConnectionOptions) {
     this.server = opts.server;
     this.socket = socket;
+    this.stallMs = opts.stallTimeoutMs ?? DEFAULT_STALL_MS;
     this.parser = new ReplyParser(
       { server: opts.server, maxValueBytes: opts.maxValueBytes },
       (reply) => this.onReply(reply),
       (err) => this.destroy(err),
     );
-    socket.on('data', (chunk: Buffer) => this.parser.feed(chunk));
+    socket.on('data', (chunk: Buffer) => {
+      this.lastDataAt = now();
+      this.parser.feed(chunk);
+    });
     socket.on('error', (err) => this.destroy(new ConnectionError(`socket error: ${err.message}`, { server: this.server, cause: err })));
     socket.on('end', () => this.destroy(new ConnectionError('server closed the connection (EOF)', { server: this.server })));
     socket.on('close', () => this.destroy(new ConnectionError('socket closed', { server: this.server })));
@@ -132,6 +195,12 @@ export class Connection {
    * Aborting `signal` abandons the attempt at once (socket and timer gone).
    */
   static open(opts: ConnectionOptions, signal?: AbortSignal): Promise<Connection> {
+    if (!isTraced(connectTrace)) return Connection.connect(opts, signal);
+    return traceAsync(connectTrace, { ...targetOf(opts.server), tls: !!opts.tls }, () => Connection.connect(opts, signal));
+  }
+
+  /** `open` itself, outside its `memcluster:connect` trace. */
+  private static connect(opts: ConnectionOptions, signal?: AbortSignal): Promise<Connection> {
     return new Promise<Connection>((resolve, reject) => {
       const aborted = () => new ConnectionError('connection attempt abandoned: the client is closing', { server: opts.server });
       if (signal?.aborted) return reject(aborted());
@@ -196,34 +265,78 @@ export class Connection {
   }
 
   /**
-   * Writes one request and resolves with its reply. `deadline` is monotonic ms (see `now()`); if the
-   * reply has not arrived by then, the connection is destroyed (later replies can no longer be
-   * matched) and every pending request rejects. `SERVER_ERROR` rejects only this request.
+   * Writes one request and resolves with its reply (or rejects with a typed error). `deadline` is
+   * the call's (monotonic ms, see `now()`): if the reply has not come by then, the call rejects with
+   * `TimeoutError` and the request is abandoned; the socket stays (see the class notes). `verify`
+   * runs synchronously on the reply before it is delivered; an error from it ends the socket.
    * `maxValues` caps the VALUE blocks of a retrieval reply (the number of keys asked for).
    */
-  send(bytes: Buffer, kind: ReplyKind, deadline: number, maxValues?: number): Promise<Reply> {
+  send(bytes: Buffer, kind: ReplyKind, deadline: number, maxValues?: number, verify?: Verify): Promise<Reply> {
     if (this.dead) return Promise.reject(this.dead);
     return new Promise<Reply>((resolve, reject) => {
-      this.pending.push({ kind, deadline, resolve, reject });
-      this.parser.expect(kind, maxValues);
-      if (!this.corked) {
-        // Batch every request issued in this tick into one write syscall.
-        this.corked = true;
-        this.socket.cork();
-        process.nextTick(() => { this.corked = false; this.socket.uncork(); });
-      }
-      this.socket.write(bytes);
-      // The timer may still be armed for a later deadline (it stays armed when the queue empties).
-      if (deadline < this.timerAt) this.armTimer(deadline);
+      this.write(bytes, kind, deadline, maxValues, verify, resolve, reject);
     });
   }
 
   /**
-   * Sends the light real request and checks the reply byte for byte (`MN`, or `VERSION <x>`).
-   * Any other outcome destroys the connection and rejects with `ValidationFailedError`
-   * (or `TooManyConnectionsError` when that is what the server said).
+   * `send` with callbacks instead of a promise, and a handle to abandon the request (cancellation).
+   * Exactly one of `resolve`/`reject` is called, once.
    */
-  async validate(command: ValidationCommand, timeoutMs: number): Promise<string | undefined> {
+  request(
+    bytes: Buffer, kind: ReplyKind, deadline: number, maxValues: number | undefined, verify: Verify | undefined,
+    resolve: (reply: Reply) => void, reject: (err: MemclusterError) => void,
+  ): RequestHandle {
+    if (this.dead) {
+      reject(this.dead);
+      return { abandon: noop };
+    }
+    const p = this.write(bytes, kind, deadline, maxValues, verify, resolve, reject);
+    return { abandon: (err) => this.abandonOne(p, err) };
+  }
+
+  private write(
+    bytes: Buffer, kind: ReplyKind, deadline: number, maxValues: number | undefined, verify: Verify | undefined,
+    resolve: (reply: Reply) => void, reject: (err: MemclusterError) => void,
+  ): Pending {
+    const t = now();
+    const p: Pending = { kind, deadline, writtenAt: t, resolve, reject, verify, abandoned: false };
+    this.pending.push(p);
+    this.parser.expect(kind, maxValues);
+    if (!this.corked) {
+      // Batch every request issued in this tick into one write syscall.
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(this.uncork);
+    }
+    this.socket.write(bytes);
+    // The timer may still be armed for a later time (it stays armed when the queue empties).
+    const due = Math.min(deadline, t + this.stallMs);
+    if (due < this.timerAt) this.armTimer(due);
+    return p;
+  }
+
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.socket.uncork();
+  };
+
+  private abandonOne(p: Pending, err: MemclusterError): void {
+    if (p.abandoned || this.dead) return;
+    const i = this.pending.indexOf(p);
+    if (i < 0) return; // already answered
+    p.abandoned = true;
+    p.reject(err);
+  }
+
+  /**
+   * Sends the light real request and checks the reply byte for byte (`MN`, or `VERSION <x>`),
+   * resolving with the version for `version`. Any other outcome rejects with
+   * `ValidationFailedError` (or `TooManyConnectionsError` / `AuthenticationError` when that is what
+   * the server said) and destroys the connection, except an `ERROR` line answering `mn` when
+   * `keepOnError` is set: the server does not know `mn` (memcached < 1.6 and some proxies), the
+   * stream is still aligned, and the caller may ask `version` on the same socket instead.
+   */
+  async validate(command: ValidationCommand, timeoutMs: number, keepOnError = false): Promise<string | undefined> {
     const started = now();
     this.validatingNow = true;
     try {
@@ -232,6 +345,9 @@ export class Connection {
       if (command === 'version' && reply.kind === 'version') return reply.version;
       throw new ValidationFailedError(`unexpected reply to ${command}: ${reply.kind}`, { server: this.server });
     } catch (err) {
+      if (keepOnError && command === 'mn' && this.alive && err instanceof ClientErrorReply && err.detail === 'server answered ERROR') {
+        throw new MetaUnsupportedError(this.server, err);
+      }
       const wrapped = err instanceof TooManyConnectionsError || err instanceof ValidationFailedError
         ? err
         : err instanceof ClientErrorReply && err.detail.startsWith('CLIENT_ERROR unauthenticated')
@@ -254,9 +370,11 @@ export class Connection {
     this.socket.destroy();
     const pending = this.pending.drain();
     log('conn#%d %s destroyed (%s), %d pending rejected', this.id, this.server, reason.message, pending.length);
-    for (const p of pending) p.reject(reason);
-    this.flushDrainWaiters();
+    // The owner hears first: the callers' rejections below may run its code synchronously (and,
+    // through the pool, clear onDeath), and it must already know why the socket went.
     this.onDeath?.(this, reason, pending.length);
+    for (const p of pending) if (!p.abandoned) p.reject(reason);
+    this.flushDrainWaiters();
   }
 
   /**
@@ -266,12 +384,8 @@ export class Connection {
    * unauthenticated` (keeping the connection), then the credentials.
    */
   private async authenticate(auth: { username: string; password: string }, deadline: number): Promise<void> {
-    const required = await new Promise<boolean>((resolve, reject) => {
-      this.pending.push({ kind: 'version', deadline, resolve: () => resolve(false), reject, authProbe: true });
-      this.parser.expect('version');
-      this.socket.write(encodeVersion());
-      if (deadline < this.timerAt) this.armTimer(deadline);
-    }).catch((err: unknown) => {
+    // `version` has no data block, so its `CLIENT_ERROR unauthenticated` leaves the stream aligned.
+    const required = await this.send(encodeVersion(), 'version', deadline).then(() => false, (err: unknown) => {
       if (err instanceof ClientErrorReply && err.detail === `CLIENT_ERROR ${UNAUTHENTICATED}`) return true;
       throw err;
     });
@@ -290,28 +404,43 @@ export class Connection {
   }
 
   private onReply(reply: Reply): void {
+    if (this.dead) return; // the rest of a chunk after the socket was condemned: never delivered
     const req = this.pending.shift();
     if (!req) return; // the parser tracks expectations, so this cannot happen; never throw from a socket handler
-    this.lastReplyAt = now();
+    this.lastReplyAt = this.lastDataAt;
     switch (reply.kind) {
       case 'server_error':
-        req.reject(new ServerErrorReply(`SERVER_ERROR ${serverText(reply.message)}`, { server: this.server }));
+        // SERVER_ERROR (object too large, out of memory) swallows a data block: the stream stays aligned.
+        if (!req.abandoned) req.reject(new ServerErrorReply(`SERVER_ERROR ${serverText(reply.message)}`, { server: this.server }));
         break;
       case 'error':
       case 'client_error': {
-        const err = reply.kind === 'error' && reply.message === 'Too many open connections'
-          ? new TooManyConnectionsError({ server: this.server })
-          : new ClientErrorReply(reply.kind === 'error' ? `server answered ERROR${reply.message ? ' ' + serverText(reply.message) : ''}` : `CLIENT_ERROR ${serverText(reply.message)}`, { server: this.server });
-        req.reject(err);
-        // memcached -Y answers a command before authentication with this one line and keeps going.
-        if (req.authProbe && reply.kind === 'client_error' && reply.message === UNAUTHENTICATED) break;
-        // After an error line the stream may hold replies we cannot match (a bad store gets two).
-        this.destroy(new ConnectionError(`connection dropped after an error reply: ${err.detail}`, { server: this.server, cause: err }));
+        if (reply.kind === 'error' && reply.message === 'Too many open connections') {
+          const err = new TooManyConnectionsError({ server: this.server });
+          if (!req.abandoned) req.reject(err);
+          this.destroy(err); // the server closes the socket after this line
+          return;
+        }
+        const err = new ClientErrorReply(reply.kind === 'error' ? `server answered ERROR${reply.message ? ' ' + serverText(reply.message) : ''}` : `CLIENT_ERROR ${serverText(reply.message)}`, { server: this.server });
+        if (!req.abandoned) req.reject(err);
+        // Without a data block the error line is the whole reply: the next reply is the next request's.
+        if (DATA_BLOCK_KINDS.has(req.kind)) {
+          this.destroy(new ConnectionError(`connection dropped after an error reply to a request with a data block: ${err.detail}`, { server: this.server, cause: err }));
+        }
         break;
       }
-      default:
-        req.resolve(reply);
+      default: {
+        // Checked here, in order, before anything later on this socket is delivered.
+        const bad = req.verify?.(reply);
+        if (bad) {
+          if (!req.abandoned) req.reject(bad);
+          this.destroy(bad);
+          return;
+        }
+        if (!req.abandoned) req.resolve(reply);
+      }
     }
+    if (req.abandoned && !this.dead) this.onAbandonedReply?.(this);
     // The deadline timer stays armed when the queue empties: it finds nothing and stops, which is
     // cheaper than clearing and re-arming a timer per reply.
   }
@@ -324,31 +453,43 @@ export class Connection {
   }
 
   /**
-   * Deadlines are nearly always in request order, but not quite (a validation's is shorter than a
-   * command's), so the check looks at the earliest one pending. Replies come in order: once any
-   * pending request is overdue, none behind it can be matched in time, and the socket goes.
+   * Two clocks, checked together: each call's own deadline (past it, the call rejects with
+   * `TimeoutError` and its request is abandoned; the socket stays), and the socket's progress (no
+   * byte for `stallMs` since the oldest outstanding request was written: the server is not
+   * answering, so the socket goes and every pending request rejects).
    */
   private checkDeadline(graced = false): void {
     this.timer = undefined;
     this.timerAt = Infinity;
     if (this.dead || this.pending.length === 0) return;
-    const earliest = this.pending.min((p) => p.deadline);
     const t = now();
+    const head = this.pending.peek()!;
+    const stallAt = Math.max(head.writtenAt, this.lastDataAt) + this.stallMs;
+    const earliest = Math.min(stallAt, this.pending.min(liveDeadline));
     if (t < earliest) return this.armTimer(earliest);
     if (!graced) {
       // Timers run before the poll phase: after a busy turn of our own event loop the reply may
-      // already sit in the socket. Let one poll phase read it before calling the server late.
+      // already sit in the socket. Let one poll phase read it before calling anything late.
       this.timerAt = earliest;
       this.timer = setTimeout(() => this.checkDeadline(true), 0);
       this.timer.unref();
       return;
     }
-    const head = this.pending.peek()!;
-    if (this.validatingNow) {
-      this.destroy(new ValidationFailedError(`no reply to the ${head.kind} validation request in time (conn#${this.id})`, { server: this.server }));
+    if (t >= Math.max(head.writtenAt, this.lastDataAt) + this.stallMs) {
+      const what = `no reply for ${this.stallMs} ms with ${this.pending.length} request(s) outstanding (${head.kind} first) on conn#${this.id}`;
+      this.destroy(this.validatingNow
+        ? new ValidationFailedError(`no reply to the ${head.kind} validation request in time (conn#${this.id})`, { server: this.server })
+        : new TimeoutError(what, { server: this.server }));
       return;
     }
-    this.destroy(new TimeoutError(`no reply within the request timeout (${head.kind}, ${this.pending.length} pending on conn#${this.id})`, { server: this.server }));
+    for (const p of this.pending.items()) {
+      if (p.abandoned || p.deadline > t) continue;
+      p.abandoned = true;
+      p.reject(this.validatingNow && (p.kind === 'mn' || p.kind === 'version')
+        ? new ValidationFailedError(`no reply to the ${p.kind} validation request in time (conn#${this.id})`, { server: this.server })
+        : new TimeoutError(`no reply within the call's timeout (${p.kind}, request abandoned; conn#${this.id} kept)`, { server: this.server }));
+    }
+    this.checkDeadline(true);
   }
 
   private flushDrainWaiters(): void {

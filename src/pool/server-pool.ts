@@ -1,8 +1,11 @@
 import genericPool from 'generic-pool';
 import type { Pool } from 'generic-pool';
 import createDebug from 'debug';
-import { Connection, isTlsCertificateError, now, type ConnectionOptions, type ValidationCommand } from '../connection/connection.js';
+import { setMaxListeners } from 'node:events';
+import { isTlsCertificateError, now, type Connection, type ConnectionOptions, type ValidationCommand } from '../connection/connection.js';
+import { openProven, ServerTraits, type ProvenSocket } from '../connection/prove.js';
 import { AuthenticationError, ConnectionError, MemclusterError, TimeoutError } from '../errors.js';
+import { isTraced, poolWaitTrace, targetOf, traceAsync } from '../tracing.js';
 
 const log = createDebug('memcluster:pool');
 
@@ -14,7 +17,7 @@ export interface ServerPoolOptions extends ConnectionOptions {
   idleTimeoutMs: number;
   /** How long one borrow may wait for a socket (including creating and validating one). */
   acquireTimeoutMs: number;
-  /** `auto` asks the first socket `version` and uses `mn` on memcached >= 1.6, else `version`. */
+  /** `auto` proves each new socket with `version` then `mn` (memcached >= 1.6), falling back to `version` where `mn` is refused; see `openProven`. */
   validation: ValidationCommand | 'auto';
   validateTimeoutMs: number;
   /** Skip the borrow-time request for sockets that answered one within this many ms (0: always validate). */
@@ -60,7 +63,8 @@ const FRESH_MS = 50;
 export class ServerPool {
   readonly server: string;
   private readonly pool: Pool<Connection>;
-  private command: ValidationCommand | undefined;
+  /** What this server's sockets have shown (version, meta), shared with its health probes. */
+  readonly traits: ServerTraits;
   private readonly fresh = new WeakSet<Connection>();
   private createFailures = 0;
   private nextCreateAt = 0;
@@ -76,7 +80,9 @@ export class ServerPool {
 
   constructor(private readonly opts: ServerPoolOptions, private readonly hooks: ServerPoolHooks = {}) {
     this.server = opts.server;
-    this.command = opts.validation === 'auto' ? undefined : opts.validation;
+    this.traits = new ServerTraits(opts.validation);
+    // One abort listener per connect in progress: with maxConnections above 10 Node would warn of a leak.
+    setMaxListeners(0, this.abort.signal);
     this.pool = genericPool.createPool<Connection>({
       create: () => this.create(),
       destroy: async (conn) => { this.deadIdle.delete(conn); conn.onDeath = undefined; conn.destroy(CLOSING); },
@@ -96,13 +102,19 @@ export class ServerPool {
     this.pool.on('factoryDestroyError', () => {});
   }
 
-  /** The request that proves this server's sockets (`version` until `auto` has learned the server's version). */
-  get validationCommand(): ValidationCommand {
-    return this.command ?? 'version';
+  /** Opens and proves a socket as the pool does (health probes use it too, so they learn alike). */
+  prove(signal?: AbortSignal): Promise<ProvenSocket> {
+    return openProven(this.opts, this.traits, this.opts.validateTimeoutMs, signal);
   }
 
   /** A proven socket, or a rejection (`TimeoutError` when none came within `acquireTimeoutMs`). */
-  async acquire(): Promise<Connection> {
+  acquire(): Promise<Connection> {
+    if (!isTraced(poolWaitTrace)) return this.borrowProven();
+    return traceAsync(poolWaitTrace, targetOf(this.server), () => this.borrowProven());
+  }
+
+  /** `acquire` itself, outside its `memcluster:pool.wait` trace. */
+  private async borrowProven(): Promise<Connection> {
     const borrow = this.pool.acquire();
     let refuse!: (err: MemclusterError) => void;
     let refused = false;
@@ -191,18 +203,10 @@ export class ServerPool {
       if (this.pool.pending > 0) await this.sleep(this.opts.acquireTimeoutMs, true);
       throw new ConnectionError('pool is closed', { server: this.server });
     }
-    let conn: Connection | undefined;
+    let conn: Connection;
     try {
-      conn = await Connection.open(this.opts, this.abort.signal);
-      if (this.command === undefined) {
-        const version = await conn.validate('version', this.opts.validateTimeoutMs);
-        this.command = supportsMetaNoop(version) ? 'mn' : 'version';
-        log('%s answered VERSION %s: validating with %s', this.server, version, this.command);
-      } else {
-        await conn.validate(this.command, this.opts.validateTimeoutMs);
-      }
+      ({ conn } = await this.prove(this.abort.signal));
     } catch (err) {
-      conn?.destroy(err as MemclusterError);
       this.createFailures++;
       this.nextCreateAt = now() + Math.min(MAX_CREATE_BACKOFF_MS, 25 * 2 ** Math.min(this.createFailures, 10));
       const e = err instanceof MemclusterError ? err : new ConnectionError(String(err), { server: this.server, cause: err });
@@ -244,7 +248,7 @@ export class ServerPool {
     if (this.opts.trustRecentMs > 0 && now() - conn.lastReplyAt < this.opts.trustRecentMs) return true;
     this.counters.validations++;
     try {
-      await conn.validate(this.command ?? 'version', this.opts.validateTimeoutMs);
+      await conn.validate(conn.validation, this.opts.validateTimeoutMs);
       return !this.closed; // closed meanwhile: generic-pool must destroy it, not shelve it
     } catch (err) {
       this.counters.validationFailures++;
@@ -285,11 +289,4 @@ function isConfigurationFailure(err: MemclusterError): boolean {
   return err instanceof AuthenticationError || (err instanceof ConnectionError && isTlsCertificateError(err));
 }
 
-/** `mn` exists from memcached 1.6 (1.5.19 in an early form); proxies report other strings. */
-export function supportsMetaNoop(version: string | undefined): boolean {
-  const m = /^(\d+)\.(\d+)\./.exec(version ?? '');
-  if (!m) return false;
-  const major = Number(m[1]);
-  const minor = Number(m[2]);
-  return major > 1 || (major === 1 && minor >= 6);
-}
+export { supportsMetaNoop } from '../connection/prove.js';

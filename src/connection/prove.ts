@@ -1,0 +1,115 @@
+import createDebug from 'debug';
+import { Connection, MetaUnsupportedError, now, type ConnectionOptions, type ValidationCommand } from './connection.js';
+import { ConnectionError, MemclusterError } from '../errors.js';
+
+const log = createDebug('memcluster:conn');
+
+/** How long a server that refused `mn` is asked only `version` before `mn` is tried again. */
+const RELEARN_AFTER_MS = 30_000;
+
+/**
+ * What one server's sockets have shown about it, shared by its pool and its health probes. It is
+ * learned per socket and re-learned: an address can change what answers it (memcached rolled back
+ * below 1.6, a proxy put in front, the proxy removed again), and a client must follow.
+ */
+export class ServerTraits {
+  /** The last `VERSION` a socket reported (undefined until one did). */
+  version: string | undefined;
+  /** True when the last socket that tried `mn` got `MN`: it speaks the meta protocol's no-op. */
+  meta = false;
+  /** Until then (monotonic ms) new sockets are asked `version` only: `mn` was refused recently. */
+  private mnRefusedUntil = 0;
+
+  constructor(readonly mode: ValidationCommand | 'auto') {}
+
+  /** Whether a new socket should try `mn` (always in `mn` mode, never in `version` mode). */
+  get tryMn(): boolean {
+    return this.mode === 'mn' || (this.mode === 'auto' && now() >= this.mnRefusedUntil);
+  }
+
+  /** Remembers that `mn` did not work on this server (ERROR, or the socket was closed on it). */
+  refuseMn(): void {
+    this.meta = false;
+    this.mnRefusedUntil = now() + RELEARN_AFTER_MS;
+  }
+}
+
+/** A socket that answered a real request, and the request to prove it with when borrowed. */
+export interface ProvenSocket {
+  conn: Connection;
+  command: ValidationCommand;
+}
+
+/**
+ * Opens a socket and proves it with a real request, learning on the way what the server speaks:
+ * in `auto` mode `version` first (the server's version, and whether `mn` can exist), then `mn` when
+ * the version allows it. A server that answers `mn` with `ERROR` keeps the socket (the stream is
+ * aligned) and that socket is proven with `version` from then on; one that closes the socket on
+ * `mn` (twemproxy does) gets a second socket proven with `version`. Either way `mn` is not tried
+ * again on this server for a while, and is tried again after that.
+ */
+export async function openProven(opts: ConnectionOptions, traits: ServerTraits, validateTimeoutMs: number, signal?: AbortSignal): Promise<ProvenSocket> {
+  const proven = await prove(opts, traits, validateTimeoutMs, signal);
+  proven.conn.validation = proven.command;
+  return proven;
+}
+
+async function prove(opts: ConnectionOptions, traits: ServerTraits, validateTimeoutMs: number, signal?: AbortSignal): Promise<ProvenSocket> {
+  const conn = await Connection.open(opts, signal);
+  if (!traits.tryMn) {
+    traits.version = await conn.validate('version', validateTimeoutMs);
+    return { conn, command: 'version' };
+  }
+  if (traits.mode === 'mn') {
+    await conn.validate('mn', validateTimeoutMs);
+    traits.meta = true;
+    return { conn, command: 'mn' };
+  }
+  const version = await conn.validate('version', validateTimeoutMs);
+  traits.version = version;
+  if (!supportsMetaNoop(version)) {
+    traits.meta = false;
+    return { conn, command: 'version' };
+  }
+  try {
+    await conn.validate('mn', validateTimeoutMs, true);
+    traits.meta = true;
+    return { conn, command: 'mn' };
+  } catch (err) {
+    if (err instanceof MetaUnsupportedError) {
+      log('%s conn#%d answered ERROR to mn: validating with version', opts.server, conn.id);
+      traits.refuseMn();
+      return { conn, command: 'version' };
+    }
+    if (!(err instanceof MemclusterError) || !isClosedOnMn(err)) throw err;
+    // Closed on `mn` right after answering `version`: something in front does not know meta.
+    log('%s conn#%d was closed on mn: validating with version on a new socket', opts.server, conn.id);
+    traits.refuseMn();
+    const again = await Connection.open(opts, signal);
+    traits.version = await again.validate('version', validateTimeoutMs);
+    return { conn: again, command: 'version' };
+  }
+}
+
+/** The socket ended (EOF/reset) in answer to `mn`, rather than staying silent. */
+function isClosedOnMn(err: MemclusterError): boolean {
+  const cause = err.cause;
+  return cause instanceof ConnectionError;
+}
+
+/** `mn` exists from memcached 1.6 (1.5.19 in an early form); proxies report other strings. */
+export function supportsMetaNoop(version: string | undefined): boolean {
+  const m = /^(\d+)\.(\d+)\./.exec(version ?? '');
+  if (!m) return false;
+  const major = Number(m[1]);
+  const minor = Number(m[2]);
+  return major > 1 || (major === 1 && minor >= 6);
+}
+
+/** The meta protocol with the syntax memcluster uses (`HD`, lease flags) is memcached >= 1.6.10. */
+export function supportsMetaProtocol(version: string | undefined): boolean {
+  const m = /^(\d+)\.(\d+)\.(\d+)/.exec(version ?? '');
+  if (!m) return false;
+  const [major, minor, patch] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  return major > 1 || (major === 1 && (minor > 6 || (minor === 6 && patch >= 10)));
+}
