@@ -7,8 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, ClientErrorReply, MemclusterError } from '../../src/index.js';
 import { rejection } from '../support/assert.js';
 import { useMemcached, type MemcachedServer } from '../support/memcached.js';
+import { eventually } from '../support/timing.js';
+import { Ring } from '../../src/cluster/ring.js';
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** One item as a raw `get` on one server shows it. */
 interface RawItem {
@@ -313,31 +314,43 @@ describe('Client commands against 3 real memcached servers', () => {
   });
 
   describe.concurrent('TTL over time', () => {
-    it('ttl 1: gone after ~2.2 s', async () => {
+    /**
+     * A fresh key on the same server as `key`: each memcached process counts its own seconds, so
+     * only a twin on the same server shows that a 1 s TTL set at the same moment has passed there.
+     */
+    const twinOf = (key: string): string => {
+      const ring = new Ring(all.map((s) => s.address));
+      for (let i = 0; ; i++) if (ring.get(`${key}:twin${i}`) === ring.get(key)) return `${key}:twin${i}`;
+    };
+    /** Waits until `key` (set with ttl 1) has expired: a 1 s TTL set before it has passed on that server. */
+    const expired = (key: string): Promise<void> =>
+      eventually(async () => (await mc.get(key)) === undefined, 2000, `${key} (ttl 1) expires`);
+
+    it('ttl 1: gone within ~2 s (memcached counts whole seconds)', async () => {
       const k = uniq('ttl1');
       expect(await mc.set(k, 'v', { ttl: 1 })).toBe(true);
       expect(await mc.get(k)).toBe('v');
-      await sleep(2200);
-      expect(await mc.get(k)).toBeUndefined();
+      await eventually(async () => (await mc.get(k)) === undefined, 2000, 'an item with ttl 1 expires');
       expect(await holders(all, k)).toHaveLength(0);
     });
 
-    it('touch really resets the TTL: set ttl 1, touch 10, still there after 2.2 s (an untouched twin is gone)', async () => {
+    it('touch really resets the TTL: set ttl 1, touch 10, still there once an untouched twin is gone', async () => {
       const k = uniq('touched');
-      const twin = uniq('untouched');
+      const twin = twinOf(k);
       await mc.set(k, 'v', { ttl: 1 });
       await mc.set(twin, 'v', { ttl: 1 });
       expect(await mc.touch(k, 10)).toBe(true);
-      await sleep(2200);
-      expect(await mc.get(twin)).toBeUndefined();
+      await expired(twin);
       expect(await mc.get(k)).toBe('v');
     });
 
-    it('gat really resets the TTL: set ttl 1, gat 10, still there after 2.2 s', async () => {
+    it('gat really resets the TTL: set ttl 1, gat 10, still there once an untouched twin is gone', async () => {
       const k = uniq('gatted');
+      const twin = twinOf(k);
       await mc.set(k, 'v', { ttl: 1 });
+      await mc.set(twin, 'v', { ttl: 1 });
       expect(await mc.gat(k, 10)).toBe('v');
-      await sleep(2200);
+      await expired(twin);
       expect(await mc.get(k)).toBe('v');
     });
 
@@ -350,7 +363,10 @@ describe('Client commands against 3 real memcached servers', () => {
       const ttl = await rawTtl(server, k);
       expect(ttl).toBeGreaterThan(forty - 10);
       expect(ttl).toBeLessThanOrEqual(forty + 1);
-      await sleep(1100);
+      // Still there once a second has passed on its server (read as a unix time, 40 days would be 1970).
+      const twin = twinOf(k);
+      await mc.set(twin, 'x', { ttl: 1 });
+      await expired(twin);
       expect(await mc.get(k)).toBe('long');
     });
 
@@ -372,9 +388,11 @@ describe('Client commands against 3 real memcached servers', () => {
       await mc.set(k, 'v', { ttl: 1 });
       expect(await mc.touch(k, forty)).toBe(true);
       const g = uniq('gat40d');
+      const twins = [twinOf(k), twinOf(g)];
       await mc.set(g, 'w', { ttl: 1 });
+      for (const t of twins) await mc.set(t, 'x', { ttl: 1 });
       expect(await mc.gat(g, forty)).toBe('w');
-      await sleep(2200);
+      for (const t of twins) await expired(t);
       expect(await mc.get(k)).toBe('v');
       expect(await mc.get(g)).toBe('w');
     });

@@ -6,19 +6,24 @@ import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { MemclusterError, type Client } from '../../src/index.js';
 import { LOOPBACK, type MemcachedServer } from '../support/memcached.js';
+import { SLACK_MS } from '../support/timing.js';
 
 /** Monotonic ms. */
 export const now = (): number => performance.now();
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Awaits `p` but never longer than `ms`: a hang becomes an error that fails the test. */
+/**
+ * Awaits `p` but never longer than `ms` plus the shared `SLACK_MS` (test/support/timing.ts): a hang
+ * becomes an error that fails the test. A hang guard, not a speed check.
+ */
 export async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
     return await Promise.race([
       p,
-      new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms); }),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms (+${SLACK_MS} ms slack)`)), ms + SLACK_MS);
+      }),
     ]);
   } finally {
     clearTimeout(timer);
