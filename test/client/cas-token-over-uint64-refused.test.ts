@@ -1,7 +1,6 @@
 /**
- * cas tokens are checked for 1-20 digits but not for the uint64 range: a 20-digit token above
- * 2^64-1 is written, memcached refuses the command line without swallowing the data block, and
- * then runs the data block as a command.
+ * A cas token above 2^64-1 is refused before anything is written (memcached would refuse the
+ * command line without swallowing the data block, and then run the data block as a command).
  */
 import { describe, expect, it } from 'vitest';
 import { Client, InvalidArgumentError } from '../../src/index.js';

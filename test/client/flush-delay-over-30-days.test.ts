@@ -1,8 +1,6 @@
 /**
- * memcached reads a flush_all delay above 30 days as a unix time (as it does exptimes), so a long
- * delay sent as is would flush at the wrong moment: one close to the current unix time within a
- * second or two, one just over 30 days (a date in 1970) never. flush() converts the delay like a
- * TTL (over 30 days: the absolute time it means) and refuses one past 2038.
+ * flush() converts a delay like a TTL: over 30 days it sends the absolute time it means (memcached
+ * reads such a number as a unix time), and it refuses one past 2038.
  */
 import { describe, expect, it } from 'vitest';
 import { Client, InvalidArgumentError } from '../../src/index.js';

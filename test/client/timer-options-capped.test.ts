@@ -1,6 +1,6 @@
 /**
- * Millisecond options are accepted up to Number.MAX_SAFE_INTEGER, but Node timers cannot wait
- * longer than 2^31-1 ms: a longer delay fires after 1 ms (TimeoutOverflowWarning).
+ * Millisecond options are capped at what Node timers can wait (2^31-1 ms): a larger timeoutMs is
+ * refused up front (or honoured), never turned into a 1 ms timer.
  */
 import { describe, expect, it } from 'vitest';
 import { Client, InvalidOptionError } from '../../src/index.js';

@@ -1,5 +1,6 @@
 /**
- * addServer(location, weight) does not check the weight (the constructor requires weights > 0).
+ * addServer(location, weight) refuses a weight that is not a finite number > 0, as the constructor
+ * does, so a bad weight can never reshuffle the keys of the servers already in the ring.
  */
 import { describe, expect, it } from 'vitest';
 import { Client, InvalidOptionError } from '../../src/index.js';

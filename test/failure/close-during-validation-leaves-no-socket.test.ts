@@ -1,6 +1,6 @@
 /**
- * close() while a borrow is being validated: the validated socket is parked in generic-pool after
- * clear() ran, so it stays open (and ref'd) after close() resolved.
+ * close() while a borrow is being validated leaves no socket open: the socket under validation is
+ * destroyed too, not parked in the pool after close() resolved.
  */
 import { describe, expect, it } from 'vitest';
 import { Client } from '../../src/index.js';

@@ -1,6 +1,6 @@
 /**
- * close() does not stop a health probe that is still opening its socket (connect + auth): the
- * probe's socket outlives close().
+ * close() stops a health probe that is still opening its socket (connect + auth): no probe socket
+ * outlives close().
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Client } from '../../src/index.js';

@@ -1,7 +1,6 @@
 /**
- * A server (or proxy) that answers the validation request but never answers a real command is
- * never marked down: each command timeout counts one failure, and the validation of the next
- * socket (onConnected / acquire -> recordSuccess) resets the streak to 0.
+ * A server (or proxy) that answers the validation request but never a real command is marked down
+ * after failureThreshold command timeouts: a passed validation does not reset the streak.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Client, TimeoutError } from '../../src/index.js';

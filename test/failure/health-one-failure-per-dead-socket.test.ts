@@ -1,6 +1,6 @@
 /**
- * A socket that dies (EOF / reset) while its borrow-time validation is in flight is counted twice
- * against the server's health.
+ * A socket that dies (EOF / reset) while its borrow-time validation is in flight counts as one
+ * failure against the server's health, not two.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Client } from '../../src/index.js';

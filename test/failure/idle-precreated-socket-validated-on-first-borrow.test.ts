@@ -1,7 +1,6 @@
 /**
- * "Every borrow is validated" (trustRecentMs 0) does not hold for a socket's first borrow: a socket
- * proven at creation is marked `fresh` and its first borrow skips validation however long it sat
- * idle (minConnections sockets, or a socket created for a borrow that gave up).
+ * "Every borrow is validated" (trustRecentMs 0) holds for a socket's first borrow too: a socket
+ * created ahead of need (minConnections) that sat idle is validated before a command is written to it.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Client } from '../../src/index.js';

@@ -1,8 +1,7 @@
 /**
- * The connection's deadline timer is armed only when none is armed. A timer left armed for an
- * earlier command (deadline = its timeoutMs) outlives the reply, so a later request with an
- * EARLIER deadline (the borrow-time validation, validateTimeoutMs) is only checked at the old
- * command's deadline.
+ * The connection's deadline timer follows the earliest pending deadline: a borrow-time validation
+ * (validateTimeoutMs) fails on time even when the socket still has a timer armed for an earlier
+ * command's longer deadline.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Client, ServerUnavailableError, ValidationFailedError } from '../../src/index.js';

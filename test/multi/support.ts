@@ -11,7 +11,6 @@ import { SLACK_MS } from '../support/timing.js';
 /** Monotonic ms. */
 export const now = (): number => performance.now();
 
-
 /**
  * Awaits `p` but never longer than `ms` plus the shared `SLACK_MS` (test/support/timing.ts): a hang
  * becomes an error that fails the test. A hang guard, not a speed check.
