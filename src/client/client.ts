@@ -13,6 +13,7 @@ import type { Reply, StoreCommand } from '../protocol/types.js';
 import { ClientCore, verifyRetrieval } from './core.js';
 import { deleteMulti, getMulti, getMultiSettled, setMulti, type MultiResult, type RetrievalCommand } from './multi.js';
 import { normalizeLocation, normalizeServers, resolveOptions, type ClientOptions } from './options.js';
+import { CLIENT_CALLS, traceMethods } from './tracing.js';
 import { toExptime } from './ttl.js';
 import { encodeValue } from './values.js';
 
@@ -72,6 +73,15 @@ export class Client extends EventEmitter<ClientEvents> {
       onEvicted: (server, connection, reason) => this.publish('connectionEvicted', { server, connection, reason }),
     });
     this.core = new ClientCore(opts, cluster);
+  }
+
+  static {
+    // Every command method runs inside a `memcluster:command` trace (src/client/tracing.ts); with no
+    // subscriber the wrapper is one `hasSubscribers` check.
+    traceMethods(Client.prototype, CLIENT_CALLS, {
+      route: (client, key) => client.core.cluster.nodeFor(client.core.prepare(key as string).routed).server,
+      traceKeys: (client) => client.core.opts.traceKeys,
+    });
   }
 
   /** The value, or `undefined` on a miss. */

@@ -47,6 +47,7 @@ export interface ClientOptions {
   /** Merge single `get`s issued in the same tick for the same server into one request. @default true */
   coalesce?: boolean;
   /** Put keys in the `memcluster:command` / `memcluster:batch` trace contexts (keys can be personal data). @default false */
+  traceKeys?: boolean;
   /** How values become bytes. @default flags-compatible JSON/string/Buffer/number serializer */
   serializer?: Serializer;
   /** TLS for every connection: `true` or Node `tls.ConnectionOptions`. @default undefined */
@@ -85,6 +86,7 @@ export const DEFAULTS = {
   maxBatchKeys: 100,
   maxBatchBytes: 2000,
   coalesce: true,
+  traceKeys: false,
   serializer: defaultSerializer,
 } satisfies Required<Omit<ClientOptions, NoDefault>>;
 
@@ -122,6 +124,7 @@ export function resolveOptions(options: ClientOptions = {}): ResolvedOptions {
   if (!['auto', 'mn', 'version'].includes(r.validation)) throw new InvalidOptionError(`option validation must be 'auto', 'mn' or 'version', got ${describeValue(r.validation)}`);
   if (typeof r.failover !== 'boolean') throw new InvalidOptionError(`option failover must be a boolean, got ${describeValue(r.failover)}`);
   if (typeof r.coalesce !== 'boolean') throw new InvalidOptionError(`option coalesce must be a boolean, got ${describeValue(r.coalesce)}`);
+  if (typeof r.traceKeys !== 'boolean') throw new InvalidOptionError(`option traceKeys must be a boolean, got ${describeValue(r.traceKeys)}`);
   if (typeof r.keyPrefix !== 'string') throw new InvalidOptionError(`option keyPrefix must be a string, got ${describeValue(r.keyPrefix)}`);
   const s = r.serializer as Serializer;
   if (!s || typeof s.serialize !== 'function' || typeof s.deserialize !== 'function') throw new InvalidOptionError('option serializer must have serialize() and deserialize()');

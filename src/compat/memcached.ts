@@ -4,6 +4,7 @@ import { InvalidArgumentError, InvalidOptionError, InvalidValueError, ProtocolEr
 import { encodeArith, encodeCas, encodeDelete, encodeGet, encodeStore, encodeTouch } from '../protocol/encoder.js';
 import type { Reply, StoreCommand } from '../protocol/types.js';
 import { verifyRetrieval } from '../client/batch.js';
+import { traceCompat } from '../client/tracing.js';
 import { Fleet } from './fleet.js';
 import { legacySerializer } from './legacy-serializer.js';
 import { cachedump, getMultiCompat, put, singlesCompat, type SingleType } from './multi.js';
@@ -262,7 +263,7 @@ export class MemcachedClient extends EventEmitter<CompatEvents> {
     let p: Promise<unknown>;
     q.start = Date.now();
     try {
-      p = work(this.fleet);
+      p = traceCompat(q, this.fleet, work); // a `memcluster:command` trace when anyone subscribes
     } catch (err) {
       p = Promise.reject(err);
     }
