@@ -79,8 +79,8 @@ export function encodeVersion(): Buffer {
 }
 
 /**
- * `stats [<group>]\r\n`, e.g. group `items`, `slabs` or `settings`. Only use groups whose reply is
- * `STAT ...` lines then `END` (not `reset`, which answers `RESET`).
+ * `stats [<group>]\r\n`, e.g. group `items`, `slabs`, `settings`, `reset`, `detail dump`,
+ * `cachedump 1 100`. Expect the reply kind {@link statsReplyKind} gives for the group.
  *
  * @throws {InvalidArgumentError} if the group holds anything but printable words.
  */
@@ -88,6 +88,16 @@ export function encodeStats(group?: string): Buffer {
   if (group === undefined || group === '') return STATS;
   if (!STATS_GROUP.test(group)) throw new InvalidArgumentError(`invalid stats group ${JSON.stringify(group)}`);
   return Buffer.from(`stats ${group}\r\n`, 'latin1');
+}
+
+/**
+ * The reply kind of `stats <group>`: `stats_line` for `sizes_enable` and `sizes_disable`, which
+ * memcached 1.6.18 answers with one `STAT sizes_status ...` line and no `END`; `stats` for every
+ * other group (`STAT`/`ITEM`/`PREFIX` lines then `END`, or `RESET`, or `OK`).
+ */
+export function statsReplyKind(group?: string): 'stats' | 'stats_line' {
+  const first = group?.trim().split(' ', 1)[0];
+  return first === 'sizes_enable' || first === 'sizes_disable' ? 'stats_line' : 'stats';
 }
 
 /** `mn\r\n` (shared constant buffer), the meta no-op: answered by exactly `MN\r\n` on memcached >= 1.6. */

@@ -44,8 +44,12 @@ function splits(wire: Buffer): Buffer[][] {
 }
 
 function expectReplies(kinds: readonly ReplyKind[], wire: Buffer, expected: Plain[]): void {
+  expectRepliesWith({}, kinds, wire, expected);
+}
+
+function expectRepliesWith(opts: Partial<ParserOptions>, kinds: readonly ReplyKind[], wire: Buffer, expected: Plain[]): void {
   for (const chunks of splits(wire)) {
-    const o = run(kinds, chunks);
+    const o = run(kinds, chunks, opts);
     expect(o.errors).toEqual([]);
     expect(o.replies).toEqual(expected);
     expect(o.parser.pending).toBe(kinds.length - expected.length);
@@ -78,6 +82,7 @@ const st = (status: string): Plain => ({ kind: 'status', status } as Plain);
 const val = (key: string, flags: number, data: Buffer | string, cas?: string) =>
   ({ key, flags, data: (typeof data === 'string' ? b(data) : data).toString('hex'), cas });
 const values = (...v: Array<ReturnType<typeof val>>): Plain => ({ kind: 'values', values: v });
+const sts = (stats: Array<[string, string]>, lines: string[] = [], end: 'END' | 'RESET' | 'OK' | null = 'END'): Plain => ({ kind: 'stats', stats, lines, end });
 
 const ALL_BYTES = Buffer.alloc(256);
 for (let i = 0; i < 256; i++) ALL_BYTES[i] = i;
@@ -112,16 +117,16 @@ describe('ReplyParser: every reply type at every split', () => {
     ['VERSION', 'version', b('VERSION 1.6.18\r\n'), { kind: 'version', version: '1.6.18' }],
     ['MN', 'mn', b('MN\r\n'), st('MN')],
     ['auth STORED', 'auth', b('STORED\r\n'), st('STORED')],
-    ['empty stats', 'stats', b('END\r\n'), { kind: 'stats', stats: [] }],
+    ['empty stats', 'stats', b('END\r\n'), sts([])],
     ['general stats', 'stats', b('STAT pid 1234\r\nSTAT version 1.6.18\r\nSTAT rusage_user 0.012345\r\nSTAT libevent 2.1.12-stable\r\nEND\r\n'),
-      { kind: 'stats', stats: [['pid', '1234'], ['version', '1.6.18'], ['rusage_user', '0.012345'], ['libevent', '2.1.12-stable']] }],
+      sts([['pid', '1234'], ['version', '1.6.18'], ['rusage_user', '0.012345'], ['libevent', '2.1.12-stable']])],
     ['settings stats with spaces in values', 'stats',
       b('STAT maxbytes 67108864\r\nSTAT domain_socket NULL\r\nSTAT evictions on\r\nSTAT ext_path /tmp/a b c\r\nSTAT empty\r\nEND\r\n'),
-      { kind: 'stats', stats: [['maxbytes', '67108864'], ['domain_socket', 'NULL'], ['evictions', 'on'], ['ext_path', '/tmp/a b c'], ['empty', '']] }],
+      sts([['maxbytes', '67108864'], ['domain_socket', 'NULL'], ['evictions', 'on'], ['ext_path', '/tmp/a b c'], ['empty', '']])],
     ['slabs stats', 'stats', b('STAT 1:chunk_size 96\r\nSTAT 1:chunks_per_page 10922\r\nSTAT active_slabs 1\r\nSTAT total_malloced 1048576\r\nEND\r\n'),
-      { kind: 'stats', stats: [['1:chunk_size', '96'], ['1:chunks_per_page', '10922'], ['active_slabs', '1'], ['total_malloced', '1048576']] }],
+      sts([['1:chunk_size', '96'], ['1:chunks_per_page', '10922'], ['active_slabs', '1'], ['total_malloced', '1048576']])],
     ['items stats', 'stats', b('STAT items:1:number 5\r\nSTAT items:1:age 12\r\nSTAT items:1:evicted 0\r\nEND\r\n'),
-      { kind: 'stats', stats: [['items:1:number', '5'], ['items:1:age', '12'], ['items:1:evicted', '0']] }],
+      sts([['items:1:number', '5'], ['items:1:age', '12'], ['items:1:evicted', '0']])],
   ];
   it.each(cases)('%s', (_name, kind, wire, reply) => {
     expectReplies([kind], wire, [reply]);
@@ -145,7 +150,7 @@ describe('ReplyParser: every reply type at every split', () => {
 
   it('an error in the middle of stats drops the partial stats', () => {
     expectReplies(['stats', 'stats'], b('STAT a 1\r\nCLIENT_ERROR nope\r\nSTAT b 2\r\nEND\r\n'),
-      [{ kind: 'client_error', message: 'nope' }, { kind: 'stats', stats: [['b', '2']] }]);
+      [{ kind: 'client_error', message: 'nope' }, sts([['b', '2']])]);
   });
 
   it('solicited "ERROR Too many open connections" is an error reply to the pending mn', () => {
@@ -158,7 +163,7 @@ describe('ReplyParser: every reply type at every split', () => {
     const kinds: ReplyKind[] = ['retrieval', 'store', 'delete', 'touch', 'arith', 'ok', 'version', 'stats', 'mn', 'auth', 'retrieval', 'arith'];
     const expected: Plain[] = [values(val('k', 0, 'abc', '9')), st('STORED'), st('DELETED'), st('TOUCHED'),
       { kind: 'number', value: '18446744073709551615' }, st('OK'), { kind: 'version', version: '1.6.18' },
-      { kind: 'stats', stats: [['pid', '1']] }, st('MN'), st('STORED'), values(), st('NOT_FOUND')];
+      sts([['pid', '1']]), st('MN'), st('STORED'), values(), st('NOT_FOUND')];
     expectReplies(kinds, wire, expected);
     for (let i = 0; i <= wire.length; i++) {
       for (let j = i; j <= wire.length; j++) {
@@ -464,18 +469,32 @@ describe('ReplyParser: 100,000-value multi-get', () => {
 });
 
 describe('reply size caps', () => {
-  it('fails a stats reply with more than 10,000 STAT lines, and a retrieval with more VALUE blocks than keys asked', () => {
-    const errors: unknown[] = [];
-    const replies: unknown[] = [];
-    const p = new ReplyParser({ maxValueBytes: 100 }, (r) => replies.push(r), (e) => errors.push(e));
-    p.expect('stats');
-    p.feed(Buffer.from('STAT a 1\r\n'.repeat(10_000)));
-    expect(errors).toEqual([]);
-    p.feed(Buffer.from('STAT a 1\r\nEND\r\n'));
-    expect(replies).toEqual([]);
-    expect(errors).toHaveLength(1);
-    expect(errors[0]).toBeInstanceOf(ProtocolError);
+  it('a stats reply over maxStatsLines or maxStatsBytes is read to its end and answered oversize, the stream stays aligned', () => {
+    const wire = b(`${'STAT a 1\r\nITEM k [1 b; 0 s]\r\n'.repeat(3)}END\r\nSTAT pid 7\r\nEND\r\nMN\r\n`);
+    for (const opts of [{ maxStatsLines: 5 }, { maxStatsBytes: 50 }]) {
+      for (const chunks of splits(wire)) {
+        const o = run(['stats', 'stats', 'mn'], chunks, opts);
+        expect(o.errors).toEqual([]);
+        expect(o.replies).toHaveLength(3);
+        expect(o.replies[0]).toMatchObject({ kind: 'oversize' });
+        expect((o.replies[0] as { message: string }).message).toMatch(/^stats reply exceeds .*\(6 lines, 75 bytes\); read to its end/);
+        expect(o.replies.slice(1)).toEqual([sts([['pid', '7']]), st('MN')]);
+      }
+    }
+    // At the cap exactly, the reply is kept.
+    expectRepliesWith({ maxStatsLines: 6, maxStatsBytes: 75 }, ['stats'], wire.subarray(0, wire.indexOf('STAT pid')),
+      [sts([['a', '1'], ['a', '1'], ['a', '1']], ['ITEM k [1 b; 0 s]', 'ITEM k [1 b; 0 s]', 'ITEM k [1 b; 0 s]'])]);
+    // The default cap is far above any real reply: 100,000 lines pass.
+    const many = run(['stats'], [Buffer.from(`${'STAT a 1\r\n'.repeat(100_000)}END\r\n`)]);
+    expect(many.errors).toEqual([]);
+    expect((many.replies[0] as { stats: unknown[] }).stats).toHaveLength(100_000);
+    // An oversize reply still ends at an error line, and junk inside it is still a protocol error.
+    expectRepliesWith({ maxStatsLines: 1 }, ['stats', 'mn'], b('STAT a 1\r\nSTAT b 2\r\nSERVER_ERROR oom\r\nMN\r\n'),
+      [{ kind: 'server_error', message: 'oom' }, st('MN')]);
+    expectFailure(['stats'], b('STAT a 1\r\nSTAT b 2\r\nBOGUS\r\nEND\r\n'), [], ProtocolError, 'unexpected reply to a stats', { maxStatsLines: 1 });
+  });
 
+  it('fails a retrieval with more VALUE blocks than keys asked', () => {
     const e2: unknown[] = [];
     const r2: unknown[] = [];
     const q = new ReplyParser({ maxValueBytes: 100 }, (r) => r2.push(r), (e) => e2.push(e));

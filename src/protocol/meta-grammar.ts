@@ -1,0 +1,195 @@
+/**
+ * The meta protocol's reply grammar (memcached >= 1.6.10 syntax), one line at a time, for the
+ * {@link ReplyParser}:
+ *
+ *   `VA <len> <flags>*` + data + `\r\n` | `HD|EN|NF|NS|EX <flags>*` | `ERROR|CLIENT_ERROR|SERVER_ERROR ...`
+ *
+ * A `meta` expectation takes exactly one of these. A `meta_batch` expectation (quiet requests
+ * fenced by `mn`) takes any number of them (bounded by its request count) up to `MN`, and is
+ * answered once. Return flags are checked one by one: an unknown letter, a malformed value, a
+ * double or trailing space is a protocol error, since a server only returns the flags asked for.
+ */
+import type { MetaBatchError, MetaCode, MetaFlags, MetaReply, Reply, ReplyKind } from './types.js';
+import { D0, decimal, equals, errorLine, type Grammar, type GrammarSink, isUint64, MAX_KEY_BYTES, snippet, SP, bytes } from './wire.js';
+
+const MN = bytes('MN');
+/** The longest opaque token memcached 1.6.18 accepts is 31; one more leaves room for newer servers. */
+const MAX_OPAQUE_BYTES = 32;
+
+/** The kinds this grammar parses. */
+export const META_KINDS: readonly ReplyKind[] = ['meta', 'meta_batch'];
+
+const code2 = (a: number, b: number): number => (a << 8) | b;
+const CODES = new Map<number, MetaCode>(
+  (['VA', 'HD', 'EN', 'NF', 'NS', 'EX'] as const).map((c) => [code2(c.charCodeAt(0), c.charCodeAt(1)), c]),
+);
+
+export class MetaGrammar implements Grammar {
+  readonly #sink: GrammarSink;
+  readonly #maxValue: number;
+
+  // The batch being collected (valid while a meta_batch expectation is the oldest).
+  #replies: MetaReply[] = [];
+  #errors: MetaBatchError[] = [];
+
+  // The VA line whose data block the parser is reading.
+  #dFlags: MetaFlags | null = null;
+  #dBatch = false;
+
+  constructor(sink: GrammarSink, maxValueBytes: number) {
+    this.#sink = sink;
+    this.#maxValue = maxValueBytes;
+  }
+
+  line(buf: Buffer, start: number, end: number, kind: ReplyKind, maxValues: number): void {
+    const batch = kind === 'meta_batch';
+    const code = end - start >= 2 && (end - start === 2 || buf[start + 2] === SP)
+      ? CODES.get(code2(buf[start]!, buf[start + 1]!)) : undefined;
+    if (code !== undefined) {
+      if (batch && this.#replies.length >= maxValues) {
+        return this.#sink.fail(`more meta replies than the ${maxValues} request(s) in the batch: ${snippet(buf, start, end)}`);
+      }
+      return this.#metaLine(code, buf, start, end, batch);
+    }
+    if (batch && equals(buf, start, end, MN)) {
+      const reply: Reply = { kind: 'meta_batch', replies: this.#replies, errors: this.#errors };
+      this.#replies = [];
+      this.#errors = [];
+      return this.#sink.answer(reply);
+    }
+    const error = errorLine(buf, start, end);
+    if (error !== null) {
+      if (!batch) return this.#sink.answer(error);
+      // A request answers one line, or at worst two error lines (CLIENT_ERROR + ERROR for its data).
+      if (this.#replies.length + this.#errors.length >= 2 * maxValues) {
+        return this.#sink.fail(`more error lines than the ${maxValues} request(s) in the batch can cause: ${snippet(buf, start, end)}`);
+      }
+      this.#errors.push({ kind: error.kind, message: error.message, index: this.#replies.length });
+      return;
+    }
+    this.#sink.fail(`unexpected reply to a ${kind} request: ${snippet(buf, start, end + 2)}`);
+  }
+
+  data(block: Buffer): void {
+    this.#push({ kind: 'meta', code: 'VA', data: block, flags: this.#dFlags! }, this.#dBatch);
+    this.#dFlags = null;
+  }
+
+  reset(): void {
+    this.#replies = [];
+    this.#errors = [];
+    this.#dFlags = null;
+  }
+
+  #push(reply: MetaReply, batch: boolean): void {
+    if (batch) this.#replies.push(reply);
+    else this.#sink.answer(reply);
+  }
+
+  #metaLine(code: MetaCode, buf: Buffer, start: number, end: number, batch: boolean): void {
+    let p = start + 2;
+    let size = 0;
+    if (code === 'VA') {
+      // `VA <len>`: stop as soon as the length exceeds the cap, so a forged 4 GB claim costs nothing.
+      const sizeStart = ++p;
+      for (; p < end && buf[p] !== SP; p++) {
+        const d = buf[p]! - D0;
+        if (d < 0 || d > 9) return this.#bad(buf, start, end, 'bad VA length');
+        size = size * 10 + d;
+        if (size > this.#maxValue) {
+          return this.#sink.fail(`VA line claims more than maxValueBytes (${this.#maxValue}) bytes: ${snippet(buf, start, end)}`);
+        }
+      }
+      if (p === sizeStart || sizeStart > end) return this.#bad(buf, start, end, 'bad VA length');
+    }
+    const flags = parseFlags(buf, p, end);
+    if (typeof flags === 'string') return this.#bad(buf, start, end, flags);
+    if (code !== 'VA') return this.#push({ kind: 'meta', code, data: undefined, flags }, batch);
+    this.#dFlags = flags;
+    this.#dBatch = batch;
+    this.#sink.beginData(size);
+  }
+
+  #bad(buf: Buffer, start: number, end: number, why: string): void {
+    this.#sink.fail(`malformed meta reply line (${why}): ${snippet(buf, start, end)}`);
+  }
+}
+
+/** Parses ` <flag>*` from `p` to `end`; returns the flags or why they are malformed. */
+function parseFlags(buf: Buffer, p: number, end: number): MetaFlags | string {
+  const f: MetaFlags = {
+    opaque: undefined, key: undefined, cas: undefined, ttl: undefined, clientFlags: undefined, size: undefined,
+    hitBefore: undefined, lastAccess: undefined, win: false, stale: false, otherWon: false,
+  };
+  while (p < end) {
+    if (buf[p] !== SP || p + 1 === end) return 'stray space';
+    const t = p + 2; // first byte of the flag's token
+    let e = t - 1;
+    while (e < end && buf[e] !== SP) e++;
+    if (e === t - 1) return 'stray space';
+    const letter = buf[p + 1]!;
+    switch (letter) {
+      case 0x4f: // O
+        if (e === t || e - t > MAX_OPAQUE_BYTES || !tokenBytes(buf, t, e)) return 'bad opaque';
+        f.opaque = buf.toString('latin1', t, e);
+        break;
+      case 0x6b: // k
+        if (e === t || e - t > MAX_KEY_BYTES || !tokenBytes(buf, t, e)) return 'bad key';
+        f.key = buf.toString('utf8', t, e);
+        break;
+      case 0x63: // c
+        if (!isUint64(buf, t, e)) return 'bad cas';
+        f.cas = buf.toString('latin1', t, e);
+        break;
+      case 0x74: // t
+        if (e - t === 2 && buf[t] === 0x2d && buf[t + 1] === 0x31) {
+          f.ttl = -1;
+        } else {
+          f.ttl = decimal(buf, t, e, 10);
+          if (f.ttl < 0) return 'bad ttl';
+        }
+        break;
+      case 0x66: // f
+        f.clientFlags = decimal(buf, t, e, 10);
+        if (f.clientFlags < 0 || f.clientFlags > 0xffffffff) return 'bad client flags';
+        break;
+      case 0x73: // s
+        f.size = decimal(buf, t, e, 15);
+        if (f.size < 0) return 'bad size';
+        break;
+      case 0x6c: // l
+        f.lastAccess = decimal(buf, t, e, 15);
+        if (f.lastAccess < 0) return 'bad last access';
+        break;
+      case 0x68: // h
+        if (e - t !== 1 || (buf[t] !== 0x30 && buf[t] !== 0x31)) return 'bad hit-before';
+        f.hitBefore = buf[t] === 0x31;
+        break;
+      case 0x57: // W
+        if (e !== t) return 'bad W flag';
+        f.win = true;
+        break;
+      case 0x58: // X
+        if (e !== t) return 'bad X flag';
+        f.stale = true;
+        break;
+      case 0x5a: // Z
+        if (e !== t) return 'bad Z flag';
+        f.otherWon = true;
+        break;
+      default:
+        return 'unknown flag';
+    }
+    p = e;
+  }
+  return f;
+}
+
+/** A key or opaque token: no byte <= 0x20 or 0x7f (the line end and spaces are already excluded). */
+function tokenBytes(buf: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const c = buf[i]!;
+    if (c <= 0x20 || c === 0x7f) return false;
+  }
+  return true;
+}
