@@ -8,8 +8,8 @@
  *   npm run build && node bench/batch-caps.mjs [--calls 15]
  */
 import { parseArgs } from 'node:util';
-import { Client } from '../dist/index.js';
-import { startServers, stopAll } from '../dist/testing.js';
+import { Client } from 'memcluster';
+import { startServers, stopAll } from 'memcluster/testing';
 
 const { values: opts } = parseArgs({ options: { calls: { type: 'string', default: '15' } } });
 const CALLS = Number(opts.calls);

@@ -6,6 +6,7 @@
  *   get(key)        -> value (string | Buffer) or undefined on a miss
  *   set(key, value) -> true when stored
  *   getMulti(keys)  -> a result; `lookup(result, key)` reads one key from it
+ *   setMulti(entries) / deleteMulti(keys) -> Map key -> boolean (only clients with `multiWrite`)
  *   close()         -> ends the client and its sockets
  *
  * Every client is created fresh for each measured run and closed after it, so a client's leftover
@@ -13,9 +14,12 @@
  * Every client routes keys with the same ring (`hashring`, md5, ketama, default port 11211), so a
  * key lives on the same server for all of them and each can read the keys the bench seeded.
  */
+import diagnostics from 'node:diagnostics_channel';
 import { createRequire } from 'node:module';
 import HashRing from 'hashring';
-import { Client } from '../dist/index.js';
+// The built package, resolved through package.json "exports" as a user's import would be
+// (a package may import itself by name), so a change of dist/ layout needs no change here.
+import { Client } from 'memcluster';
 import { BaselineClient } from './baseline.mjs';
 
 const require = createRequire(import.meta.url);
@@ -31,6 +35,8 @@ export const TIMEOUT_MS = 5000;
  * @property {(key: string, value: string) => Promise<boolean>} set
  * @property {(keys: string[]) => Promise<any>} getMulti
  * @property {(result: any, key: string) => string | Buffer | undefined} lookup
+ * @property {(entries: Array<[string, string]>) => Promise<Map<string, boolean>>} [setMulti]
+ * @property {(keys: string[]) => Promise<Map<string, boolean>>} [deleteMulti]
  * @property {() => Promise<void> | void} close
  */
 
@@ -40,29 +46,60 @@ export const TIMEOUT_MS = 5000;
  * @property {string} label what the table shows
  * @property {string} [note] printed under the tables
  * @property {'baseline' | 'memcluster' | 'peer'} family
+ * @property {boolean} [multiWrite] has setMulti and deleteMulti (the peers have neither)
  * @property {(servers: string[]) => Promise<Adapter>} create
  */
 
 const mapLookup = (/** @type {Map<string, any>} */ m, /** @type {string} */ k) => m.get(k);
 
-/** @param {string[]} servers @param {import('../dist/index.js').ClientOptions} options @returns {Promise<Adapter>} */
-async function memcluster(servers, options) {
+/**
+ * @param {string[]} servers @param {import('memcluster').ClientOptions} options
+ * @param {() => void} [onClose] @returns {Promise<Adapter>}
+ */
+async function memcluster(servers, options, onClose) {
   const mc = new Client(servers, { timeoutMs: TIMEOUT_MS, ...options });
   return {
     get: (key) => /** @type {Promise<string | undefined>} */ (mc.get(key)),
     set: (key, value) => mc.set(key, value),
     getMulti: (keys) => mc.getMulti(keys),
     lookup: mapLookup,
-    close: () => mc.close(),
+    setMulti: (entries) => mc.setMulti(entries),
+    deleteMulti: (keys) => mc.deleteMulti(keys),
+    close: async () => {
+      try {
+        await mc.close();
+      } finally {
+        onClose?.();
+      }
+    },
   };
 }
+
+/** The TracingChannel memcluster publishes each command on (when it does). */
+export const TRACING_CHANNEL = 'memcluster:command';
+/** Events the traced variant's subscriber saw, over the whole bench run (0: memcluster does not trace yet). */
+export const traced = { events: 0, runs: 0 };
+/**
+ * A subscriber that does nothing but count `start` events: the cheapest subscriber there is, so
+ * the traced variant's cost over the default one is the cost of tracing itself.
+ */
+const noopTracing = {
+  start() {
+    traced.events++;
+  },
+  end() {},
+  asyncStart() {},
+  asyncEnd() {},
+  error() {},
+};
 
 /** @type {ClientSpec[]} */
 export const CLIENTS = [
   {
     id: 'baseline',
-    label: 'baseline (hand-written pipelined)',
+    label: 'floor (bench/baseline.mjs)',
     family: 'baseline',
+    multiWrite: true,
     async create(servers) {
       const b = await new BaselineClient(servers).connect();
       return {
@@ -70,6 +107,8 @@ export const CLIENTS = [
         set: (key, value) => b.set(key, value),
         getMulti: (keys) => b.getMulti(keys),
         lookup: mapLookup,
+        setMulti: (entries) => b.setMulti(entries),
+        deleteMulti: (keys) => b.deleteMulti(keys),
         close: () => b.close(),
       };
     },
@@ -79,22 +118,39 @@ export const CLIENTS = [
     label: 'memcluster (default)',
     note: 'memcluster (default): validation on every borrow (trustRecentMs 0), coalescing on',
     family: 'memcluster',
+    multiWrite: true,
     create: (servers) => memcluster(servers, {}),
   },
   {
+    id: 'memcluster-traced',
+    label: 'memcluster traced (no-op subscriber)',
+    note: `memcluster traced: the default client with a subscriber that does nothing on the \`${TRACING_CHANNEL}\` TracingChannel, subscribed for the run only; its cost over memcluster (default) is the cost of tracing`,
+    family: 'memcluster',
+    multiWrite: true,
+    create(servers) {
+      const channel = diagnostics.tracingChannel(TRACING_CHANNEL);
+      channel.subscribe(noopTracing);
+      traced.runs++;
+      return memcluster(servers, {}, () => channel.unsubscribe(noopTracing));
+    },
+  },
+  {
     id: 'memcluster-trust',
+    multiWrite: true,
     label: 'memcluster trustRecentMs:1000',
     family: 'memcluster',
     create: (servers) => memcluster(servers, { trustRecentMs: 1000 }),
   },
   {
     id: 'memcluster-nocoalesce',
+    multiWrite: true,
     label: 'memcluster coalesce:false',
     family: 'memcluster',
     create: (servers) => memcluster(servers, { coalesce: false }),
   },
   {
     id: 'memcluster-both',
+    multiWrite: true,
     label: 'memcluster trust+nocoalesce',
     note: 'memcluster trust+nocoalesce: trustRecentMs 1000 and coalesce false',
     family: 'memcluster',

@@ -2,18 +2,12 @@
 /**
  * One measured run: a fresh client, a short warm-up, then the workload until its deadline, with
  * wall time, client CPU (`process.cpuUsage` deltas taken around the run only) and the worst
- * event-loop delay (`monitorEventLoopDelay`, resolution 10 ms, enabled around the run only).
- * The client is closed afterwards, whatever happened.
+ * event-loop delay (the 1 ms timer probe of probe.mjs: over the whole run for the loop workloads,
+ * over the calls only for the multi-key workloads). The client is closed afterwards, whatever happened.
  */
-import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
+import { LoopProbe, gc } from './probe.mjs';
+import { median } from './report.mjs';
 import { SEEDED_KEYS, verifyWritten } from './workloads.mjs';
-
-/** A forced GC between runs (outside the measurement), so one run's garbage is not collected on the next one's time. */
-setFlagsFromString('--expose-gc');
-/** @type {() => void} */
-const gc = runInNewContext('gc');
 
 const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -30,7 +24,9 @@ const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms)
  * @property {number} cpuUsPerOp user+system CPU µs of this process per op (per key for getMulti)
  * @property {number} cpuUsPerCall
  * @property {number} msPerCall
- * @property {number} loopMaxMs
+ * @property {number} loopMaxMs worst event-loop delay, ms (probe.mjs): during the run, or during the calls for multi-key workloads
+ * @property {number} [heapGrowthMb] large multi-key calls: median heap growth per call, MB
+ * @property {number} [heapRetainedMb] large multi-key calls: median heap retained per call after a GC, MB
  * @property {number} wrong
  * @property {number} missing
  * @property {number} errors
@@ -91,11 +87,12 @@ export async function measureRun({ spec, workload, servers, round, targetMs, cap
   gc();
   await sleep(5);
 
+  const probe = new LoopProbe().start();
   /** @type {import('./workloads.mjs').RunCtx} */
-  const ctx = { deadline: 0, stop: false, tag: `${spec.id}:${round}`, seed: round * 7919 + 17 };
-  const loop = monitorEventLoopDelay({ resolution: 10 });
+  const ctx = { deadline: 0, stop: false, tag: `${spec.id}:${round}`, seed: round * 7919 + 17, probe, checker };
+  await probe.settle();
+  probe.reset();
   onStart?.();
-  loop.enable();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   ctx.deadline = t0 + targetMs;
@@ -105,12 +102,11 @@ export async function measureRun({ spec, workload, servers, round, targetMs, cap
   const t1 = performance.now();
   const cpu = process.cpuUsage(cpu0);
   clearTimeout(capTimer);
-  // One more loop turn, so a stall that ended with the run is recorded (the histogram samples on its timer).
-  await sleep(15);
-  loop.disable();
+  // One more probe firing, so a stall that ended with the run is recorded.
+  r.loopMaxMs = await probe.settle();
+  probe.stop();
 
   r.elapsedMs = t1 - t0;
-  r.loopMaxMs = loop.max / 1e6;
   if (outcome === 'cap') {
     ctx.stop = true;
     r.status = 'dnf';
@@ -125,8 +121,11 @@ export async function measureRun({ spec, workload, servers, round, targetMs, cap
     r.cpuUsPerOp = t.ops ? cpuUs / t.ops : 0;
     r.cpuUsPerCall = t.calls ? cpuUs / t.calls : 0;
     r.msPerCall = t.calls ? busyMs / t.calls : 0;
+    if (t.loopMaxMs !== undefined) r.loopMaxMs = t.loopMaxMs;
+    if (t.heapGrowth?.length) r.heapGrowthMb = median(t.heapGrowth) / 2 ** 20;
+    if (t.heapRetained?.length) r.heapRetainedMb = median(t.heapRetained) / 2 ** 20;
     if (t.written) {
-      const v = await verifyWritten(checker, t.written);
+      const v = await verifyWritten(checker, t.written, t.expected);
       r.missing += v.missing;
       r.wrong += v.wrong;
       r.firstLoss ??= v.firstLoss;

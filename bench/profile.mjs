@@ -53,7 +53,7 @@ async function parent() {
     console.error(`usage: node bench/profile.mjs <workload> [--client id] [--seconds N] [--no-prof]\nworkloads: ${WORKLOADS.map((w) => w.id).join(', ')}`);
     process.exit(2);
   }
-  const { startServers, stopAll } = await import('../dist/testing.js');
+  const { startServers, stopAll } = await import('memcluster/testing');
   const { BaselineClient } = await import('./baseline.mjs');
   let code = 1;
   try {

@@ -10,6 +10,8 @@
  * `wrong` and `missing` are DATA LOSS: the caller was handed a wrong answer without an error.
  */
 
+import { gc, heapUsed } from './probe.mjs';
+
 /** Keys seeded before the runs: `gm:0` .. `gm:<SEEDED-1>`, each holding `valueFor(key)`. */
 export const SEEDED = 100_000;
 /** The gets read from the first 10,000 seeded keys. */
@@ -22,12 +24,20 @@ const BIG_LOOPS = 4;
 /** Keys checked per event-loop turn when checking a getMulti result. */
 const CHECK_SLICE = 10_000;
 const yieldToLoop = () => new Promise((resolve) => setImmediate(resolve));
+/** Multi-key calls from this size up also report heap figures (a forced GC around each call, outside its timing). */
+const HEAP_FROM_KEYS = 100_000;
+/** Keys written by the setMulti workload and deleted by the deleteMulti one (fixed, so repeated runs reuse them). */
+const SET_MULTI_KEYS = Array.from({ length: SEEDED }, (_, i) => `sm:${i}`);
+const DELETE_MULTI_KEYS = Array.from({ length: SEEDED }, (_, i) => `dm:${i}`);
 /** After this many errors in one run the run stops early (a broken client must not spin for the whole run). */
 const MAX_ERRORS = 1000;
 
 /** The 100-byte value stored under `key`: the key itself, padded, so a value returned for the wrong key is caught. */
 export function valueFor(/** @type {string} */ key) {
-  return key.length >= 100 ? key : key + ':' + '.'.repeat(99 - key.length);
+  const v = key.length >= 100 ? key : key + ':' + '.'.repeat(99 - key.length);
+  // A flat string: V8 builds the concatenation as a rope, and the first client to read it would
+  // flatten it in place, paying for the bench's own string building (and skewing heap figures).
+  return Buffer.from(v, 'latin1').latin1Slice();
 }
 
 export const seededKey = (/** @type {number} */ i) => `gm:${i}`;
@@ -59,6 +69,8 @@ function same(got, expected) {
  * @property {boolean} stop set by the harness when the run hit its time cap
  * @property {string} tag unique per (client, round): keeps each run's written keys apart
  * @property {number} seed
+ * @property {import('./probe.mjs').LoopProbe} probe the event-loop probe (running for the whole run)
+ * @property {import('./baseline.mjs').BaselineClient} checker the floor, for untimed set-up and read-back
  */
 
 /**
@@ -71,8 +83,12 @@ function same(got, expected) {
  * @property {string | undefined} firstError
  * @property {string | undefined} firstLoss a description of the first data loss seen
  * @property {string[]} [written] keys a set workload stored, verified after the run
- * @property {number} [callMs] getMulti: wall time spent inside the calls (the checks between calls excluded)
- * @property {number} [callCpuUs] getMulti: CPU time spent inside the calls
+ * @property {(key: string) => string} [expected] the value each written key must hold (default valueFor)
+ * @property {number} [callMs] multi-key calls: wall time spent inside the calls (the checks between calls excluded)
+ * @property {number} [callCpuUs] multi-key calls: CPU time spent inside the calls
+ * @property {number} [loopMaxMs] multi-key calls: the worst event-loop delay during any call
+ * @property {number[]} [heapGrowth] large calls: heap growth per call, bytes
+ * @property {number[]} [heapRetained] large calls: heap retained per call after a GC (result alive), bytes
  */
 
 function tally() {
@@ -122,9 +138,61 @@ async function getLoop(c, ctx, t, loop) {
  * @property {string} title
  * @property {'ops/s' | 'keys/s'} unit
  * @property {string} what one line for the README and the report
- * @property {number} [keys] getMulti size
+ * @property {number} [keys] keys per call (multi-key workloads)
+ * @property {'multiWrite'} [needs] setMulti/deleteMulti: only clients that have them (see clients.mjs)
  * @property {(c: import('./clients.mjs').Adapter, ctx: RunCtx) => Promise<Tally>} run
  */
+
+/**
+ * Times one multi-key call: wall time and CPU inside the call only, the worst event-loop delay
+ * during the call (the probe's window is the call: it is settled and reset just before, read just
+ * after), and for calls of HEAP_FROM_KEYS keys and more the heap figures: growth = heap in use
+ * right after the call minus right before it (a forced GC just before), retained = the same after
+ * a forced GC with the result still referenced. The GCs are outside the timed and probed window.
+ * @template R
+ * @param {RunCtx} ctx @param {Tally} t @param {number} n keys in the call @param {() => Promise<R>} fn
+ * @returns {Promise<{ result: R } | undefined>} undefined when the call failed or ended after the cap
+ */
+async function timedCall(ctx, t, n, fn) {
+  const heap = n >= HEAP_FROM_KEYS;
+  // Twice: objects with weak callbacks or finalizers (a previous run's sockets) go on the second.
+  if (heap) {
+    gc();
+    gc();
+  }
+  // Let the probe record (and then forget) whatever ran before the call: a GC, the previous check.
+  await ctx.probe.settle();
+  ctx.probe.reset();
+  const h0 = heapUsed();
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  /** @type {R | undefined} */
+  let result;
+  let failed = false;
+  try {
+    result = await fn();
+  } catch (err) {
+    failed = true;
+    onError(t, ctx, err);
+  }
+  const ms = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  const h1 = heapUsed();
+  const loopMs = await ctx.probe.settle();
+  if (failed || ctx.stop) return undefined; // a call that ended after the cap is not counted
+  t.calls++;
+  t.ops += n;
+  t.callMs = (t.callMs ?? 0) + ms;
+  t.callCpuUs = (t.callCpuUs ?? 0) + cpu.user + cpu.system;
+  t.loopMaxMs = Math.max(t.loopMaxMs ?? 0, loopMs);
+  if (heap) {
+    gc();
+    const h2 = heapUsed();
+    (t.heapGrowth ??= []).push(h1 - h0);
+    (t.heapRetained ??= []).push(h2 - h0);
+  }
+  return { result: /** @type {R} */ (result) };
+}
 
 /** @param {number} n @returns {Workload} */
 function getMultiWorkload(n) {
@@ -137,25 +205,14 @@ function getMultiWorkload(n) {
     async run(c, ctx) {
       const t = tally();
       const next = rng(ctx.seed + n);
-      while (going(ctx)) {
+      // One call and its check, in a frame of its own: once it returns, nothing of this call's
+      // result stays reachable from the loop, so the next call's heap figures start clean.
+      const once = async () => {
         const start = n >= SEEDED ? 0 : Math.floor(next() * (SEEDED - n));
         const keys = SEEDED_KEYS.slice(start, start + n);
-        let result;
-        const cpu0 = process.cpuUsage();
-        const t0 = performance.now();
-        try {
-          result = await c.getMulti(keys);
-        } catch (err) {
-          onError(t, ctx, err);
-          continue;
-        }
-        const ms = performance.now() - t0;
-        const cpu = process.cpuUsage(cpu0);
-        if (ctx.stop) break; // finished after the cap: not counted
-        t.calls++;
-        t.ops += n;
-        t.callMs = (t.callMs ?? 0) + ms;
-        t.callCpuUs = (t.callCpuUs ?? 0) + cpu.user + cpu.system;
+        const call = await timedCall(ctx, t, n, () => c.getMulti(keys));
+        if (!call) return;
+        const result = call.result;
         for (let i = 0; i < n; i++) {
           // The check of a big result yields now and then, so its own loop time is not charged to the client.
           if (i > 0 && i % CHECK_SLICE === 0) await yieldToLoop();
@@ -169,7 +226,87 @@ function getMultiWorkload(n) {
             t.firstLoss ??= `getMulti(${n}) returned a wrong value for ${key}`;
           }
         }
+      };
+      // At least one call per run: a large call (or its set-up) can outlast a short run's target time.
+      for (let first = true; first ? !ctx.stop : going(ctx); first = false) await once();
+      return t;
+    },
+  };
+}
+
+/**
+ * Checks a setMulti/deleteMulti result: every key must map to `true` (stored / deleted).
+ * @param {Tally} t @param {Map<string, boolean>} result @param {readonly string[]} keys @param {string} what
+ */
+async function allTrue(t, result, keys, what) {
+  for (let i = 0; i < keys.length; i++) {
+    if (i > 0 && i % CHECK_SLICE === 0) await yieldToLoop();
+    const ok = result.get(keys[i]);
+    if (ok !== true) {
+      t.wrong++;
+      t.firstLoss ??= `${what} answered ${String(ok)} for ${keys[i]} without an error`;
+    }
+  }
+}
+
+/** @param {number} n @returns {Workload} */
+function setMultiWorkload(n) {
+  const keys = SET_MULTI_KEYS.slice(0, n);
+  return {
+    id: `setmulti-${n}`,
+    title: `setMulti of ${n.toLocaleString('en-US')} keys (100-byte values)`,
+    unit: 'keys/s',
+    keys: n,
+    needs: 'multiWrite',
+    what: `one caller, setMulti of ${n.toLocaleString('en-US')} keys with 100-byte values back to back; every key must answer true, and after the run every key is read back (by the floor) and must hold this run's value`,
+    async run(c, ctx) {
+      const t = tally();
+      const expected = (/** @type {string} */ key) => valueFor(`${key}@${ctx.tag}`);
+      // Built before the first call, outside every timing.
+      const entries = /** @type {Array<[string, string]>} */ (keys.map((k) => [k, expected(k)]));
+      const once = async () => {
+        const call = await timedCall(ctx, t, n, () => /** @type {NonNullable<import('./clients.mjs').Adapter['setMulti']>} */ (c.setMulti)(entries));
+        if (call) await allTrue(t, call.result, keys, `setMulti(${n})`);
+      };
+      for (let first = true; first ? !ctx.stop : going(ctx); first = false) await once();
+      if (t.calls) {
+        t.written = keys;
+        t.expected = expected;
       }
+      return t;
+    },
+  };
+}
+
+/** @param {number} n @returns {Workload} */
+function deleteMultiWorkload(n) {
+  const keys = DELETE_MULTI_KEYS.slice(0, n);
+  return {
+    id: `deletemulti-${n}`,
+    title: `deleteMulti of ${n.toLocaleString('en-US')} keys`,
+    unit: 'keys/s',
+    keys: n,
+    needs: 'multiWrite',
+    what: `one caller, deleteMulti of ${n.toLocaleString('en-US')} keys that exist (stored by the floor before each call, untimed); every key must answer true, and afterwards none may be left on its server`,
+    async run(c, ctx) {
+      const t = tally();
+      const entries = /** @type {Array<[string, string]>} */ (keys.map((k) => [k, valueFor(k)]));
+      const setUp = async () => {
+        const stored = await ctx.checker.setMulti(entries);
+        if (stored.size !== n || ![...stored.values()].every((x) => x === true)) throw new Error(`deleteMulti set-up: the floor could not store the ${n} keys`);
+      };
+      const once = async () => {
+        await setUp();
+        const call = await timedCall(ctx, t, n, () => /** @type {NonNullable<import('./clients.mjs').Adapter['deleteMulti']>} */ (c.deleteMulti)(keys));
+        if (!call) return;
+        await allTrue(t, call.result, keys, `deleteMulti(${n})`);
+        const left = await ctx.checker.getMulti(keys);
+        if (left.size) {
+          t.wrong += left.size;
+          t.firstLoss ??= `deleteMulti(${n}) answered, but ${left.size} keys are still on their servers (e.g. ${[...left.keys()][0]})`;
+        }
+      };
+      for (let first = true; first ? !ctx.stop : going(ctx); first = false) await once();
       return t;
     },
   };
@@ -244,6 +381,8 @@ export const WORKLOADS = [
   getMultiWorkload(1_000),
   getMultiWorkload(10_000),
   getMultiWorkload(100_000),
+  setMultiWorkload(100_000),
+  deleteMultiWorkload(100_000),
   {
     id: 'big-500k',
     title: 'set+get of 500 KB values',
@@ -287,9 +426,10 @@ export const WORKLOADS = [
 /**
  * Reads back what a set workload wrote, with the checker client, and counts keys that are
  * missing or hold another value.
- * @param {import('./baseline.mjs').BaselineClient} checker @param {string[]} keys
+ * @param {import('./baseline.mjs').BaselineClient} checker @param {readonly string[]} keys
+ * @param {(key: string) => string} [expected] the value each key must hold
  */
-export async function verifyWritten(checker, keys) {
+export async function verifyWritten(checker, keys, expected = valueFor) {
   let missing = 0;
   let wrong = 0;
   /** @type {string | undefined} */
@@ -302,7 +442,7 @@ export async function verifyWritten(checker, keys) {
       if (v === undefined) {
         missing++;
         firstLoss ??= `${k} was acknowledged as stored but is not on its server`;
-      } else if (!same(v, valueFor(k))) {
+      } else if (!same(/** @type {any} */ (v), expected(k))) {
         wrong++;
         firstLoss ??= `${k} holds a different value than was stored`;
       }
