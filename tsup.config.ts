@@ -1,8 +1,18 @@
 import { defineConfig } from 'tsup';
+import { esmWrappers } from './scripts/esm-wrappers.js';
 
 export default defineConfig({
-  entry: { index: 'src/index.ts', testing: 'src/testing/index.ts', compat: 'src/compat/index.ts' },
+  // One line per package entry (`memcluster/<name>`); keep package.json `exports` and
+  // `typesVersions` in step (test/packaging/pack.test.ts checks every entry).
+  entry: {
+    index: 'src/index.ts',
+    testing: 'src/testing/index.ts',
+    compat: 'src/compat/index.ts',
+  },
+  // The CommonJS build is the one runtime copy; each ESM entry becomes a thin wrapper that
+  // re-exports it (scripts/esm-wrappers.ts), so `import` and `require` share every class.
   format: ['esm', 'cjs'],
+  plugins: [esmWrappers()],
   dts: true,
   target: 'node20',
   sourcemap: true,
