@@ -1,148 +1,148 @@
 import { ClientCore } from '../client/core.js';
-import { parseAddress } from '../client/options.js';
 import { Cluster } from '../cluster/cluster.js';
-import { serverIds, type Locations } from '../cluster/ring.js';
-import type { ServerNode } from '../cluster/server-node.js';
-import type { MemclusterError } from '../errors.js';
+import type { Locations } from '../cluster/ring.js';
+import type { Job, ServerNode } from '../cluster/server-node.js';
+import { TimeoutError, type MemclusterError } from '../errors.js';
 import type { CompatSettings } from './options.js';
-import type { CompatEventNames as EventNames, CompatIssueData as IssueData } from './types.js';
 
-/** Messages kept per server for the event payloads (2.2.2 kept them all until a reconnect). */
-const MAX_MESSAGES = 100;
+/** A change 2.2.2's `remove: true` made to the ring: replayed when a client is used again after `end()`. */
+export type RingChange = { op: 'remove'; id: string } | { op: 'swap'; from: string; to: string };
 
-/** What 2.2.2's IssueLog counted per server, fed by memcluster's health tracking. */
-interface ServerLog {
-  tokens: [string, string];
-  messages: string[];
-  totalFailures: number;
-  reconnectsAttempted: number;
-  reconnectsSuccess: number;
-  downSince: number;
-  downTotalMs: number;
+interface Waiter {
+  seen: number;
+  /** The last failed connect seen while waiting: what a timeout of this request really was. */
+  last: MemclusterError | undefined;
+  fail(err: MemclusterError): void;
 }
 
 /**
- * The servers of one compat client: memcluster's cluster (ring, pools, health) plus what 2.2.2
- * layered on top: `issue` / `failure` / `reconnecting` / `reconnect` / `remove` events with its
- * payload shape, and `remove: true` taking a down server out of the ring or swapping a
- * `failOverServers` entry onto its ring points.
+ * The servers of one compat client between two `end()`s: memcluster's cluster (ring, pools) and
+ * core. memcluster's own failure count never marks a server down here (the compat layer does, as
+ * 2.2.2's IssueLog did); what this adds is 2.2.2's `retries`: a request waiting for a socket of a
+ * server fails once that many connects in a row failed after the first, with the last one's error,
+ * instead of waiting out its timeout (`retries: 0`: at the first failed connect, as 2.2.2).
  */
 export class Fleet {
   readonly core: ClientCore;
   readonly cluster: Cluster;
   closed = false;
-  /** Server label (`host:port`) -> the location string the ring knows it by. */
-  private readonly ids = new Map<string, string>();
-  private readonly logs = new Map<string, ServerLog>();
-  private readonly failOver: string[];
+  private readonly waiters = new Map<string, Set<Waiter>>();
+  private readonly guards = new WeakMap<ServerNode, ServerNode>();
 
-  constructor(locations: Locations, private readonly settings: CompatSettings, private readonly emit: (event: EventNames, details: IssueData) => void) {
+  constructor(locations: Locations, private readonly settings: CompatSettings, changes: readonly RingChange[]) {
     this.cluster = new Cluster(locations, settings.client, {
-      onFailure: (server, reason, failures) => this.failed(server, reason, failures),
-      onDown: (server, reason) => this.down(server, reason),
-      onUp: (server, downForMs) => this.up(server, downForMs),
+      onFailure: (server, reason) => this.failed(server, reason),
+      onDown: () => {},
+      onUp: () => {},
       onEvicted: () => {},
     });
-    for (const id of serverIds(locations)) this.ids.set(parseAddress(id).label, id);
+    for (const c of changes) this.apply(c);
     this.core = new ClientCore(settings.client, this.cluster);
-    this.failOver = [...settings.failOverServers];
   }
 
-  /** The server for a routed (`namespace + key`) key. */
+  /**
+   * The server for a routed (`namespace + key`) key, as a node whose requests are subject to
+   * `retries` (pass it to `core.send`, `coalescedGet` or a `BatchWriter`).
+   */
   nodeFor(full: string): ServerNode {
-    return this.cluster.nodeFor(full);
+    return this.guarded(this.cluster.nodeFor(full));
   }
 
   all(): ServerNode[] {
-    return this.cluster.all();
+    return this.cluster.all().map((n) => this.guarded(n));
   }
 
-  /** Refuses new requests, lets in-flight ones settle, and closes every socket and timer. */
+  /** Applies a ring change now (the retired server's sockets close in the background). */
+  apply(change: RingChange): void {
+    const done = change.op === 'remove' ? this.cluster.remove(change.id) : this.cluster.swap(change.from, change.to);
+    done.catch(() => {});
+  }
+
+  /** Calls made on this fleet that have not settled yet. */
+  private calls = 0;
+  private onIdle: (() => void) | undefined;
+
+  /** Counts a call until it settles, so `end()` can let it finish. */
+  track<T>(p: Promise<T>): Promise<T> {
+    this.calls++;
+    const settled = () => {
+      if (--this.calls === 0) this.onIdle?.();
+    };
+    p.then(settled, settled);
+    return p;
+  }
+
+  /**
+   * Closes every socket and timer once the calls already made have settled (each within its
+   * timeout): 2.2.2's `end()` dropped their replies, so their callbacks never ran. New calls go to
+   * a fresh fleet meanwhile.
+   */
   close(): Promise<void> {
     this.closed = true;
-    this.core.closed = true;
-    return this.cluster.close();
-  }
-
-  /** A failure counted against the server: 2.2.2's `issue`, counting down (5 first, 1 for the one that marks it down). */
-  private failed(server: string, reason: MemclusterError, failures: number): void {
-    const log = this.log(server);
-    log.totalFailures++;
-    this.message(log, reason.message);
-    const threshold = this.settings.client.failureThreshold;
-    this.later('issue', { ...this.base(server, log), failures: Math.max(1, threshold - failures + 1), totalFailures: log.totalFailures });
-  }
-
-  private down(server: string, _reason: MemclusterError): void {
-    const log = this.log(server);
-    log.downSince = Date.now();
-    if (!this.settings.remove) {
-      this.later('failure', this.details(server, log));
-      log.reconnectsAttempted++;
-      this.later('reconnecting', this.details(server, log));
-      return;
-    }
-    this.later('remove', this.details(server, log));
-    const id = this.ids.get(server);
-    if (id === undefined) return;
-    // Off the health tracker's stack: swapping closes the node that is reporting.
-    process.nextTick(() => {
-      if (this.closed) return;
-      this.ids.delete(server);
-      const next = this.failOver.shift();
-      if (next !== undefined) {
-        this.ids.set(parseAddress(next).label, next);
-        this.cluster.swap(id, next).catch(() => {});
-      } else {
-        this.cluster.remove(id).catch(() => {});
-        this.later('failure', this.details(server, log));
-      }
-    });
-  }
-
-  private up(server: string, downForMs: number): void {
-    const log = this.log(server);
-    log.reconnectsSuccess++;
-    log.downTotalMs += downForMs;
-    log.downSince = 0;
-    this.later('reconnect', this.details(server, log));
-    log.messages.length = 0; // 2.2.2 cleared them once the server was back
-  }
-
-  /** Events go out on the next tick (payloads as of now): a listener that throws surfaces as an uncaught exception, not inside a socket handler. */
-  private later(event: EventNames, details: IssueData): void {
-    process.nextTick(() => {
-      if (!this.closed) this.emit(event, details);
-    });
-  }
-
-  private details(server: string, log: ServerLog): IssueData {
-    const failed = log.reconnectsAttempted - log.reconnectsSuccess;
-    return {
-      ...this.base(server, log),
-      totalReconnectsAttempted: log.reconnectsAttempted,
-      totalReconnectsSuccess: log.reconnectsSuccess,
-      totalReconnectsFailed: failed < 0 ? 0 : failed,
-      totalDownTime: log.downTotalMs + (log.downSince > 0 ? Date.now() - log.downSince : 0),
+    const shut = (): Promise<void> => {
+      this.core.closed = true;
+      return this.cluster.close();
     };
+    if (this.calls === 0) return shut();
+    return new Promise((resolve) => { this.onIdle = () => resolve(shut()); });
   }
 
-  private base(server: string, log: ServerLog): IssueData {
-    return { server, tokens: [...log.tokens], messages: [...log.messages] };
+  /**
+   * The node with its `submit` wrapped: the job settles at most once, either by memcluster or,
+   * when connects keep failing while nothing of this server is in flight, by `failed`.
+   * Everything else is the node itself (it is the prototype).
+   */
+  private guarded(node: ServerNode): ServerNode {
+    let g = this.guards.get(node);
+    if (g) return g;
+    const waiters = this.waitersOf(node.server);
+    g = Object.create(node) as ServerNode;
+    g.submit = (job: Job) => {
+      let settled = false;
+      const waiter: Waiter = {
+        seen: 0,
+        last: undefined,
+        fail: (err) => finish(() => job.reject(err)),
+      };
+      const finish = (settle: () => void) => {
+        if (settled) return;
+        settled = true;
+        waiters.delete(waiter);
+        settle();
+      };
+      waiters.add(waiter);
+      node.submit({
+        ...job,
+        resolve: (reply) => finish(() => job.resolve(reply)),
+        // A request that timed out waiting for a socket while connects failed failed for that
+        // reason (2.2.2 called back with the last connect error once its retries ran out).
+        reject: (err) => finish(() => job.reject(err instanceof TimeoutError && waiter.last ? waiter.last : err)),
+      });
+    };
+    this.guards.set(node, g);
+    return g;
   }
 
-  private message(log: ServerLog, message: string): void {
-    log.messages.push(message);
-    if (log.messages.length > MAX_MESSAGES) log.messages.splice(0, log.messages.length - MAX_MESSAGES);
-  }
-
-  private log(server: string): ServerLog {
-    let log = this.logs.get(server);
-    if (!log) {
-      const { host, port } = parseAddress(server);
-      log = { tokens: [String(port), host], messages: [], totalFailures: 0, reconnectsAttempted: 0, reconnectsSuccess: 0, downSince: 0, downTotalMs: 0 };
-      this.logs.set(server, log);
+  private waitersOf(server: string): Set<Waiter> {
+    let set = this.waiters.get(server);
+    if (!set) {
+      set = new Set();
+      this.waiters.set(server, set);
     }
-    return log;
+    return set;
+  }
+
+  /** memcluster counted a failure against `server` (a connect, validation or socket failure). */
+  private failed(server: string, reason: MemclusterError): void {
+    const waiters = this.waiters.get(server);
+    if (!waiters || waiters.size === 0) return;
+    const node = this.cluster.all().find((n) => n.server === server);
+    // Requests written on a live socket get their own reply or error; only a server with nothing
+    // in flight has every waiting request waiting for a socket that does not come.
+    if (node && node.stats().inFlight > 0) return;
+    for (const w of [...waiters]) {
+      w.last = reason;
+      if (++w.seen > this.settings.retries) w.fail(reason);
+    }
   }
 }

@@ -1,14 +1,18 @@
 import { EventEmitter } from 'node:events';
-import { serverIds, type Locations } from '../cluster/ring.js';
+import { serverIds, type Locations, type Ring } from '../cluster/ring.js';
+import type { ServerNode } from '../cluster/server-node.js';
 import { InvalidArgumentError, InvalidOptionError, InvalidValueError, ProtocolError } from '../errors.js';
 import { encodeArith, encodeCas, encodeDelete, encodeGet, encodeStore, encodeTouch } from '../protocol/encoder.js';
 import type { Reply, StoreCommand } from '../protocol/types.js';
 import { verifyRetrieval } from '../client/batch.js';
 import { traceCompat } from '../client/tracing.js';
+import { errorData, NotStoredError, TEXT } from './errors.js';
 import { Fleet } from './fleet.js';
+import type { IssueLog } from './issues.js';
 import { legacySerializer } from './legacy-serializer.js';
 import { cachedump, getMultiCompat, put, singlesCompat, type SingleType } from './multi.js';
-import { compatExptime, compatKey, DEFAULT_CONFIG, resolveCompat, type CompatSettings } from './options.js';
+import { compatExptime, compatKey, DEFAULT_CONFIG, mergeConfig, resolveCompat, type CompatSettings } from './options.js';
+import { CompatConnection, ServerState } from './servers.js';
 import type {
   CompatCacheDumpData as CacheDumpData, CompatCommandData as CommandData, CompatConfig as Config, CompatIssueData as IssueData,
   CompatLocation as Location, CompatOptions as options, CompatStatusData as StatusData, CompatVersionData as VersionData, QueryCallback,
@@ -33,11 +37,6 @@ const V = {
 };
 const noop = (): void => {};
 
-/** 2.2.2's error for add/replace/append/prepend that did not store. */
-function notStored(): Error {
-  return Object.assign(new Error('Item is not stored'), { notStored: true });
-}
-
 /**
  * The `memcached` 2.2.2 API (callbacks, results, events, options) on memcluster's pools,
  * validation, health tracking and batching. See src/compat/README.md for every difference.
@@ -48,25 +47,73 @@ export class MemcachedClient extends EventEmitter<CompatEvents> {
 
   /** The server locations, as given (2.2.2's `servers`). */
   readonly servers: string[];
+  /** The consistent-hash ring (hashring's, built as 2.2.2 built it); kept in step with `remove: true`. Read it; changing it does not reroute. */
+  readonly HashRing: Ring;
+  /** `host:port` -> the server's socket pool, from its first request on (2.2.2 kept jackpot pools here). */
+  readonly connections: Record<string, CompatConnection>;
+  /** `host:port` -> 2.2.2's IssueLog of a server that failed (an array used as a map, as in 2.2.2). */
+  readonly issues: IssueLog[] & Record<string, IssueLog>;
+
+  // 2.2.2 copied every option onto the instance; these are the ones it defined (raw values, as given).
+  declare maxKeySize: number;
+  declare maxExpiration: number;
+  declare maxValue: number;
+  declare activeQueries: number;
+  declare maxQueueSize: number;
+  declare algorithm: string;
+  declare compatibility: string;
+  declare poolSize: number;
+  declare retries: number;
+  declare factor: number;
+  declare minTimeout: number;
+  declare maxTimeout: number;
+  declare randomize: boolean;
+  declare reconnect: number;
+  declare timeout: number;
+  declare failures: number;
+  declare failuresTimeout: number;
+  declare retry: number;
+  declare idle: number;
+  declare remove: boolean;
+  declare redundancy: boolean | number;
+  declare keyCompression: boolean;
+  declare namespace: string;
+  declare debug: boolean;
+  declare failOverServers: string | string[] | undefined;
+
   private readonly locations: Locations;
   private readonly compat: CompatSettings;
+  private readonly state: ServerState;
   private current: Fleet | undefined;
 
   constructor(location?: Location, options?: options) {
     super();
     this.locations = normalizeLocations(location);
     this.servers = serverIds(this.locations);
-    this.compat = resolveCompat((this.constructor as typeof MemcachedClient).config ?? DEFAULT_CONFIG, options);
-    this.current = this.openFleet();
+    const merged = mergeConfig((this.constructor as typeof MemcachedClient).config ?? DEFAULT_CONFIG, options);
+    this.compat = resolveCompat(merged);
+    // As 2.2.2's `Utils.merge(this, config); Utils.merge(this, options)`, minus anything that would
+    // shadow a method or this client's own state (2.2.2 let an option named `get` replace get()).
+    for (const [k, v] of Object.entries(merged)) {
+      if (k in this || k.startsWith('_')) continue;
+      Object.defineProperty(this, k, { value: v, enumerable: true, writable: true, configurable: true });
+    }
+    this.state = new ServerState(this.locations, this.compat, { open: () => this.fleet, current: () => this.current },
+      (event, details) => process.nextTick(() => (this.emit as (e: string, d: IssueData) => boolean)(event, details)));
+    this.HashRing = this.state.ring;
+    this.connections = this.state.connections;
+    this.issues = this.state.issues;
+    // Own state stays out of Object.keys(), which lists what 2.2.2's instance has.
+    for (const k of ['locations', 'compat', 'state', 'current']) Object.defineProperty(this, k, { enumerable: false });
   }
 
   touch(key: string, lifetime: number, cb?: QueryCallback<boolean>): void {
     const q = this.query('touch', key, cb, V.touch, { lifetime });
-    this.run(q, false, async (fleet) => {
+    this.run(q, async (fleet, at) => {
       const k = compatKey(key, this.compat);
       const exptime = compatExptime(lifetime, this.compat.maxExpiration);
       q.command = `touch ${k.wire} ${exptime}`;
-      const reply = await fleet.core.send(fleet.nodeFor(k.full), encodeTouch(k.wire, exptime), 'touch');
+      const reply = await fleet.core.send(at(k.full), encodeTouch(k.wire, exptime), 'touch');
       return status(reply, { TOUCHED: true, NOT_FOUND: false });
     });
   }
@@ -74,20 +121,20 @@ export class MemcachedClient extends EventEmitter<CompatEvents> {
   get(key: string | string[], cb?: QueryCallback<any>): void {
     if (Array.isArray(key)) return this.getMulti(key, cb as never);
     const q = this.query('get', key, cb, V.key);
-    this.run(q, undefined, async (fleet) => {
+    this.run(q, async (fleet, at) => {
       const k = compatKey(key, this.compat);
       q.command = `get ${k.wire}`;
-      return fleet.core.coalescedGet({ key: String(key), routed: k.wire, bytes: k.bytes }, fleet.nodeFor(k.full));
+      return fleet.core.coalescedGet({ key: String(key), routed: k.wire, bytes: k.bytes }, at(k.full));
     });
   }
 
   /** The value and its cas token as `{ [key]: value, cas }` (keyed like 2.2.2: by namespace + key), or `undefined` on a miss. */
   gets(key: string, cb?: QueryCallback<{ [key: string]: any; cas: string }>): void {
     const q = this.query('gets', key, cb, V.key);
-    this.run(q, undefined, async (fleet) => {
+    this.run(q, async (fleet, at) => {
       const k = compatKey(key, this.compat);
       q.command = `gets ${k.wire}`;
-      const node = fleet.nodeFor(k.full);
+      const node = at(k.full);
       const reply = await fleet.core.send(node, encodeGet('gets', [k.wire]), 'retrieval', (r) => verifyRetrieval(r, [k.wire], node.server));
       const v = fleet.core.single(reply, k.wire, node.server);
       if (!v) return undefined;
@@ -106,7 +153,7 @@ export class MemcachedClient extends EventEmitter<CompatEvents> {
   /** `{ key: value }` for the hits; `err` is an array of errors (or undefined) beside the partial data. */
   getMulti(keys: string[], cb?: (this: undefined, err: any, data: { [key: string]: any }) => void): void {
     const fleet = this.fleet;
-    getMultiCompat(fleet, this.compat, keys).then(({ errors, data }) => {
+    fleet.track(getMultiCompat(fleet, this.state, this.compat, keys)).then(({ errors, data }) => {
       if (typeof cb === 'function') process.nextTick(() => cb.call(undefined, errors.length > 0 ? errors : undefined, data));
     }, (err) => {
       if (typeof cb === 'function') process.nextTick(() => cb.call(undefined, [err], {}));
@@ -155,10 +202,10 @@ export class MemcachedClient extends EventEmitter<CompatEvents> {
 
   del(key: string, cb?: QueryCallback<boolean>): void {
     const q = this.query('delete', key, cb, V.key, { redundancyEnabled: true });
-    this.run(q, false, async (fleet) => {
+    this.run(q, async (fleet, at) => {
       const k = compatKey(key, this.compat);
       q.command = `delete ${k.wire}`;
-      return status(await fleet.core.send(fleet.nodeFor(k.full), encodeDelete(k.wire), 'delete'), { DELETED: true, NOT_FOUND: false });
+      return status(await fleet.core.send(at(k.full), encodeDelete(k.wire), 'delete'), { DELETED: true, NOT_FOUND: false });
     });
   }
 
@@ -180,12 +227,19 @@ export class MemcachedClient extends EventEmitter<CompatEvents> {
   /** `stats cachedump` on one server (`'host:port'`): no item -> undefined, one -> the item, several -> an array. */
   cachedump(server: string, slabid: number, number: number, cb?: (err: any, cachedump: CacheDumpData | CacheDumpData[]) => void): void {
     const q = { ...this.query('stats cachedump', undefined, cb, V.dump), slabid, number, command: `stats cachedump ${slabid} ${number}` };
-    this.run(q, undefined, () => cachedump(server, slabid, number, this.compat.client.timeoutMs));
+    this.run(q, (_fleet, _at, ctx) => {
+      if (typeof server === 'string' && /:\d+$/.test(server)) {
+        ctx.server = server;
+        this.state.connection(server);
+        this.state.check(server);
+      }
+      return cachedump(server, slabid, number, this.compat.client.timeoutMs);
+    });
   }
 
   /**
    * Closes every socket and timer; calls in flight still call back (each within `timeout`).
-   * As in 2.2.2, a later call connects again.
+   * As in 2.2.2, a later call connects again; `connections` and `issues` are kept.
    */
   end(): void {
     const fleet = this.current;
@@ -194,36 +248,34 @@ export class MemcachedClient extends EventEmitter<CompatEvents> {
   }
 
   private get fleet(): Fleet {
-    return (this.current ??= this.openFleet());
-  }
-
-  private openFleet(): Fleet {
-    return new Fleet(this.locations, this.compat, (event, details) => (this.emit as (e: string, d: IssueData) => boolean)(event, details));
+    return (this.current ??= new Fleet(this.locations, this.compat, this.state.changes));
   }
 
   private store(type: StoreCommand | 'cas', key: string, value: unknown, lifetime: unknown, cb: unknown, cas?: unknown): void {
     if (typeof lifetime === 'function' && cb === undefined) [cb, lifetime] = [lifetime, 0]; // set(key, value, cb)
     const q = this.query(type, key, cb, V.store, { lifetime: lifetime as number, value, cas: cas as string, redundancyEnabled: false });
-    this.run(q, false, async (fleet) => {
+    this.run(q, async (fleet, at) => {
+      // 2.2.2's order: the value's size first (before anything about the key), then the arguments.
+      let item: { data: Buffer; flags: number };
+      try {
+        item = legacySerializer.serialize(value);
+      } catch (err) {
+        throw new InvalidValueError(`cannot store the value for key ${String(key)}: ${(err as Error).message}`, { cause: err });
+      }
+      if (item.data.length > this.compat.maxValue) throw new InvalidValueError(TEXT.valueTooLarge(this.compat.maxValue));
       const k = compatKey(key, this.compat);
       const exptime = type === 'append' || type === 'prepend' ? 0 : compatExptime(lifetime, this.compat.maxExpiration);
       if (type === 'cas' && ((typeof cas !== 'string' && typeof cas !== 'number') || !/^\d{1,20}$/.test(String(cas)))) {
         throw new InvalidArgumentError(`Argument "cas" must be the token from gets(), got ${JSON.stringify(cas)}`);
       }
-      let item: { data: Buffer; flags: number };
-      try {
-        item = legacySerializer.serialize(value);
-      } catch (err) {
-        throw new InvalidValueError(`cannot store the value for key ${k.full}: ${(err as Error).message}`, { cause: err });
-      }
-      if (item.data.length > this.compat.maxValue) throw new InvalidValueError(`The length of the value is greater than ${this.compat.maxValue}`);
       const header = `${type} ${k.wire} ${item.flags} ${exptime} ${item.data.length}${type === 'cas' ? ` ${cas}` : ''}`;
       Object.defineProperty(q, 'command', { get: () => `${header}\r\n${item.data.toString('utf8')}`, enumerable: true, configurable: true });
       const bytes = type === 'cas'
         ? encodeCas(k.wire, item.flags, exptime, item.data, String(cas))
         : encodeStore(type, k.wire, item.flags, exptime, item.data);
-      const reply = await fleet.core.send(fleet.nodeFor(k.full), bytes, 'store');
-      if (reply.kind === 'status' && reply.status === 'NOT_STORED') throw notStored();
+      const node = at(k.full);
+      const reply = await fleet.core.send(node, bytes, 'store');
+      if (reply.kind === 'status' && reply.status === 'NOT_STORED') throw new NotStoredError({ server: node.server });
       return status(reply, { STORED: true, EXISTS: false, NOT_FOUND: false });
     });
   }
@@ -231,19 +283,21 @@ export class MemcachedClient extends EventEmitter<CompatEvents> {
   private arith(type: 'incr' | 'decr', key: string, amount: unknown, cb: unknown): void {
     if (typeof amount === 'function' && cb === undefined) [cb, amount] = [amount, 1]; // incr(key, cb)
     const q = this.query(type, key, cb, V.arith, { value: amount, redundancyEnabled: true });
-    this.run(q, false, async (fleet) => {
+    this.run(q, async (fleet, at) => {
       const k = compatKey(key, this.compat);
-      if (typeof amount !== 'number') throw new InvalidArgumentError('Argument "value" is not a valid Number.');
-      if (!Number.isSafeInteger(amount) || amount < 0) throw new InvalidArgumentError(`${type} amount must be a whole number >= 0, got ${amount}`);
+      if (typeof amount !== 'number') throw new InvalidArgumentError(TEXT.notA('value', 'Number'));
+      // 2.2.2 sent these and memcached answered CLIENT_ERROR with this text; refused here before sending.
+      if (!Number.isSafeInteger(amount) || amount < 0) throw new InvalidArgumentError(TEXT.badDelta);
       q.command = `${type} ${k.wire} ${amount}`;
-      const reply = await fleet.core.send(fleet.nodeFor(k.full), encodeArith(type, k.wire, String(amount)), 'arith');
+      const reply = await fleet.core.send(at(k.full), encodeArith(type, k.wire, String(amount)), 'arith');
       if (reply.kind === 'number') return Number(reply.value);
       return status(reply, { NOT_FOUND: false });
     });
   }
 
   private singles(type: SingleType, cb: ((err: any, data: any) => void) | undefined): void {
-    singlesCompat(this.fleet, type).then(({ error, results }) => {
+    const fleet = this.fleet;
+    fleet.track(singlesCompat(fleet, this.state, type)).then(({ error, results }) => {
       if (typeof cb === 'function') process.nextTick(() => cb.call(undefined, error, results));
     }, noop);
   }
@@ -257,21 +311,31 @@ export class MemcachedClient extends EventEmitter<CompatEvents> {
 
   /**
    * Runs one request and calls back exactly once, on a later tick (never synchronously, never
-   * twice): `(undefined, data)` or `(err, errData)`, with `this` = the query object.
+   * twice): `(undefined, data)`, or `(err, data)` with the error in 2.2.2's words and the `data`
+   * 2.2.2 gave beside it; `this` is the query object. `at(full)` routes the key and refuses, as
+   * 2.2.2 did, a server its IssueLog has failed; a failure of the server itself is logged there.
    */
-  private run(q: CommandData, errData: unknown, work: (fleet: Fleet) => Promise<unknown>): void {
+  private run(q: CommandData, work: (fleet: Fleet, at: (full: string) => ServerNode, ctx: { server?: string }) => Promise<unknown>): void {
+    const ctx: { server?: string } = {};
+    const at = (full: string): ServerNode => {
+      const node = this.state.target(full);
+      ctx.server = node.server;
+      return node;
+    };
     let p: Promise<unknown>;
     q.start = Date.now();
+    const fleet = this.fleet;
     try {
-      p = traceCompat(q, this.fleet, work); // a `memcluster:command` trace when anyone subscribes
+      p = traceCompat(q, fleet, (f) => work(f, at, ctx)); // a `memcluster:command` trace when anyone subscribes
     } catch (err) {
       p = Promise.reject(err);
     }
+    fleet.track(p);
     const done = (err: unknown, data: unknown) => {
       q.execution = Date.now() - q.start;
       process.nextTick(() => q.callback.call(q, err, data));
     };
-    p.then((data) => done(undefined, data), (err) => done(err, errData));
+    p.then((data) => done(undefined, data), (err) => done(this.state.failed(ctx.server, err), errorData(err)));
   }
 }
 

@@ -1,10 +1,11 @@
 import net from 'node:net';
 import { BatchWriter, makeSlicer } from '../client/batch.js';
 import { parseAddress } from '../client/options.js';
-import type { ServerNode } from '../cluster/server-node.js';
 import {
-  ClientErrorReply, ConnectionError, InvalidArgumentError, MemclusterError, ProtocolError, ServerErrorReply, TimeoutError,
+  ClientErrorReply, ConnectionError, InvalidArgumentError, ProtocolError, ServerErrorReply, TimeoutError,
 } from '../errors.js';
+import { shapeError, TEXT } from './errors.js';
+import type { ServerState } from './servers.js';
 import { encodeFlushAll, encodeStats, encodeVersion } from '../protocol/encoder.js';
 import type { Reply, ReplyKind } from '../protocol/types.js';
 import type { Fleet } from './fleet.js';
@@ -23,17 +24,17 @@ export function put(obj: Record<string, unknown>, key: string, value: unknown): 
  * Keys are validated and routed in time slices (linear, yielding to the event loop), batched per
  * server under memcluster's key and byte caps, and asked for once however often they repeat.
  */
-export async function getMultiCompat(fleet: Fleet, keyOpts: KeyOptions, keys: unknown): Promise<{ errors: Error[]; data: Record<string, unknown> }> {
+export async function getMultiCompat(fleet: Fleet, state: ServerState, keyOpts: KeyOptions, keys: unknown): Promise<{ errors: Error[]; data: Record<string, unknown> }> {
   const data: Record<string, unknown> = {};
   const errors: Error[] = [];
-  if (!Array.isArray(keys)) return { errors: [new InvalidArgumentError('Argument "key" is not a valid Array.')], data };
+  if (!Array.isArray(keys)) return { errors: [shapeError(new InvalidArgumentError(TEXT.notA('key', 'Array'))) as Error], data };
   if (keys.length === 0) return { errors, data };
   const callers = new Map<string, string[]>(); // wire key -> caller keys asking for it
-  const unavailable = new Map<ServerNode, MemclusterError>();
+  const unavailable = new Map<string, Error>(); // one error per failed server, as 2.2.2 gave one per server command
   const core = fleet.core;
   const writer = new BatchWriter('get', 0, core.opts, (server, batch, hits, err) => {
     if (!hits) {
-      errors.push(err!);
+      errors.push(state.failed(server, err) as Error);
       return;
     }
     for (const v of hits) {
@@ -42,7 +43,7 @@ export async function getMultiCompat(fleet: Fleet, keyOpts: KeyOptions, keys: un
         const value = core.decode(v, asked[0]!, server);
         for (const key of asked) put(data, key, value);
       } catch (e) {
-        errors.push(e as Error);
+        errors.push(shapeError(e) as Error);
       }
     }
   });
@@ -51,7 +52,7 @@ export async function getMultiCompat(fleet: Fleet, keyOpts: KeyOptions, keys: un
     const pause = slice(i) ?? writer.room(); // memcluster's pacing: never stall the loop, cap batches in flight
     if (pause) await pause;
     try {
-      const k = compatKey(keys[i], keyOpts);
+      const k = compatKey(keys[i], keyOpts, i);
       const caller = String(k.key);
       const asked = callers.get(k.wire);
       if (asked) {
@@ -60,13 +61,17 @@ export async function getMultiCompat(fleet: Fleet, keyOpts: KeyOptions, keys: un
       }
       callers.set(k.wire, [caller]);
       const node = fleet.nodeFor(k.full);
-      if (node.health.isDown) {
-        if (!unavailable.has(node)) unavailable.set(node, node.unavailable());
-      } else {
-        writer.add(node, k.wire, k.bytes);
+      if (unavailable.has(node.server)) continue;
+      try {
+        state.connection(node.server);
+        state.check(node.server);
+      } catch (e) {
+        unavailable.set(node.server, state.failed(node.server, e) as Error);
+        continue;
       }
+      writer.add(node, k.wire, k.bytes);
     } catch (e) {
-      errors.push(e as Error);
+      errors.push(shapeError(e) as Error);
     }
   }
   errors.push(...unavailable.values());
@@ -91,14 +96,16 @@ const SINGLES: Record<SingleType, { bytes: () => Buffer; kind: ReplyKind }> = {
  * answered (in server order; each with `server`, except flush's `true`s, as in 2.2.2), and as `err`
  * the last error, as 2.2.2 reports it.
  */
-export async function singlesCompat(fleet: Fleet, type: SingleType): Promise<{ error: Error | undefined; results: unknown[] }> {
+export async function singlesCompat(fleet: Fleet, state: ServerState, type: SingleType): Promise<{ error: Error | undefined; results: unknown[] }> {
   const spec = SINGLES[type];
   const settled = await Promise.all(fleet.all().map(async (node) => {
     try {
+      state.connection(node.server);
+      state.check(node.server);
       const reply = await fleet.core.send(node, spec.bytes(), spec.kind);
       return { result: shape(type, reply, node.server) };
     } catch (err) {
-      return { error: err as Error };
+      return { error: state.failed(node.server, err) as Error };
     }
   }));
   let error: Error | undefined;

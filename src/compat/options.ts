@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import { InvalidArgumentError, InvalidKeyError, InvalidOptionError } from '../errors.js';
 import { MAX_KEY_BYTES, validateKey } from '../protocol/keys.js';
 import { DEFAULTS, resolveOptions, type ResolvedOptions } from '../client/options.js';
+import { TEXT } from './errors.js';
 import { legacySerializer } from './legacy-serializer.js';
 import type { CompatConfig as Config } from './types.js';
 
@@ -33,10 +34,13 @@ export const DEFAULT_CONFIG: Config = {
   debug: false,
 };
 
-/** The probe backoff of a down server never grows past this, whatever `reconnect` says. */
-export const MAX_PROBE_DELAY_MS = 60_000;
+/** A dead server is re-probed at least this often, whatever `reconnect` says (2.2.2: every 5 h, by `ping`). */
+export const MAX_RECONNECT_MS = 60_000;
 
-/** The 2.2.2 options the compat layer acts on, validated. */
+/** Node timers take at most this many ms. */
+const MAX_MS = 2 ** 31 - 1;
+
+/** The 2.2.2 options the compat layer acts on, each reduced to a value that works. */
 export interface CompatSettings {
   namespace: string;
   maxKeySize: number;
@@ -45,62 +49,74 @@ export interface CompatSettings {
   maxValue: number;
   remove: boolean;
   failOverServers: string[];
+  /** 2.2.2's IssueLog settings: `failures` left before a server is dead, the windows in ms. */
+  failures: number;
+  retry: number;
+  reconnect: number;
+  failuresTimeout: number;
+  /** Failed connects a call waiting for a socket sits through before it fails (2.2.2's `retries`). */
+  retries: number;
   client: ResolvedOptions;
 }
 
 /**
  * Merges `Memcached.config` (read at construction, as 2.2.2 does) with the caller's options and maps
- * them onto memcluster's options. Anything that cannot work is refused here, naming the option.
+ * them onto memcluster's options. It never throws for an option value: 2.2.2 accepted every value
+ * at construction, so every value is taken, with its 2.2.2 meaning where it has a safe one and the
+ * nearest safe meaning otherwise (src/compat/README.md, "Options", lists each). Only `options`
+ * that is not an object at all is refused, as before.
  */
-export function resolveCompat(config: Config, options: unknown): CompatSettings {
+export function mergeConfig(config: Config, options: unknown): Record<string, unknown> {
   if (options !== undefined && options !== null && typeof options !== 'object') {
     throw new InvalidOptionError(`options must be an object, got ${typeof options}`);
   }
   const o: Record<string, unknown> = { ...DEFAULT_CONFIG };
-  for (const src of [config, options ?? {}] as Array<Record<string, unknown>>) {
+  for (const src of [config ?? {}, options ?? {}] as Array<Record<string, unknown>>) {
     for (const [k, v] of Object.entries(src)) if (v !== undefined) o[k] = v;
   }
-  if (o.redundancy) {
-    throw new InvalidOptionError('option redundancy is not supported by memcluster/compat (memcached 2.2.2 threw on first use of it); remove it');
-  }
-  if (o.algorithm !== 'md5') {
-    throw new InvalidOptionError(`option algorithm must be 'md5' (the ring memcached 2.2.2 builds by default), got ${JSON.stringify(o.algorithm)}`);
-  }
-  const compatibility = o.compatiblity ?? o.compatibility; // 2.2.2 also read the misspelling
-  if (compatibility !== 'ketama') {
-    throw new InvalidOptionError(`option compatibility must be 'ketama' (memcached 2.2.2's default), got ${JSON.stringify(compatibility)}`);
-  }
-  const timeout = ms(o, 'timeout', 1);
-  const retry = Math.max(1, ms(o, 'retry', 0));
+  return o;
+}
+
+/** See {@link mergeConfig}; `o` is its result. */
+export function resolveCompat(o: Record<string, unknown>): CompatSettings {
+  // 0 or less (2.2.2: no connect timeout at all) or junk: the default, so every call stays bounded.
+  const timeout = typeof o.timeout === 'number' && o.timeout > 0 ? num(o.timeout, 1, MAX_MS)! : 5000;
+  const reconnect = num(o.reconnect, 1, MAX_MS) ?? DEFAULT_CONFIG.reconnect!;
+  const maxValue = num(o.maxValue, 0, 2 ** 31 - 1) ?? 1_048_576;
   const failOver = o.failOverServers;
-  if (failOver !== undefined && failOver !== null && typeof failOver !== 'string'
-    && !(Array.isArray(failOver) && failOver.every((s) => typeof s === 'string'))) {
-    throw new InvalidOptionError(`option failOverServers must be a string or an array of strings, got ${JSON.stringify(failOver)}`);
-  }
-  for (const name of ['remove', 'keyCompression'] as const) {
-    if (typeof o[name] !== 'boolean') throw new InvalidOptionError(`option ${name} must be a boolean, got ${JSON.stringify(o[name])}`);
-  }
-  if (typeof o.namespace !== 'string') throw new InvalidOptionError(`option namespace must be a string, got ${JSON.stringify(o.namespace)}`);
-  const maxValue = ms(o, 'maxValue', 1);
-  const maxQueueSize = typeof o.maxQueueSize === 'number' && o.maxQueueSize > 0 ? Math.ceil(o.maxQueueSize) : DEFAULTS.maxQueue;
+  const maxQueueSize = typeof o.maxQueueSize === 'number' && o.maxQueueSize > 0 ? num(o.maxQueueSize, 1, 2 ** 30) : undefined; // -1: no limit
+  const poolSize = num(Number(o.poolSize) || 20, 1, 10_000)!; // jackpot, 2.2.2's pool: `+limit || 20`
+  // 2.2.2 counted `failures` down with `if (this.failures)`: 0 marks a server dead at its first
+  // failure; a negative or fractional count never reaches 0, so the server is never marked dead.
+  const failuresRaw = typeof o.failures === 'number' ? o.failures : Number(o.failures);
+  const failures = Number.isNaN(failuresRaw) ? 5 : failuresRaw;
+  const retries = num(o.retries, 0, 1000);
   return {
-    namespace: o.namespace,
-    maxKeySize: ms(o, 'maxKeySize', 1),
-    keyCompression: o.keyCompression as boolean,
-    maxExpiration: ms(o, 'maxExpiration', 0),
+    namespace: o.namespace === null || o.namespace === undefined ? '' : String(o.namespace),
+    maxKeySize: num(o.maxKeySize, 1, MAX_MS) ?? 250,
+    keyCompression: Boolean(o.keyCompression),
+    maxExpiration: num(o.maxExpiration, 0, MAX_MS) ?? 2_592_000,
     maxValue,
-    remove: o.remove as boolean,
-    failOverServers: failOver == null ? [] : typeof failOver === 'string' ? [failOver] : [...(failOver as string[])],
+    remove: Boolean(o.remove),
+    failOverServers: typeof failOver === 'string' ? [failOver]
+      : Array.isArray(failOver) ? failOver.filter((s): s is string => typeof s === 'string') : [],
+    failures,
+    retry: num(o.retry, 0, MAX_MS) ?? 30_000,
+    reconnect,
+    failuresTimeout: num(o.failuresTimeout, 0, MAX_MS) ?? 300_000,
+    retries: retries === undefined ? 5 : Math.floor(retries),
     client: resolveOptions({
       timeoutMs: timeout,
       connectTimeoutMs: timeout,
       validateTimeoutMs: Math.min(DEFAULTS.validateTimeoutMs, timeout),
-      maxConnections: ms(o, 'poolSize', 1),
-      idleTimeoutMs: ms(o, 'idle', 0),
-      failureThreshold: ms(o, 'failures', 1),
-      retryDelayMs: retry,
-      maxRetryDelayMs: Math.max(retry, Math.min(ms(o, 'reconnect', 0), MAX_PROBE_DELAY_MS)),
-      maxQueue: maxQueueSize,
+      maxConnections: poolSize,
+      idleTimeoutMs: num(o.idle, 0, MAX_MS) ?? 5000,
+      // The compat layer decides when a server is dead (2.2.2's IssueLog, src/compat/issues.ts);
+      // memcluster's own count must never take a server out behind its back.
+      failureThreshold: 1_000_000,
+      retryDelayMs: Math.min(reconnect, MAX_RECONNECT_MS),
+      maxRetryDelayMs: Math.min(reconnect, MAX_RECONNECT_MS),
+      maxQueue: maxQueueSize ?? DEFAULTS.maxQueue,
       // Reads must accept items as large as the servers hold, even when maxValue caps our writes lower.
       maxValueBytes: Math.max(maxValue, 1_048_576),
       serializer: legacySerializer,
@@ -110,13 +126,11 @@ export function resolveCompat(config: Config, options: unknown): CompatSettings 
   };
 }
 
-/** A finite number option >= `min`, rounded up to a whole number. */
-function ms(o: Record<string, unknown>, name: string, min: number): number {
-  const v = o[name];
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < min) {
-    throw new InvalidOptionError(`option ${name} must be a number >= ${min}, got ${JSON.stringify(v)}`);
-  }
-  return Math.ceil(v);
+/** A finite number within [min, max] (rounded up to a whole number), or undefined for anything else. */
+function num(v: unknown, min: number, max: number): number | undefined {
+  const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+  if (!Number.isFinite(n)) return undefined;
+  return Math.min(max, Math.max(min, Math.ceil(n)));
 }
 
 /** memcached reads an exptime above this (30 days, in seconds) as a unix time. */
@@ -150,17 +164,20 @@ export interface KeyOptions {
  *
  * @throws {InvalidKeyError} before anything is written.
  */
-export function compatKey(key: unknown, o: KeyOptions): CompatKey {
+export function compatKey(key: unknown, o: KeyOptions, index?: number): CompatKey {
   if (typeof key !== 'string' && typeof key !== 'number' && typeof key !== 'bigint') {
-    throw new InvalidKeyError('Argument "key" is not a valid String.', String(typeof key));
+    throw new InvalidKeyError(TEXT.notA('key', 'String'), String(typeof key));
   }
   const full = o.namespace + String(key);
   let wire = full;
   if (full.length > o.maxKeySize || (full.length > MAX_KEY_BYTES / 3 && Buffer.byteLength(full) > MAX_KEY_BYTES)) {
     if (!o.keyCompression) {
-      throw new InvalidKeyError(`Argument "key" is longer than the maximum allowed length of ${o.maxKeySize}`, full);
+      // 2.2.2 named the argument by its position in a getMulti array: `Argument "3" is longer ...`.
+      throw new InvalidKeyError(TEXT.keyTooLong(o.maxKeySize, index === undefined ? 'key' : String(index)), full);
     }
     wire = crypto.createHash('md5').update(full).digest('hex');
+  } else if (/\s/.test(full)) {
+    throw new InvalidKeyError(TEXT.whitespace, full);
   }
   return { key, full, wire, bytes: validateKey(wire) };
 }
@@ -175,15 +192,18 @@ export function compatKey(key: unknown, o: KeyOptions): CompatKey {
  *   in 1970 and drop the item at once. It is taken as seconds from now instead, which only
  *   `maxExpiration` above 30 days allows.
  *
- * @throws {InvalidArgumentError} for anything else (non-numbers, fractions, negatives).
+ * - negative: -1, which memcached reads as already expired (2.2.2 sent it as given).
+ *
+ * @throws {InvalidArgumentError} for anything else (non-numbers, fractions).
  */
 export function compatExptime(lifetime: unknown, maxExpiration: number, nowMs: number = Date.now()): number {
   if (typeof lifetime !== 'number' || Number.isNaN(lifetime)) {
     throw new InvalidArgumentError('Argument "lifetime" is not a valid Number.');
   }
-  if (!Number.isSafeInteger(lifetime) || lifetime < 0) {
-    throw new InvalidArgumentError(`lifetime must be a whole number of seconds >= 0, got ${lifetime}`);
+  if (!Number.isSafeInteger(lifetime)) {
+    throw new InvalidArgumentError(`lifetime must be a whole number of seconds, got ${lifetime}`);
   }
+  if (lifetime < 0) return -1; // as 2.2.2 sent it: memcached expires the item at once
   const nowSec = Math.floor(nowMs / 1000);
   let relative = lifetime;
   let exptime = lifetime;
