@@ -3,9 +3,10 @@
  * on the real 2.2.2 shows the bug the test would catch.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InvalidOptionError, ServerErrorReply, ServerUnavailableError, TimeoutError } from '../../src/index.js';
+import { ConnectionError, ServerErrorReply, ServerUnavailableError, TimeoutError, ValidationFailedError } from '../../src/index.js';
 import Memcached from '../../src/compat/index.js';
 import { useMemcached } from '../support/memcached.js';
+import { clock, expectWithinPromise } from '../support/timing.js';
 import { call, closedPort, Legacy, ok, sleep } from './helpers.js';
 
 describe('memcluster/compat does not copy the bugs of memcached 2.2.2', () => {
@@ -20,20 +21,22 @@ describe('memcluster/compat does not copy the bugs of memcached 2.2.2', () => {
     await ok(a, 'set', 'warm', 'x', 0);
     frozen.freeze();
     try {
-      const started = performance.now();
+      const started = clock();
       const calls = await Promise.all(Array.from({ length: 40 }, (_, i) => {
         const key = `f${i}`;
         const ops: Array<[string, unknown[]]> = [['get', [key]], ['set', [key, 'v', 0]], ['incr', [key, 1]], ['del', [key]], ['touch', [key, 1]], ['gets', [key]], ['getMulti', [[key, `${key}b`, `${key}c`]]], ['version', []]];
         const [method, args] = ops[i % ops.length]!;
         return call(a, method, args, 3000);
       }));
-      const elapsed = performance.now() - started;
-      expect(elapsed).toBeLessThan(1500);
+      expectWithinPromise(clock() - started, 300, 'every call settles within `timeout` (300 ms)');
       const failed = calls.filter((c) => c.err);
       expect(failed.length).toBeGreaterThan(0); // keys on the frozen server
-      for (const c of calls) expect(c.ms).toBeLessThan(1200);
-      const timeouts = failed.flatMap((c) => (Array.isArray(c.err) ? c.err : [c.err])).filter((e) => e instanceof TimeoutError);
-      expect(timeouts.length).toBeGreaterThan(0);
+      for (const c of calls) expectWithinPromise(c.ms, 300, 'each call settles within `timeout`');
+      const errors = failed.flatMap((c) => (Array.isArray(c.err) ? c.err : [c.err]));
+      // No reply on a live socket: TimeoutError; a new socket that never answers its first request:
+      // 2.2.2's connect timeout; later calls inside `retry`: the server is not available.
+      for (const e of errors) expect([TimeoutError, ValidationFailedError, ServerUnavailableError].some((T) => e instanceof T), String(e)).toBe(true);
+      expect(errors.some((e) => e instanceof TimeoutError || e instanceof ValidationFailedError)).toBe(true);
       await sleep(600); // any second callback would have come by now
       for (const c of calls) expect(c.calls()).toBe(1);
     } finally {
@@ -42,19 +45,19 @@ describe('memcluster/compat does not copy the bugs of memcached 2.2.2', () => {
     }
   });
 
-  it('a refused server is reported in milliseconds (2.2.2 took ~100 s with its default retries)', async () => {
+  it('a refused server is reported within `timeout` (2.2.2 took ~100 s with its default retries), then at once', async () => {
     const dead = new Memcached(`127.0.0.1:${await closedPort()}`, { timeout: 5000 }) as any;
     try {
-      const get = await call(dead, 'get', ['k'], 2000);
-      expect(get.err).toBeInstanceOf(Error);
-      expect(get.err.message).toMatch(/ECONNREFUSED/);
-      // The pool retries the connect with a short backoff until `failures` (5) refusals mark the
-      // server down: ~0.75 s for the very first call, then every call fails at once.
-      expect(get.ms).toBeLessThan(1000);
+      // Default retries (5): the pool retries the connect with memcluster's backoff (50 ms, doubling),
+      // ~1.5 s in all, not 2.2.2's 1, 3, 9, 27 and 60 s.
+      const get = await call(dead, 'get', ['k'], 7000);
+      expectWithinPromise(get.ms, 5000, 'a call on a refused server settles within `timeout`');
+      expect(get.err).toBeInstanceOf(ConnectionError);
+      expect(get.err.message).toMatch(/^connect ECONNREFUSED 127\.0\.0\.1:\d+$/);
       const multi = await call(dead, 'getMulti', [['a', 'b']], 2000);
-      expect(Array.isArray(multi.err)).toBe(true);
+      expect(multi.err.map(String)).toEqual([`Error: Server at ${dead.servers[0]} not available`]);
       expect(multi.data).toEqual({});
-      expect(multi.ms).toBeLessThan(50);
+      expectWithinPromise(multi.ms, 0, 'a failed server (within `retry`) fails its calls at once');
     } finally {
       dead.end();
     }
@@ -99,26 +102,26 @@ describe('memcluster/compat does not copy the bugs of memcached 2.2.2', () => {
     try {
       const r = await call(strict, 'getMulti', [[long, 'short', 'bad key']], 2000);
       expect(r.err).toHaveLength(2);
-      expect(r.err[0].message).toBe('Argument "key" is longer than the maximum allowed length of 250');
+      expect(r.err[0].message).toBe('Argument "0" is longer than the maximum allowed length of 250'); // 2.2.2 names the array index
       expect(r.err[1].message).toMatch(/space/);
     } finally {
       strict.end();
     }
   });
 
-  it('getMulti of 20,000 keys finishes fast without blocking the event loop (2.2.2: ~2.7 s blocked per 10k)', async () => {
+  it('getMulti of 20,000 keys settles within `timeout` and yields to the event loop while it works (2.2.2: ~2.7 s blocked per 10k)', async () => {
     const keys = Array.from({ length: 20_000 }, (_, i) => `many:${i}`);
     for (let i = 0; i < 200; i++) await ok(mc, 'set', keys[i * 100]!, i, 0);
-    let maxGap = 0;
-    let last = performance.now();
-    const ticker = setInterval(() => { const t = performance.now(); maxGap = Math.max(maxGap, t - last); last = t; }, 5);
-    const started = performance.now();
+    let turns = 0;
+    let ticking = true;
+    const tick = (): void => { if (ticking) { turns++; setImmediate(tick); } };
+    setImmediate(tick);
     const r = await call(mc, 'getMulti', [keys], 10_000);
-    clearInterval(ticker);
+    ticking = false;
     expect(r.err).toBeUndefined();
     expect(Object.keys(r.data)).toHaveLength(200);
-    expect(performance.now() - started).toBeLessThan(3000);
-    expect(maxGap).toBeLessThan(400);
+    expectWithinPromise(r.ms, 400, 'a getMulti settles within `timeout`');
+    expect(turns).toBeGreaterThan(1); // other work ran during the call
   });
 
   it('set(k, undefined) and other unstorable values call back with an error instead of throwing', async () => {
@@ -141,19 +144,26 @@ describe('memcluster/compat does not copy the bugs of memcached 2.2.2', () => {
     expect(called).toBe(false);
   });
 
-  it('redundancy is refused clearly at construction; algorithm and compatibility other than 2.2.2 defaults too', () => {
-    expect(() => new Memcached('127.0.0.1:11211', { redundancy: 1 } as never)).toThrow(InvalidOptionError);
-    expect(() => new Memcached('127.0.0.1:11211', { redundancy: 1 } as never)).toThrow(/redundancy is not supported/);
-    expect(() => new Memcached('127.0.0.1:11211', { algorithm: 'sha1' })).toThrow(/algorithm must be 'md5'/);
-    expect(() => new Memcached('127.0.0.1:11211', { compatibility: 'hash_ring' } as never)).toThrow(/compatibility/);
-    expect(() => new Memcached('127.0.0.1:11211', { redundancy: false } as never).end()).not.toThrow();
+  it('every option value 2.2.2 accepts is accepted (redundancy, failures: 0, other algorithms, junk): none throws', () => {
+    const values: Array<Record<string, unknown>> = [
+      { redundancy: 1 }, { redundancy: true }, { failures: 0 }, { failures: -1 }, { failures: 1.5 }, { retries: 0 }, { retry: 0 },
+      { remove: true }, { remove: 'yes' }, { reconnect: 0 }, { idle: 0 }, { poolSize: 0 }, { keyCompression: 0 }, { maxKeySize: 0 },
+      { maxExpiration: 0 }, { maxValue: 0 }, { algorithm: 'sha1' }, { compatibility: 'hash_ring' }, { compatiblity: 'ketama' },
+      { namespace: 5 }, { failOverServers: '127.0.0.1:1' }, { failOverServers: [] }, { debug: true }, { timeout: 0 }, { timeout: -1 },
+      { timeout: '500' }, { maxQueueSize: 10 }, { activeQueries: 3 }, { factor: 2, minTimeout: 1, maxTimeout: 2, randomize: true },
+      { failuresTimeout: 0 }, { unknownOption: 1 }, { failures: undefined }, { failures: null }, {},
+    ];
+    for (const v of values) {
+      expect(() => new Memcached('127.0.0.1:11211', v as never).end(), JSON.stringify(v)).not.toThrow();
+      expect(() => new Legacy('127.0.0.1:11211', v as never).end(), JSON.stringify(v)).not.toThrow(); // the control
+    }
   });
 
   it('maxExpiration is enforced, and a lifetime over 30 days works when allowed (2.2.2 dropped the item)', async () => {
     const fortyDays = 40 * 86_400;
     const over = await call(mc, 'set', ['ttl', 'v', fortyDays]);
     expect(over.err.message).toMatch(/exceeds maxExpiration \(2592000 s\)/);
-    expect(over.data).toBe(false);
+    expect(over.data).toBeUndefined(); // an argument error: 2.2.2's validation called back with the error alone
     const lowered = new Memcached(servers[0]!.address, { maxExpiration: 60 }) as any;
     const allowed = new Memcached(servers[0]!.address, { maxExpiration: 90 * 86_400 }) as any;
     const legacy = new Legacy(servers[0]!.address, { retries: 0 });
@@ -199,7 +209,7 @@ describe('memcluster/compat does not copy the bugs of memcached 2.2.2', () => {
       await call(two, 'getMulti', [keys]);
       const r = await call(two, 'getMulti', [keys]);
       expect(r.err.some((e: unknown) => e instanceof ServerUnavailableError)).toBe(true);
-      expect(r.ms).toBeLessThan(100);
+      expectWithinPromise(r.ms, 0, "a down server's keys fail at once");
     } finally {
       two.end();
     }
