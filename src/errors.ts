@@ -12,15 +12,21 @@ export type ErrorCode =
   /** Internal: ends a health probe's socket; never reaches a caller. */
   | 'MC_ERR_PROBE_DONE'
   /** memcluster/compat: 2.2.2's NOT_STORED error. */
-  | 'MC_ERR_NOT_STORED';
+  | 'MC_ERR_NOT_STORED'
+  /** The caller aborted the call through its `signal`. */
+  | 'MC_ERR_ABORTED'
+  /** A reply (e.g. `stats conns` on a busy server) was larger than the client keeps; the socket stays. */
+  | 'MC_ERR_REPLY_TOO_LARGE';
 
 /**
  * Every error memcluster produces. One base class with a stable machine `code`, the `server` it
  * concerns (`host:port`, or undefined when no server is involved) and an ES2022 `cause`.
  *
  * Rule of thumb: errors thrown before a byte is written (`Invalid*`) leave every connection
- * untouched; connection-level errors (`Connection*`, `Timeout`, `Protocol`, `ClientError`) destroy
- * the connection they happened on; `ServerError` (SERVER_ERROR) leaves the connection usable.
+ * untouched. A call that times out or is aborted is abandoned, not its socket (its reply is read and
+ * discarded). An error line that is the whole reply to its request (`ClientError`, `ServerError`)
+ * fails that call alone. A socket is destroyed only when it is closed, stalls, or is out of step
+ * (`Connection*`, a stall `Timeout`, `Protocol`, an error line to a store's data block).
  */
 export class MemclusterError extends Error {
   /** Stable machine-readable code, e.g. `MC_ERR_TIMEOUT`. */
@@ -86,7 +92,11 @@ export class ProtocolError extends MemclusterError {
   constructor(message: string, opts: Opts = {}) { super('MC_ERR_PROTOCOL', message, opts); }
 }
 
-/** The server answered `ERROR` or `CLIENT_ERROR <msg>`; the connection is no longer in a known state and is destroyed. */
+/**
+ * The server answered `ERROR` or `CLIENT_ERROR <msg>` (e.g. `incr` on a non-numeric value). It fails
+ * this call; the connection stays in service unless the request carried a data block (a store),
+ * after which the stream may be out of step and the connection is destroyed.
+ */
 export class ClientErrorReply extends MemclusterError {
   constructor(message: string, opts: Opts = {}) { super('MC_ERR_CLIENT_ERROR', message, opts); }
 }
@@ -143,4 +153,17 @@ export class PartialFailureError<V = unknown> extends MemclusterError {
 /** A stored item could not be decoded (e.g. flag 2 with bytes that are not JSON). The connection is fine. */
 export class DecodeError extends MemclusterError {
   constructor(message: string, opts: Opts = {}) { super('MC_ERR_DECODE', message, opts); }
+}
+
+/**
+ * The call was aborted through its `signal` (per-call options). Nothing of it stays queued; a request
+ * already written is abandoned (its reply is read and discarded), and its socket stays in service.
+ */
+export class AbortError extends MemclusterError {
+  constructor(message = 'the call was aborted', opts: Opts = {}) { super('MC_ERR_ABORTED', message, opts); }
+}
+
+/** A reply was larger than the client keeps (e.g. `stats conns` on a server with thousands of connections). The socket stays. */
+export class ReplyTooLargeError extends MemclusterError {
+  constructor(message: string, opts: Opts = {}) { super('MC_ERR_REPLY_TOO_LARGE', message, opts); }
 }

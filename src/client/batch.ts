@@ -4,7 +4,7 @@ import { MemclusterError, ProtocolError, TimeoutError } from '../errors.js';
 import { encodeGat, encodeGet } from '../protocol/encoder.js';
 import type { Reply, ValueEntry } from '../protocol/types.js';
 import type { Cluster } from '../cluster/cluster.js';
-import type { ServerNode } from '../cluster/server-node.js';
+import type { Cancel, ServerNode } from '../cluster/server-node.js';
 import { batchTrace, beginBatchTrace, endBatchTrace, isTraced, type BatchTraceContext } from '../tracing.js';
 
 /** A retrieval command that takes many keys on one line. */
@@ -75,6 +75,8 @@ export class BatchWriter {
     private readonly sink: BatchSink,
     deadline?: number,
     private readonly ordered = false,
+    /** The call's cancellation, when it has a signal. */
+    readonly cancel?: Cancel,
   ) {
     this.deadline = deadline ?? now() + limits.timeoutMs;
     this.prefixBytes = cmd.length + 1 + (cmd === 'gat' || cmd === 'gats' ? String(exptime).length + 1 : 0) + 2;
@@ -125,6 +127,7 @@ export class BatchWriter {
       maxValues: keys.length,
       deadline: this.deadline,
       key: this.ordered && keys.length === 1 ? keys[0] : undefined,
+      cancel: this.cancel,
       verify: (reply) => verifyRetrieval(reply, keys, node.server, this.cmd === 'gets' || this.cmd === 'gats'),
       resolve: (reply) => this.settle(node.server, keys, (reply as { values: ValueEntry[] }).values, undefined),
       reject: (err) => this.settle(node.server, keys, undefined, err),
@@ -183,10 +186,10 @@ export async function routeAll(
     const pause = slice(i) ?? writer.room();
     if (pause) {
       await pause;
-      if (now() >= writer.deadline) {
-        // The call's time is up: the keys not sent yet are its timeouts, not misses.
-        const err = callTimeout(undefined);
-        for (; i < routed.length; i++) onUnroutable(routed[i]!, err);
+      // The call's time is up, or it was aborted: the keys not sent yet fail with it, never as misses.
+      const stop = writer.cancel?.aborted ? writer.cancel.reason! : now() >= writer.deadline ? callTimeout(undefined) : undefined;
+      if (stop) {
+        for (; i < routed.length; i++) onUnroutable(routed[i]!, stop);
         return;
       }
     }

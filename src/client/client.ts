@@ -10,6 +10,7 @@ import {
   encodeArith, encodeCas, encodeDelete, encodeFlushAll, encodeGat, encodeGet, encodeStats, encodeStore, encodeTouch, encodeVersion,
 } from '../protocol/encoder.js';
 import type { Reply, StoreCommand } from '../protocol/types.js';
+import { inScope, scopeOf, type CallOptions, type Scope } from './call.js';
 import { ClientCore, verifyRetrieval } from './core.js';
 import { deleteMulti, getMulti, getMultiSettled, setMulti, type MultiResult, type RetrievalCommand } from './multi.js';
 import { normalizeLocation, normalizeServers, resolveOptions, type ClientOptions } from './options.js';
@@ -19,8 +20,8 @@ import { encodeValue } from './values.js';
 
 const log = createDebug('memcluster:client');
 
-/** Options of a store command. */
-export interface StoreOptions {
+/** Options of a store command (plus the per-call `signal` and `timeoutMs`). */
+export interface StoreOptions extends CallOptions {
   /** Seconds until the item expires (0: never). Over 30 days is sent as an absolute time. @default 0 */
   ttl?: number;
 }
@@ -85,25 +86,29 @@ export class Client extends EventEmitter<ClientEvents> {
   }
 
   /** The value, or `undefined` on a miss. */
-  async get<T = unknown>(key: string): Promise<T | undefined> {
+  async get<T = unknown>(key: string, options?: CallOptions): Promise<T | undefined> {
     const p = this.core.prepare(key);
     const node = this.core.cluster.nodeFor(p.routed);
-    return (await (this.core.opts.coalesce ? this.core.coalescedGet(p, node) : this.core.getOne(p, node))) as T | undefined;
+    // Same-tick gets share one request; a call with its own signal or timeout goes alone.
+    if (options === undefined) return (await (this.core.opts.coalesce ? this.core.coalescedGet(p, node) : this.core.getOne(p, node))) as T | undefined;
+    return this.scoped(options, (scope) => this.core.getOne(p, node, scope)) as Promise<T | undefined>;
   }
 
   /** The value and its cas token, or `undefined` on a miss. */
-  gets<T = unknown>(key: string): Promise<CasValue<T> | undefined> {
-    return this.retrieveOne<T>(key, 'gets', 0) as Promise<CasValue<T> | undefined>;
+  gets<T = unknown>(key: string, options?: CallOptions): Promise<CasValue<T> | undefined> {
+    return this.scoped(options, (scope) => this.retrieveOne<T>(key, 'gets', 0, scope)) as Promise<CasValue<T> | undefined>;
   }
 
   /** Get and touch: the value (its TTL reset to `ttl`), or `undefined` on a miss. */
-  async gat<T = unknown>(key: string, ttl: number): Promise<T | undefined> {
-    return (await this.retrieveOne<T>(key, 'gat', toExptime(ttl))) as T | undefined;
+  async gat<T = unknown>(key: string, ttl: number, options?: CallOptions): Promise<T | undefined> {
+    const exptime = toExptime(ttl);
+    return (await this.scoped(options, (scope) => this.retrieveOne<T>(key, 'gat', exptime, scope))) as T | undefined;
   }
 
   /** Get and touch with the cas token. */
-  async gats<T = unknown>(key: string, ttl: number): Promise<CasValue<T> | undefined> {
-    return (await this.retrieveOne<T>(key, 'gats', toExptime(ttl))) as CasValue<T> | undefined;
+  async gats<T = unknown>(key: string, ttl: number, options?: CallOptions): Promise<CasValue<T> | undefined> {
+    const exptime = toExptime(ttl);
+    return (await this.scoped(options, (scope) => this.retrieveOne<T>(key, 'gats', exptime, scope))) as CasValue<T> | undefined;
   }
 
   /** Stores unconditionally. Resolves `true`; a refusal (SERVER_ERROR, e.g. out of memory) rejects. */
@@ -122,13 +127,13 @@ export class Client extends EventEmitter<ClientEvents> {
   }
 
   /** Appends bytes to an existing item (its flags are kept): `false` when absent. */
-  append(key: string, value: string | Buffer): Promise<boolean> {
-    return this.store('append', key, value, undefined);
+  append(key: string, value: string | Buffer, options?: CallOptions): Promise<boolean> {
+    return this.store('append', key, value, options);
   }
 
   /** Prepends bytes to an existing item: `false` when absent. */
-  prepend(key: string, value: string | Buffer): Promise<boolean> {
-    return this.store('prepend', key, value, undefined);
+  prepend(key: string, value: string | Buffer, options?: CallOptions): Promise<boolean> {
+    return this.store('prepend', key, value, options);
   }
 
   /** Stores only if the item is unchanged since `gets` returned `cas`: `false` when it changed (EXISTS) or is gone (NOT_FOUND). */
@@ -140,84 +145,90 @@ export class Client extends EventEmitter<ClientEvents> {
     const p = this.core.prepare(key);
     const exptime = toExptime(options?.ttl);
     const item = encodeValue(this.core.opts.serializer, value, key, this.core.opts.maxValueBytes);
-    const reply = await this.sendFor(p.routed, encodeCas(p.routed, item.flags, exptime, item.data, cas), 'store');
-    return statusOf(reply, STORE_OK);
+    const bytes = encodeCas(p.routed, item.flags, exptime, item.data, cas);
+    return this.scoped(options, async (scope) => statusOf(await this.sendFor(p.routed, bytes, 'store', scope), STORE_OK));
   }
 
   /** Adds `delta` to a decimal counter: the new value, or `false` when the key is absent. */
-  incr(key: string, delta: number | bigint = 1): Promise<number | false> {
-    return this.arith('incr', key, delta);
+  incr(key: string, delta: number | bigint = 1, options?: CallOptions): Promise<number | false> {
+    return this.arith('incr', key, delta, options);
   }
 
   /** Subtracts `delta` (memcached stops at 0): the new value, or `false` when the key is absent. */
-  decr(key: string, delta: number | bigint = 1): Promise<number | false> {
-    return this.arith('decr', key, delta);
+  decr(key: string, delta: number | bigint = 1, options?: CallOptions): Promise<number | false> {
+    return this.arith('decr', key, delta, options);
   }
 
   /** `true` when deleted, `false` when absent. */
-  async delete(key: string): Promise<boolean> {
+  async delete(key: string, options?: CallOptions): Promise<boolean> {
     const p = this.core.prepare(key);
-    return statusOf(await this.sendFor(p.routed, encodeDelete(p.routed), 'delete'), { DELETED: true, NOT_FOUND: false });
+    return this.scoped(options, async (scope) => statusOf(await this.sendFor(p.routed, encodeDelete(p.routed), 'delete', scope), { DELETED: true, NOT_FOUND: false }));
   }
 
   /** Resets the TTL: `true` when touched, `false` when absent. */
-  async touch(key: string, ttl: number): Promise<boolean> {
+  async touch(key: string, ttl: number, options?: CallOptions): Promise<boolean> {
     const p = this.core.prepare(key);
     const exptime = toExptime(ttl);
-    return statusOf(await this.sendFor(p.routed, encodeTouch(p.routed, exptime), 'touch'), { TOUCHED: true, NOT_FOUND: false });
+    return this.scoped(options, async (scope) => statusOf(await this.sendFor(p.routed, encodeTouch(p.routed, exptime), 'touch', scope), { TOUCHED: true, NOT_FOUND: false }));
   }
 
   /** Many keys, batched per server: a `Map` of hits (misses absent). Rejects with `PartialFailureError` if any server failed. */
-  getMulti<T = unknown>(keys: readonly string[]): Promise<Map<string, T>> {
-    return getMulti<T>(this.core, keys, 'get', 0);
+  getMulti<T = unknown>(keys: readonly string[], options?: CallOptions): Promise<Map<string, T>> {
+    return this.scoped(options, (scope) => getMulti<T>(this.core, keys, 'get', 0, scope));
   }
 
   /** Like `getMulti`, but resolves with the hits and the per-key errors, for callers who serve partial results. */
-  getMultiSettled<T = unknown>(keys: readonly string[]): Promise<MultiResult<T>> {
-    return getMultiSettled<T>(this.core, keys, 'get', 0);
+  getMultiSettled<T = unknown>(keys: readonly string[], options?: CallOptions): Promise<MultiResult<T>> {
+    return this.scoped(options, (scope) => getMultiSettled<T>(this.core, keys, 'get', 0, scope));
   }
 
   /** `gets` for many keys. */
-  getsMulti<T = unknown>(keys: readonly string[]): Promise<Map<string, CasValue<T>>> {
-    return getMulti<CasValue<T>>(this.core, keys, 'gets', 0);
+  getsMulti<T = unknown>(keys: readonly string[], options?: CallOptions): Promise<Map<string, CasValue<T>>> {
+    return this.scoped(options, (scope) => getMulti<CasValue<T>>(this.core, keys, 'gets', 0, scope));
   }
 
   /** `gat` for many keys (lines kept under memcached's 2 KB limit for non-get commands). */
-  async gatMulti<T = unknown>(keys: readonly string[], ttl: number): Promise<Map<string, T>> {
-    return getMulti<T>(this.core, keys, 'gat', toExptime(ttl));
+  async gatMulti<T = unknown>(keys: readonly string[], ttl: number, options?: CallOptions): Promise<Map<string, T>> {
+    const exptime = toExptime(ttl);
+    return this.scoped(options, (scope) => getMulti<T>(this.core, keys, 'gat', exptime, scope));
   }
 
   /** `gats` for many keys. */
-  async gatsMulti<T = unknown>(keys: readonly string[], ttl: number): Promise<Map<string, CasValue<T>>> {
-    return getMulti<CasValue<T>>(this.core, keys, 'gats', toExptime(ttl));
+  async gatsMulti<T = unknown>(keys: readonly string[], ttl: number, options?: CallOptions): Promise<Map<string, CasValue<T>>> {
+    const exptime = toExptime(ttl);
+    return this.scoped(options, (scope) => getMulti<CasValue<T>>(this.core, keys, 'gats', exptime, scope));
   }
 
-  /** Stores many items, pipelined per server: per-key `true`/`false`. Rejects with `PartialFailureError` if any failed. */
+  /**
+   * Stores many items, pipelined per server: per-key `true`/`false`. A key given twice is stored once,
+   * with its last value. Rejects with `PartialFailureError` if any failed.
+   */
   async setMulti(entries: Iterable<readonly [string, unknown]>, options?: StoreOptions): Promise<Map<string, boolean>> {
-    return setMulti(this.core, entries, toExptime(options?.ttl));
+    const exptime = toExptime(options?.ttl);
+    return this.scoped(options, (scope) => setMulti(this.core, entries, exptime, scope));
   }
 
-  /** Deletes many keys, pipelined per server: per-key `true` (deleted) / `false` (absent). */
-  deleteMulti(keys: readonly string[]): Promise<Map<string, boolean>> {
-    return deleteMulti(this.core, keys);
+  /** Deletes many keys, pipelined per server: per-key `true` (deleted) / `false` (absent); a key given twice is deleted once. */
+  deleteMulti(keys: readonly string[], options?: CallOptions): Promise<Map<string, boolean>> {
+    return this.scoped(options, (scope) => deleteMulti(this.core, keys, scope));
   }
 
   /** Invalidates every item on every server (after `delaySeconds`). Rejects with `PartialFailureError` naming failed servers. */
-  async flush(delaySeconds = 0): Promise<void> {
+  async flush(delaySeconds = 0, options?: CallOptions): Promise<void> {
     // The delay is read like an exptime (over 30 days: a unix time), so it is converted the same way.
     const delay = toExptime(delaySeconds, 'delaySeconds');
-    await this.everyServer(encodeFlushAll(delay || undefined), 'ok', () => true);
+    await this.scoped(options, (scope) => this.everyServer(encodeFlushAll(delay || undefined), 'ok', () => true, scope));
   }
 
   /** Each server's version, by server (`host:port`). */
-  version(): Promise<Map<string, string>> {
-    return this.everyServer(encodeVersion(), 'version', (r) => (r.kind === 'version' ? r.version : undefined));
+  version(options?: CallOptions): Promise<Map<string, string>> {
+    return this.scoped(options, (scope) => this.everyServer(encodeVersion(), 'version', (r) => (r.kind === 'version' ? r.version : undefined), scope));
   }
 
   /** Each server's `stats` (or `stats items|slabs|settings|conns|...`), by server. */
-  async stats(group?: string): Promise<Map<string, Record<string, string>>> {
+  async stats(group?: string, options?: CallOptions): Promise<Map<string, Record<string, string>>> {
     if (group !== undefined && !/^[a-z_]{1,32}$/.test(group)) throw new InvalidArgumentError(`stats group must be a word like 'items', got ${describeValue(group)}`);
-    return this.everyServer(encodeStats(group), 'stats', (r) => (r.kind === 'stats' ? Object.fromEntries(r.stats) : undefined));
+    return this.scoped(options, (scope) => this.everyServer(encodeStats(group), 'stats', (r) => (r.kind === 'stats' ? Object.fromEntries(r.stats) : undefined), scope));
   }
 
   /** The client's own view of each server: health, pool sizes, queue, failures, validation figures. */
@@ -248,6 +259,11 @@ export class Client extends EventEmitter<ClientEvents> {
     await this.core.cluster.remove(normalizeLocation(from));
   }
 
+  /** `await using mc = new Client(...)` closes the client at the end of the block. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
   /** Refuses new calls, lets in-flight ones settle (each within its timeout), closes every socket and timer. */
   close(): Promise<void> {
     if (!this.closing) {
@@ -258,12 +274,18 @@ export class Client extends EventEmitter<ClientEvents> {
     return this.closing;
   }
 
-  private async retrieveOne<T>(key: string, cmd: RetrievalCommand, exptime: number): Promise<T | CasValue<T> | undefined> {
+  /** Runs a call in the scope its options make (deadline, signal); with no options, the client's defaults. */
+  private scoped<T>(options: CallOptions | undefined, fn: (scope: Scope | undefined) => Promise<T>): Promise<T> {
+    if (options === undefined || (options.signal === undefined && options.timeoutMs === undefined)) return fn(undefined);
+    return inScope(scopeOf(options, this.core.opts.timeoutMs), fn);
+  }
+
+  private async retrieveOne<T>(key: string, cmd: RetrievalCommand, exptime: number, scope: Scope | undefined): Promise<T | CasValue<T> | undefined> {
     const p = this.core.prepare(key);
     const node = this.core.cluster.nodeFor(p.routed);
     const bytes = cmd === 'gat' || cmd === 'gats' ? encodeGat(cmd, exptime, [p.routed]) : encodeGet(cmd as 'get' | 'gets', [p.routed]);
     const withCas = cmd === 'gets' || cmd === 'gats';
-    const reply = await this.core.send(node, bytes, 'retrieval', (r) => verifyRetrieval(r, [p.routed], node.server, withCas));
+    const reply = await this.core.send(node, bytes, 'retrieval', (r) => verifyRetrieval(r, [p.routed], node.server, withCas), p.routed, scope);
     const v = this.core.single(reply, p.routed, node.server);
     if (!v) return undefined;
     const value = this.core.decode(v, key, node.server) as T;
@@ -272,9 +294,9 @@ export class Client extends EventEmitter<ClientEvents> {
     return { value, cas: v.cas };
   }
 
-  private async store(cmd: StoreCommand, key: string, value: unknown, options: StoreOptions | undefined): Promise<boolean> {
+  private async store(cmd: StoreCommand, key: string, value: unknown, options: StoreOptions | CallOptions | undefined): Promise<boolean> {
     const p = this.core.prepare(key);
-    const exptime = toExptime(options?.ttl);
+    const exptime = toExptime((options as StoreOptions | undefined)?.ttl);
     if ((cmd === 'append' || cmd === 'prepend') && typeof value !== 'string' && !Buffer.isBuffer(value)) {
       throw new InvalidArgumentError(`${cmd} takes a string or Buffer (raw bytes added to the item), got ${typeof value}`);
     }
@@ -282,29 +304,33 @@ export class Client extends EventEmitter<ClientEvents> {
       ? { data: Buffer.isBuffer(value) ? value : Buffer.from(value as string), flags: 0 }
       : encodeValue(this.core.opts.serializer, value, key, this.core.opts.maxValueBytes);
     if (item.data.length > this.core.opts.maxValueBytes) throw new InvalidArgumentError(`${cmd} of ${item.data.length} bytes exceeds maxValueBytes`);
-    return statusOf(await this.sendFor(p.routed, encodeStore(cmd, p.routed, item.flags, exptime, item.data), 'store'), STORE_OK);
+    const bytes = encodeStore(cmd, p.routed, item.flags, exptime, item.data);
+    return this.scoped(options, async (scope) => statusOf(await this.sendFor(p.routed, bytes, 'store', scope), STORE_OK));
   }
 
-  private async arith(cmd: 'incr' | 'decr', key: string, delta: number | bigint): Promise<number | false> {
+  private async arith(cmd: 'incr' | 'decr', key: string, delta: number | bigint, options: CallOptions | undefined): Promise<number | false> {
     const p = this.core.prepare(key);
     const ok = (typeof delta === 'number' && Number.isSafeInteger(delta) && delta >= 0) || (typeof delta === 'bigint' && delta >= 0n && delta <= MAX_UINT64);
     if (!ok) throw new InvalidArgumentError(`${cmd} delta must be an integer from 0 to 2^64-1, got ${describeValue(delta)}`);
-    const reply = await this.sendFor(p.routed, encodeArith(cmd, p.routed, String(delta)), 'arith');
-    if (reply.kind === 'number') return Number(reply.value);
-    return statusOf(reply, { NOT_FOUND: false }) as false;
+    const bytes = encodeArith(cmd, p.routed, String(delta));
+    return this.scoped(options, async (scope) => {
+      const reply = await this.sendFor(p.routed, bytes, 'arith', scope);
+      if (reply.kind === 'number') return Number(reply.value);
+      return statusOf(reply, { NOT_FOUND: false }) as false;
+    });
   }
 
-  private sendFor(routed: string, bytes: Buffer, kind: Parameters<ClientCore['send']>[2]): Promise<Reply> {
-    return this.core.send(this.core.cluster.nodeFor(routed), bytes, kind);
+  private sendFor(routed: string, bytes: Buffer, kind: Parameters<ClientCore['send']>[2], scope: Scope | undefined): Promise<Reply> {
+    return this.core.send(this.core.cluster.nodeFor(routed), bytes, kind, undefined, routed, scope);
   }
 
-  private async everyServer<R>(bytes: Buffer, kind: Parameters<ClientCore['send']>[2], pick: (r: Reply) => R | undefined): Promise<Map<string, R>> {
+  private async everyServer<R>(bytes: Buffer, kind: Parameters<ClientCore['send']>[2], pick: (r: Reply) => R | undefined, scope: Scope | undefined): Promise<Map<string, R>> {
     if (this.core.closed) throw new ClientClosedError();
     const values = new Map<string, R>();
     const errors = new Map<string, MemclusterError>();
     await Promise.all(this.core.cluster.all().map(async (node) => {
       try {
-        const reply = await this.core.send(node, bytes, kind);
+        const reply = await this.core.send(node, bytes, kind, undefined, undefined, scope);
         const r = pick(reply);
         if (r === undefined) throw new ProtocolError(`unexpected reply ${reply.kind}`, { server: node.server });
         values.set(node.server, r);

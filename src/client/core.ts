@@ -6,6 +6,7 @@ import type { Cluster } from '../cluster/cluster.js';
 import type { Job, ServerNode } from '../cluster/server-node.js';
 import { encodeGet } from '../protocol/encoder.js';
 import { BatchWriter, verifyRetrieval } from './batch.js';
+import type { Scope } from './call.js';
 import type { ResolvedOptions } from './options.js';
 import { decodeValue } from './values.js';
 
@@ -50,10 +51,13 @@ export class ClientCore {
    * Sends one request to the key's server; settles by the call's deadline. `key` (the routed key of
    * a single-key request) keeps one key's requests in call order across the server's sockets.
    */
-  send(node: ServerNode, bytes: Buffer, kind: ReplyKind, verify?: (reply: Reply) => MemclusterError | undefined, key?: string): Promise<Reply> {
+  send(node: ServerNode, bytes: Buffer, kind: ReplyKind, verify?: (reply: Reply) => MemclusterError | undefined, key?: string, scope?: Scope): Promise<Reply> {
     return new Promise<Reply>((resolve, reject) => {
       // Every single-key call that expects VALUE blocks asked for exactly one key.
-      this.submit(node, { bytes, kind, deadline: now() + this.opts.timeoutMs, resolve, reject, verify, maxValues: kind === 'retrieval' ? 1 : undefined, key });
+      this.submit(node, {
+        bytes, kind, deadline: scope?.deadline ?? now() + this.opts.timeoutMs, resolve, reject, verify,
+        maxValues: kind === 'retrieval' ? 1 : undefined, key, cancel: scope?.cancel,
+      });
     });
   }
 
@@ -80,8 +84,8 @@ export class ClientCore {
   }
 
   /** One `get` on its own request line: the value, or undefined on a miss. */
-  async getOne(p: PreparedKey, node: ServerNode): Promise<unknown> {
-    const reply = await this.send(node, encodeGet('get', [p.routed]), 'retrieval', (r) => verifyRetrieval(r, [p.routed], node.server), p.routed);
+  async getOne(p: PreparedKey, node: ServerNode, scope?: Scope): Promise<unknown> {
+    const reply = await this.send(node, encodeGet('get', [p.routed]), 'retrieval', (r) => verifyRetrieval(r, [p.routed], node.server), p.routed, scope);
     const v = this.single(reply, p.routed, node.server);
     return v && this.decode(v, p.key, node.server);
   }

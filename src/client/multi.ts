@@ -5,6 +5,7 @@ import type { Reply, ReplyKind } from '../protocol/types.js';
 import type { ServerNode } from '../cluster/server-node.js';
 import { BatchWriter, callTimeout, makeSlicer, routeAll, type RetrievalCommand } from './batch.js';
 import type { ClientCore } from './core.js';
+import type { Scope } from './call.js';
 import { encodeValue } from './values.js';
 
 export type { RetrievalCommand };
@@ -19,8 +20,8 @@ export interface MultiResult<T> {
 }
 
 /** Multi-key retrieval that rejects with `PartialFailureError` (carrying the hits) when any key failed. */
-export async function getMulti<T>(core: ClientCore, keys: readonly string[], cmd: RetrievalCommand, exptime: number): Promise<Map<string, T>> {
-  const { values, errors } = await getMultiSettled<T>(core, keys, cmd, exptime);
+export async function getMulti<T>(core: ClientCore, keys: readonly string[], cmd: RetrievalCommand, exptime: number, scope?: Scope): Promise<Map<string, T>> {
+  const { values, errors } = await getMultiSettled<T>(core, keys, cmd, exptime, scope);
   if (errors.size > 0) {
     const servers = new Set([...errors.values()].map((e) => e.server ?? '?'));
     throw new PartialFailureError(`${cmd} failed for ${errors.size} of ${keys.length} keys (servers: ${[...servers].join(', ')})`, values, errors);
@@ -33,10 +34,10 @@ export async function getMulti<T>(core: ClientCore, keys: readonly string[], cmd
  * servers in capped batches that go out as they fill, and maps replies back to the caller's keys.
  * Duplicate keys are asked for once. Results are a `Map`, so keys like `__proto__` are plain keys.
  */
-export async function getMultiSettled<T>(core: ClientCore, keys: readonly string[], cmd: RetrievalCommand, exptime: number): Promise<MultiResult<T>> {
+export async function getMultiSettled<T>(core: ClientCore, keys: readonly string[], cmd: RetrievalCommand, exptime: number, scope?: Scope): Promise<MultiResult<T>> {
   if (!Array.isArray(keys)) throw new InvalidArgumentError('keys must be an array of strings');
   if (core.closed) throw new ClientClosedError();
-  const deadline = now() + core.opts.timeoutMs;
+  const deadline = scope?.deadline ?? now() + core.opts.timeoutMs;
   const values = new Map<string, T>();
   const errors = new Map<string, MemclusterError>();
   if (keys.length === 0) return { values, errors };
@@ -48,7 +49,10 @@ export async function getMultiSettled<T>(core: ClientCore, keys: readonly string
   const slice = makeSlicer();
   for (let i = 0; i < keys.length; i++) {
     const pause = slice(i);
-    if (pause) await pause;
+    if (pause) {
+      await pause;
+      scope?.cancel?.check();
+    }
     const key = keys[i]!;
     const p = core.prepare(key);
     if (callerOf.has(p.routed)) continue;
@@ -72,9 +76,10 @@ export async function getMultiSettled<T>(core: ClientCore, keys: readonly string
         errors.set(key, e as MemclusterError);
       }
     }
-  }, deadline);
+  }, deadline, false, scope?.cancel);
   await routeAll(core.cluster, writer, routed, bytes, (k, err) => errors.set(callerOf.get(k)!, err));
   await writer.finish();
+  scope?.cancel?.check(); // aborted: the call rejects with AbortError, not with per-key failures
   return { values, errors };
 }
 
@@ -90,8 +95,8 @@ interface WriteJob {
  * Stores many items pipelined per server. Every item is serialized and checked before any is
  * written. A key given twice is stored once, with its last value (as a `Map` built from the pairs).
  */
-export async function setMulti(core: ClientCore, entries: Iterable<readonly [string, unknown]>, exptime: number): Promise<Map<string, boolean>> {
-  const deadline = now() + core.opts.timeoutMs;
+export async function setMulti(core: ClientCore, entries: Iterable<readonly [string, unknown]>, exptime: number, scope?: Scope): Promise<Map<string, boolean>> {
+  const deadline = scope?.deadline ?? now() + core.opts.timeoutMs;
   const jobs = new Map<string, WriteJob>();
   // Every item is serialized before any is written, in time slices so a large call never stalls the loop.
   const slice = makeSlicer();
@@ -105,13 +110,13 @@ export async function setMulti(core: ClientCore, entries: Iterable<readonly [str
     const item = encodeValue(core.opts.serializer, value, key, core.opts.maxValueBytes);
     jobs.set(key, { key, routed: p.routed, bytes: encodeStore('set', p.routed, item.flags, exptime, item.data) });
   }
-  return pipelined(core, [...jobs.values()], 'store', { STORED: true, NOT_STORED: false, EXISTS: false, NOT_FOUND: false }, 'set', deadline);
+  return pipelined(core, [...jobs.values()], 'store', { STORED: true, NOT_STORED: false, EXISTS: false, NOT_FOUND: false }, 'set', deadline, scope);
 }
 
 /** Deletes many keys pipelined per server: `true` deleted, `false` absent. */
-export async function deleteMulti(core: ClientCore, keys: readonly string[]): Promise<Map<string, boolean>> {
+export async function deleteMulti(core: ClientCore, keys: readonly string[], scope?: Scope): Promise<Map<string, boolean>> {
   if (!Array.isArray(keys)) throw new InvalidArgumentError('keys must be an array of strings');
-  const deadline = now() + core.opts.timeoutMs;
+  const deadline = scope?.deadline ?? now() + core.opts.timeoutMs;
   // A key given twice is deleted once, and reported with that one result (not `false` for the repeat).
   const jobs = new Map<string, WriteJob>();
   const slice = makeSlicer();
@@ -122,7 +127,7 @@ export async function deleteMulti(core: ClientCore, keys: readonly string[]): Pr
     const p = core.prepare(key);
     if (!jobs.has(key)) jobs.set(key, { key, routed: p.routed, bytes: encodeDelete(p.routed) });
   }
-  return pipelined(core, [...jobs.values()], 'delete', { DELETED: true, NOT_FOUND: false }, 'delete', deadline);
+  return pipelined(core, [...jobs.values()], 'delete', { DELETED: true, NOT_FOUND: false }, 'delete', deadline, scope);
 }
 
 /**
@@ -137,7 +142,9 @@ async function pipelined(
   table: Record<string, boolean>,
   what: string,
   deadline: number,
+  scope: Scope | undefined,
 ): Promise<Map<string, boolean>> {
+  const cancel = scope?.cancel;
   if (core.closed) throw new ClientClosedError();
   const results = new Map<string, boolean>();
   const errors = new Map<string, MemclusterError>();
@@ -145,7 +152,7 @@ async function pipelined(
     let node: ServerNode | undefined;
     try {
       node = core.cluster.nodeFor(job.routed);
-      const reply: Reply = await new Promise((resolve, reject) => core.submit(node!, { bytes: job.bytes, kind, deadline, resolve, reject, key: job.routed }));
+      const reply: Reply = await new Promise((resolve, reject) => core.submit(node!, { bytes: job.bytes, kind, deadline, resolve, reject, key: job.routed, cancel }));
       if (reply.kind !== 'status' || !(reply.status in table)) throw new ProtocolError(`unexpected reply to ${what}: ${reply.kind}`, { server: node.server });
       results.set(job.key, table[reply.status]!);
     } catch (err) {
@@ -156,9 +163,10 @@ async function pipelined(
   // writes without reading; each worker takes the next item as one settles.
   let next = 0;
   const worker = async (): Promise<void> => {
-    while (next < jobs.length && now() < deadline) await one(jobs[next++]!);
+    while (next < jobs.length && now() < deadline && !cancel?.aborted) await one(jobs[next++]!);
   };
   await Promise.all(Array.from({ length: Math.min(WINDOW, jobs.length) }, worker));
+  cancel?.check();
   if (next < jobs.length) {
     const late = callTimeout(undefined);
     for (; next < jobs.length; next++) errors.set(jobs[next]!.key, late);

@@ -48,6 +48,12 @@ export interface ClientOptions {
   coalesce?: boolean;
   /** Put keys in the `memcluster:command` / `memcluster:batch` trace contexts (keys can be personal data). @default false */
   traceKeys?: boolean;
+  /**
+   * Let idle sockets stop keeping the process alive (like pg's `allowExitOnIdle`): a script that
+   * never calls `close()` exits once its work is done. Sockets carrying requests still keep it alive.
+   * @default false
+   */
+  allowExitOnIdle?: boolean;
   /** How values become bytes. @default flags-compatible JSON/string/Buffer/number serializer */
   serializer?: Serializer;
   /** TLS for every connection: `true` or Node `tls.ConnectionOptions`. @default undefined */
@@ -87,6 +93,7 @@ export const DEFAULTS = {
   maxBatchBytes: 2000,
   coalesce: true,
   traceKeys: false,
+  allowExitOnIdle: false,
   serializer: defaultSerializer,
 } satisfies Required<Omit<ClientOptions, NoDefault>>;
 
@@ -125,6 +132,7 @@ export function resolveOptions(options: ClientOptions = {}): ResolvedOptions {
   if (typeof r.failover !== 'boolean') throw new InvalidOptionError(`option failover must be a boolean, got ${describeValue(r.failover)}`);
   if (typeof r.coalesce !== 'boolean') throw new InvalidOptionError(`option coalesce must be a boolean, got ${describeValue(r.coalesce)}`);
   if (typeof r.traceKeys !== 'boolean') throw new InvalidOptionError(`option traceKeys must be a boolean, got ${describeValue(r.traceKeys)}`);
+  if (typeof r.allowExitOnIdle !== 'boolean') throw new InvalidOptionError(`option allowExitOnIdle must be a boolean, got ${describeValue(r.allowExitOnIdle)}`);
   if (typeof r.keyPrefix !== 'string') throw new InvalidOptionError(`option keyPrefix must be a string, got ${describeValue(r.keyPrefix)}`);
   const s = r.serializer as Serializer;
   if (!s || typeof s.serialize !== 'function' || typeof s.deserialize !== 'function') throw new InvalidOptionError('option serializer must have serialize() and deserialize()');

@@ -118,6 +118,7 @@ export class Cluster {
         validation: o.validation,
         validateTimeoutMs: o.validateTimeoutMs,
         trustRecentMs: o.trustRecentMs,
+        allowExitOnIdle: o.allowExitOnIdle,
       },
       health: {
         failureThreshold: o.failureThreshold,

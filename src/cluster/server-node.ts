@@ -1,5 +1,5 @@
 import createDebug from 'debug';
-import { now, type Connection, type Verify } from '../connection/connection.js';
+import { now, type Connection, type RequestHandle, type Verify } from '../connection/connection.js';
 import { Deque } from '../connection/deque.js';
 import {
   ClientClosedError, ClientErrorReply, MemclusterError, PoolFullError, ServerErrorReply, ServerUnavailableError, TimeoutError,
@@ -31,6 +31,18 @@ export interface Job {
    * one outstanding for it, so the server runs them in call order even when several sockets are busy.
    */
   key?: string | undefined;
+  /** Set when the call can be aborted. */
+  cancel?: Cancel | undefined;
+}
+
+/** How a call that can be aborted hears of its requests (see `CallCancel` in the client layer). */
+export interface Cancel {
+  readonly aborted: boolean;
+  readonly reason: MemclusterError | undefined;
+  /** A request of the call was written: abandon it on abort. */
+  track(handle: RequestHandle): void;
+  /** A request of the call waits in this server's queue: purge it on abort. */
+  queuedOn(node: ServerNode): void;
 }
 
 /** Requests in flight for one key, and the socket carrying them. */
@@ -134,6 +146,7 @@ export class ServerNode {
   submit(job: Job): void {
     if (this.closed) return job.reject(this.closeReason ?? new ClientClosedError({ server: this.server }));
     if (this.health.isDown) return job.reject(this.unavailable());
+    if (job.cancel?.aborted) return job.reject(job.cancel.reason!);
     if (this.queue.length === 0) {
       const conn = this.pick(job.key);
       if (conn) return this.write(conn, job);
@@ -142,7 +155,18 @@ export class ServerNode {
       return job.reject(new PoolFullError(`${this.queue.length} requests already waiting for a socket (maxQueue)`, { server: this.server }));
     }
     this.queue.push(job);
+    job.cancel?.queuedOn(this);
     this.pump();
+  }
+
+  /** Drops the queued requests of an aborted call, each rejecting with the call's reason. */
+  purge(cancel: Cancel): void {
+    const kept: Job[] = [];
+    for (const job of this.queue.drain()) {
+      if (job.cancel === cancel) job.reject(cancel.reason!);
+      else kept.push(job);
+    }
+    for (const job of kept) this.queue.push(job);
   }
 
   /** The error for requests while this server is down. */
@@ -231,7 +255,7 @@ export class ServerNode {
     const done = (): void => {
       if (a && --a.n === 0 && this.inFlightKeys.get(key!) === a) this.inFlightKeys.delete(key!);
     };
-    conn.request(job.bytes, job.kind, job.deadline, job.maxValues, job.verify, (reply) => {
+    const handle = conn.request(job.bytes, job.kind, job.deadline, job.maxValues, job.verify, (reply) => {
       done();
       job.resolve(reply);
       this.afterReply(conn);
@@ -241,6 +265,7 @@ export class ServerNode {
       else if (err instanceof ServerErrorReply || err instanceof ClientErrorReply) this.afterReply(conn); // the server answered
       job.reject(err);
     });
+    job.cancel?.track(handle);
     if (conn.congested) void conn.drained().then(() => this.pump());
   }
 
@@ -249,6 +274,11 @@ export class ServerNode {
     while (this.queue.length > 0) {
       const job = this.queue.peek()!;
       // A request whose call already gave up is never written (the timer may not have run yet).
+      if (job.cancel?.aborted) {
+        this.queue.shift();
+        job.reject(job.cancel.reason!);
+        continue;
+      }
       if (job.deadline <= (t ||= now())) {
         this.queue.shift();
         job.reject(this.queuedTimeout());

@@ -258,6 +258,12 @@ export class Connection {
     return this.socket.writableNeedDrain;
   }
 
+  /** Whether this socket alone keeps the process alive (`false` for idle sockets with `allowExitOnIdle`). */
+  keepAlive(on: boolean): void {
+    if (on) this.socket.ref();
+    else this.socket.unref();
+  }
+
   /** Resolves when the socket can take more bytes (or is dead). */
   drained(): Promise<void> {
     if (!this.congested || this.dead) return Promise.resolve();

@@ -22,6 +22,8 @@ export interface ServerPoolOptions extends ConnectionOptions {
   validateTimeoutMs: number;
   /** Skip the borrow-time request for sockets that answered one within this many ms (0: always validate). */
   trustRecentMs: number;
+  /** Idle sockets do not keep the process alive. */
+  allowExitOnIdle?: boolean | undefined;
 }
 
 /** What a pool tells its owner (the cluster's health tracking and events). */
@@ -141,6 +143,7 @@ export class ServerPool {
       this.pool.destroy(conn).catch(() => {});
       return;
     }
+    if (this.opts.allowExitOnIdle) conn.keepAlive(false);
     this.pool.release(conn).catch(() => {});
   }
 
@@ -219,6 +222,7 @@ export class ServerPool {
     this.nextCreateAt = 0;
     this.counters.created++;
     this.fresh.add(conn);
+    if (this.opts.allowExitOnIdle) conn.keepAlive(false); // until borrowed (minConnections may keep it idle)
     conn.onDeath = (c, reason, pending) => this.onDeath(c, reason, pending);
     this.hooks.onConnected?.(conn);
     return conn;
@@ -239,6 +243,7 @@ export class ServerPool {
   private async validateOnBorrow(conn: Connection): Promise<boolean> {
     // After close(), a socket must not go back to the free list (clear() has already run).
     if (!conn.alive || this.closed) return false;
+    if (this.opts.allowExitOnIdle) conn.keepAlive(true); // borrowed: it carries requests now
     if (this.fresh.has(conn)) {
       this.fresh.delete(conn);
       // Created for the borrow that is taking it: it answered a real request a moment ago. One

@@ -91,6 +91,25 @@ describe('client close()', () => {
     expectWithinPromise(r.exitedAt - closed!.at, 1000, 'the child exits on its own right after close()');
   });
 
+  it('with allowExitOnIdle, a script that never calls close() exits once its work is done', async () => {
+    const live = (servers[0] as MemcachedServer).address;
+    const script = `
+      (async () => {
+        // minConnections keeps an idle socket in the pool, idle eviction is far away: only
+        // allowExitOnIdle can let this process end without close().
+        const mc = new lib.Client([${JSON.stringify(live)}], { allowExitOnIdle: true, minConnections: 2, idleTimeoutMs: 60000 });
+        await mc.set('exit:k', 'v');
+        await Promise.all([mc.get('exit:k'), mc.getMulti(['exit:k', 'exit:j']), mc.incr('exit:n', 1)]);
+        console.log('done ' + (await mc.get('exit:k')));
+      })().catch((e) => { console.log('error ' + e.stack); process.exitCode = 1; });
+    `;
+    const r = await runChild(script, bundle, 15_000);
+    const done = r.lines.find((l) => l.text === 'done v');
+    expect(done, `the work did not finish; output:\n${r.out}`).toBeDefined();
+    expect(r.code, r.out).toBe(0);
+    expectWithinPromise(r.exitedAt - done!.at, 1000, 'the child exits on its own once its work is done');
+  });
+
   it('settles close() while a socket is being created against a dead server (create backoff)', async () => {
     const dead = `${LOOPBACK}:${await freePort()}`;
     const mc = new Client([dead], { ...FAST, timeoutMs: 2000, failureThreshold: 100 });
