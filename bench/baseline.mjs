@@ -94,13 +94,16 @@ function decode(chunk, start, end, flags) {
 /**
  * How the tick's requests are scheduled for writing and written. Only the defaults are used by the
  * bench; the others exist so `bench/floor-variants.mjs` can show why the defaults were chosen.
- * @typedef {{ flush?: 'nextTick' | 'microtask' | 'immediate', write?: 'join' | 'cork' | 'concat' }} FloorOptions
+ * `adaptive`: nextTick when the socket has nothing in flight, else setImmediate (so requests
+ * issued by every reply callback of one event-loop turn share a write).
+ * @typedef {{ flush?: 'nextTick' | 'microtask' | 'immediate' | 'adaptive', write?: 'join' | 'cork' | 'concat' }} FloorOptions
  */
 
 class BaselineConnection {
   /** @param {string} host @param {number} port @param {FloorOptions} options */
   constructor(host, port, { flush = 'nextTick', write = 'join' } = {}) {
     this.schedule = flush === 'nextTick' ? process.nextTick : flush === 'microtask' ? queueMicrotask : setImmediate;
+    this.adaptive = flush === 'adaptive';
     this.joinStrings = write === 'join';
     this.concat = write === 'concat';
     this.server = `${host}:${port}`;
@@ -142,7 +145,12 @@ class BaselineConnection {
     if (typeof bytes !== 'string') this.outHasBuffer = true;
     if (!this.flushing) {
       this.flushing = true;
-      this.schedule(this.flush);
+      if (this.adaptive) {
+        if (this.pending.length - this.head > 1) setImmediate(this.flush);
+        else process.nextTick(this.flush);
+      } else {
+        this.schedule(this.flush);
+      }
     }
   }
 

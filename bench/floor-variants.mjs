@@ -4,7 +4,7 @@
  * runs the floor in each of its flush/write variants, interleaved over rounds, on the same servers
  * and workloads as the bench, and prints medians and socket writes per operation.
  *
- *   npm run build && node bench/floor-variants.mjs [--rounds 3] [--target-ms 500] [--workloads get-64,set-64]
+ *   npm run build && node bench/floor-variants.mjs [--rounds 3] [--target-ms 500] [--workloads get-64,set-64] [--variants nextTick,setImmediate]
  */
 import { parseArgs } from 'node:util';
 import { startServers, stopAll } from 'memcluster/testing';
@@ -18,6 +18,7 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '3' },
     'target-ms': { type: 'string', default: '500' },
     workloads: { type: 'string', default: 'get-seq,get-64,set-64,getmulti-100,getmulti-1000,getmulti-10000' },
+    variants: { type: 'string' },
   },
 });
 
@@ -26,6 +27,7 @@ const VARIANTS = [
   { id: 'nextTick+join(floor)', options: { flush: 'nextTick', write: 'join' } },
   { id: 'queueMicrotask+join', options: { flush: 'microtask', write: 'join' } },
   { id: 'setImmediate+join', options: { flush: 'immediate', write: 'join' } },
+  { id: 'adaptive+join', options: { flush: 'adaptive', write: 'join' } },
   { id: 'nextTick+cork/uncork', options: { flush: 'nextTick', write: 'cork' } },
   { id: 'nextTick+Buffer.concat', options: { flush: 'nextTick', write: 'concat' } },
 ];
@@ -53,6 +55,7 @@ const spec = (id, options) => ({
   },
 });
 
+const variants = args.variants ? VARIANTS.filter((v) => args.variants?.split(',').some((x) => v.id.startsWith(x))) : VARIANTS;
 const workloads = WORKLOADS.filter((w) => args.workloads.split(',').includes(w.id));
 let code = 1;
 try {
@@ -66,8 +69,8 @@ try {
   const res = new Map();
   for (let round = 1; round <= Number(args.rounds); round++) {
     for (const w of workloads) {
-      for (let v = 0; v < VARIANTS.length; v++) {
-        const { id, options } = VARIANTS[(v + round) % VARIANTS.length];
+      for (let v = 0; v < variants.length; v++) {
+        const { id, options } = variants[(v + round) % variants.length];
         writes = 0;
         const r = await measureRun({ spec: spec(id, options), workload: w, servers, round, targetMs: Number(args['target-ms']), capMs: 30_000, checker });
         if (r.status !== 'ok' || r.wrong || r.missing || r.errors) throw new Error(`${id} ${w.id}: ${r.status} ${r.firstLoss ?? ''} ${r.firstError ?? ''}`);

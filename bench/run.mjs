@@ -251,7 +251,7 @@ async function main() {
     `- ${SEEDED_KEYS.length.toLocaleString('en-US')} seeded keys with 100-byte values; server evictions during the run: ${facts.evictions}`,
     `- took ${durationS.toFixed(0)} s`,
     '',
-    'Throughput and CPU are medians over the rounds; ratios are to the baseline\'s median in the same run (throughput: higher is better; CPU: lower is better). '
+    'Throughput and CPU are medians over the rounds; ratios are to the floor\'s median in the same run (throughput: higher is better; CPU: lower is better). '
       + 'CPU is user+system time of the bench process (client side only; the servers are other processes) divided by operations, or by keys for getMulti. '
       + 'Worst loop delay: how late a 1 ms timer probe fired at worst (bench/probe.mjs), during the whole run for the loop workloads and during the calls only for the multi-key ones; an idle loop reads about 1 ms. '
       + 'Heap per call (100,000-key calls): growth = heap in use right after the call minus right before (GC forced before), retained = the same after a forced GC with the result still referenced.',

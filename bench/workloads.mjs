@@ -163,7 +163,7 @@ async function timedCall(ctx, t, n, fn) {
   // Let the probe record (and then forget) whatever ran before the call: a GC, the previous check.
   await ctx.probe.settle();
   ctx.probe.reset();
-  const h0 = heapUsed();
+  const h0 = heap ? heapUsed() : 0;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   /** @type {R | undefined} */
@@ -177,7 +177,7 @@ async function timedCall(ctx, t, n, fn) {
   }
   const ms = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
-  const h1 = heapUsed();
+  const h1 = heap ? heapUsed() : 0;
   const loopMs = await ctx.probe.settle();
   if (failed || ctx.stop) return undefined; // a call that ended after the cap is not counted
   t.calls++;
