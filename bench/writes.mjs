@@ -1,0 +1,40 @@
+// @ts-nocheck
+/**
+ * Socket writes per call, memcluster (default) vs the floor (issue 14 item 2: one write per socket
+ * per tick). Counts `net.Socket` `_write` (one buffer) and `_writev` (several: `chunks`) calls,
+ * i.e. writes handed to libuv, over a few calls of each workload on 3 local servers.
+ *
+ *   npm run build && node bench/writes.mjs
+ */
+import net from 'node:net';
+import { startServers, stopAll } from 'memcluster/testing';
+import { Client } from 'memcluster';
+import { BaselineClient } from './baseline.mjs';
+let writes = 0, chunks = 0, bytes = 0;
+const P = net.Socket.prototype;
+const ow = P._write, owv = P._writev;
+P._write = function (c, e, cb) { writes++; chunks++; bytes += c.length; return ow.call(this, c, e, cb); };
+P._writev = function (cs, cb) { writes++; chunks += cs.length; for (const c of cs) bytes += c.chunk.length; return owv.call(this, cs, cb); };
+const servers = (await startServers(3, { args: ['-t', '1'], memoryMb: 64 })).map((s) => s.address);
+const seed = await new BaselineClient(servers).connect();
+const keys = Array.from({ length: 10000 }, (_, i) => `gm:${i}`);
+await seed.setMulti(keys.map((k) => [k, 'x'.repeat(100)]));
+for (const [name, make] of [['floor', async () => { const b = await new BaselineClient(servers).connect(); return { getMulti: (k) => b.getMulti(k), set: (k, v) => b.set(k, v), get: (k) => b.get(k), close: () => b.close() }; }],
+  ['memcluster', async () => new Client(servers, { timeoutMs: 5000 })]]) {
+  const c = await make();
+  for (let i = 0; i < 3; i++) { await c.getMulti(keys.slice(0, 1000)); await Promise.all(Array.from({ length: 64 }, (_, j) => c.set(`s:${j}`, 'v'))); }
+  for (const [label, fn, n] of [
+    ['getMulti 1,000', () => c.getMulti(keys.slice(0, 1000)), 20],
+    ['getMulti 10,000', () => c.getMulti(keys), 5],
+    ['64 concurrent sets', () => Promise.all(Array.from({ length: 64 }, (_, j) => c.set(`s:${j}`, 'v'.repeat(100)))), 50],
+    ['64 concurrent gets', () => Promise.all(Array.from({ length: 64 }, (_, j) => c.get(keys[j]))), 50],
+  ]) {
+    writes = chunks = bytes = 0;
+    for (let i = 0; i < n; i++) await fn();
+    console.log(`${name}\t${label}\twrites/call ${(writes / n).toFixed(1)}\tchunks/call ${(chunks / n).toFixed(1)}\tbytes/call ${Math.round(bytes / n)}`);
+  }
+  await c.close();
+}
+seed.close();
+await stopAll();
+process.exit(0);
