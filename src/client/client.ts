@@ -225,10 +225,24 @@ export class Client extends EventEmitter<ClientEvents> {
     return this.scoped(options, (scope) => this.everyServer(encodeVersion(), 'version', (r) => (r.kind === 'version' ? r.version : undefined), scope));
   }
 
-  /** Each server's `stats` (or `stats items|slabs|settings|conns|...`), by server. */
-  async stats(group?: string, options?: CallOptions): Promise<Map<string, Record<string, string>>> {
-    if (group !== undefined && !/^[a-z_]{1,32}$/.test(group)) throw new InvalidArgumentError(`stats group must be a word like 'items', got ${describeValue(group)}`);
-    return this.scoped(options, (scope) => this.everyServer(encodeStats(group), 'stats', (r) => (r.kind === 'stats' ? Object.fromEntries(r.stats) : undefined), scope));
+  /**
+   * Each server's `stats`, by server (`host:port`). `group` is any group the server knows: `items`,
+   * `slabs`, `sizes`, `settings`, `conns`, `extstore`, `cachedump <slab> <limit>` (entries
+   * `key -> "[<bytes> b; <exptime> s]"`), `detail dump` (entries `prefix -> "get <n> hit <n> ..."`).
+   * `reset`, `detail on` and `detail off` resolve `true` once every server did it. A reply larger
+   * than the client keeps fails that server's part with `ReplyTooLargeError`; no stats reply or
+   * error counts against a server's health.
+   */
+  stats(group: 'reset' | 'detail on' | 'detail off', options?: CallOptions): Promise<true>;
+  stats(group?: string, options?: CallOptions): Promise<Map<string, Record<string, string>>>;
+  async stats(group?: string, options?: CallOptions): Promise<Map<string, Record<string, string>> | true> {
+    if (group !== undefined && (typeof group !== 'string' || !/^[a-z_]{1,32}( [a-z0-9_]{1,20}){0,2}$/.test(group))) {
+      throw new InvalidArgumentError(`stats group must be a word like 'items' (or 'cachedump 1 10', 'detail dump'), got ${describeValue(group)}`);
+    }
+    // `stats sizes_enable|sizes_disable` answer one STAT line and no END.
+    const kind = group === 'sizes_enable' || group === 'sizes_disable' ? 'stats_line' : 'stats';
+    const perServer = await this.scoped(options, (scope) => this.everyServer(encodeStats(group), kind, statsRecord, scope));
+    return group === 'reset' || group === 'detail on' || group === 'detail off' ? true : perServer as Map<string, Record<string, string>>;
   }
 
   /** The client's own view of each server: health, pool sizes, queue, failures, validation figures. */
@@ -357,6 +371,21 @@ export class Client extends EventEmitter<ClientEvents> {
       }
     }
   }
+}
+
+/**
+ * One server's stats reply as a record: `STAT name value` lines as name -> value, other lines
+ * (`ITEM key rest`, `PREFIX prefix rest`) as their second word -> the rest; `RESET`/`OK` as `{}`.
+ */
+function statsRecord(reply: Reply): Record<string, string> | undefined {
+  if (reply.kind !== 'stats') return undefined;
+  const out: Record<string, string> = {};
+  for (const [name, value] of reply.stats) out[name] = value;
+  for (const line of reply.lines) {
+    const m = /^\S+ (\S+) ?(.*)$/.exec(line);
+    if (m) out[m[1]!] = m[2]!;
+  }
+  return out;
 }
 
 function statusOf(reply: Reply, table: Record<string, boolean>): boolean {

@@ -3,7 +3,7 @@ import tls from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import createDebug from 'debug';
 import {
-  AuthenticationError, ClientErrorReply, ConnectionError, ConnectTimeoutError, MemclusterError, ServerErrorReply,
+  AuthenticationError, ClientErrorReply, ConnectionError, ConnectTimeoutError, MemclusterError, ReplyTooLargeError, ServerErrorReply,
   TimeoutError, TooManyConnectionsError, ValidationFailedError,
 } from '../errors.js';
 import { serverText } from '../text.js';
@@ -91,6 +91,8 @@ interface Pending {
   verify: Verify | undefined;
   /** The call gave up (timed out or was cancelled): its reply is read and discarded in order. */
   abandoned: boolean;
+  /** The request carried a data block (see DATA_BLOCK_KINDS). */
+  dataBlock: boolean;
 }
 
 /**
@@ -305,7 +307,9 @@ export class Connection {
     resolve: (reply: Reply) => void, reject: (err: MemclusterError) => void,
   ): Pending {
     const t = now();
-    const p: Pending = { kind, deadline, writtenAt: t, resolve, reject, verify, abandoned: false };
+    // `ms` (meta set) carries a data block like the text stores; mg/md/ma do not.
+    const dataBlock = DATA_BLOCK_KINDS.has(kind) || (kind === 'meta' && bytes[0] === 0x6d && bytes[1] === 0x73);
+    const p: Pending = { kind, deadline, writtenAt: t, resolve, reject, verify, abandoned: false, dataBlock };
     this.pending.push(p);
     this.parser.expect(kind, maxValues);
     if (!this.corked) {
@@ -419,6 +423,10 @@ export class Connection {
         // SERVER_ERROR (object too large, out of memory) swallows a data block: the stream stays aligned.
         if (!req.abandoned) req.reject(new ServerErrorReply(`SERVER_ERROR ${serverText(reply.message)}`, { server: this.server }));
         break;
+      case 'oversize':
+        // Read to its end without being kept: the call fails, the stream is aligned.
+        if (!req.abandoned) req.reject(new ReplyTooLargeError(reply.message, { server: this.server }));
+        break;
       case 'error':
       case 'client_error': {
         if (reply.kind === 'error' && reply.message === 'Too many open connections') {
@@ -430,7 +438,7 @@ export class Connection {
         const err = new ClientErrorReply(reply.kind === 'error' ? `server answered ERROR${reply.message ? ' ' + serverText(reply.message) : ''}` : `CLIENT_ERROR ${serverText(reply.message)}`, { server: this.server });
         if (!req.abandoned) req.reject(err);
         // Without a data block the error line is the whole reply: the next reply is the next request's.
-        if (DATA_BLOCK_KINDS.has(req.kind)) {
+        if (req.dataBlock) {
           this.destroy(new ConnectionError(`connection dropped after an error reply to a request with a data block: ${err.detail}`, { server: this.server, cause: err }));
         }
         break;
