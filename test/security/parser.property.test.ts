@@ -1,7 +1,7 @@
 /**
  * Hostile or broken server bytes, at the parser: property-based tests that start from valid replies
- * of every kind, mutate them (flip, overwrite, truncate, duplicate, delete, insert bytes or `\r\n`,
- * forge `VALUE` lengths up to and past 4 GB, inject the refusal line) and feed the result split at
+ * of every kind, classic text and meta (mutate them: flip, overwrite, truncate, duplicate, delete,
+ * insert bytes or `\r\n`, forge `VALUE`/`VA` lengths up to and past 4 GB, inject the refusal line) and feed the result split at
  * arbitrary points. Whatever arrives, `feed` never throws, returns quickly, allocates nothing
  * larger than its limits, and the parser ends in replies or in exactly one typed error.
  */
@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MemclusterError, ProtocolError, TooManyConnectionsError } from '../../src/errors.js';
 import { ReplyParser } from '../../src/protocol/parser.js';
-import type { Reply, ReplyKind } from '../../src/protocol/types.js';
+import type { MetaFlags, MetaReply, Reply, ReplyKind } from '../../src/protocol/types.js';
 import { fcParams, PROPERTY_TIMEOUT } from './support.js';
 import { expectWithinPromise } from '../support/timing.js';
 
@@ -27,15 +27,39 @@ const b = (s: string): Buffer => Buffer.from(s, 'latin1');
 // ---------------------------------------------------------------------------------------------
 
 type PlainValue = { key: string; flags: number; data: string; cas: string | undefined };
-type Plain = Exclude<Reply, { kind: 'values' }> | { kind: 'values'; values: PlainValue[] };
+/** A meta reply with data as hex and only the flags that are set. */
+type PlainMeta = { kind: 'meta'; code: string; data?: string; flags: Partial<MetaFlags> };
+type Plain =
+  | Exclude<Reply, { kind: 'values' | 'meta' | 'meta_batch' }>
+  | { kind: 'values'; values: PlainValue[] }
+  | PlainMeta
+  | { kind: 'meta_batch'; replies: PlainMeta[]; errors: Array<{ kind: string; message: string; index: number }> };
+
+const UNSET: MetaFlags = {
+  opaque: undefined, key: undefined, cas: undefined, ttl: undefined, clientFlags: undefined, size: undefined,
+  hitBefore: undefined, lastAccess: undefined, win: false, stale: false, otherWon: false,
+};
+
+function plainMeta(r: MetaReply): PlainMeta {
+  const flags: Partial<MetaFlags> = {};
+  for (const [k, v] of Object.entries(r.flags) as Array<[keyof MetaFlags, never]>) if (v !== UNSET[k]) flags[k] = v;
+  return r.data === undefined ? { kind: 'meta', code: r.code, flags } : { kind: 'meta', code: r.code, data: r.data.toString('hex'), flags };
+}
 
 function plain(r: Reply): Plain {
-  if (r.kind !== 'values') return r.kind === 'stats' ? { kind: 'stats', stats: r.stats.map(([k, v]) => [k, v]) } : { ...r };
+  if (r.kind === 'stats') return { kind: 'stats', stats: r.stats.map(([k, v]) => [k, v]), lines: [...r.lines], end: r.end };
+  if (r.kind === 'meta') return plainMeta(r);
+  if (r.kind === 'meta_batch') return { kind: 'meta_batch', replies: r.replies.map(plainMeta), errors: r.errors.map((e) => ({ ...e })) };
+  if (r.kind !== 'values') return { ...r };
   return { kind: 'values', values: r.values.map((v) => ({ key: v.key, flags: v.flags, data: v.data.toString('hex'), cas: v.cas })) };
 }
 
+/** What a request expects: a kind, or a kind and its maxValues. */
+type Exp = ReplyKind | readonly [ReplyKind, number];
+const kindOf = (e: Exp): ReplyKind => (typeof e === 'string' ? e : e[0]);
+
 interface Wire {
-  kind: ReplyKind;
+  kind: Exp;
   bytes: Buffer;
   reply: Plain;
 }
@@ -72,11 +96,66 @@ const retrieval: fc.Arbitrary<Wire> = fc.array(valueEntry, { maxLength: 4 }).map
   reply: { kind: 'values', values: vs.map((v) => ({ key: v.key.toString('utf8'), flags: v.flags, data: v.data.toString('hex'), cas: v.cas })) },
 }));
 
-const stats: fc.Arbitrary<Wire> = fc.array(fc.tuple(printable(1, 20), fc.option(printable(0, 20, true), { nil: undefined })), { maxLength: 6 }).map((st) => ({
-  kind: 'stats' as const,
-  bytes: b(`${st.map(([k, v]) => `STAT ${k}${v === undefined ? '' : ` ${v}`}\r\n`).join('')}END\r\n`),
-  reply: { kind: 'stats', stats: st.map(([k, v]) => [k, v ?? '']) },
-}));
+const statLine = fc.tuple(printable(1, 20), fc.option(printable(0, 20, true), { nil: undefined }));
+/** A non-STAT stats line: `ITEM ...` (cachedump) or `PREFIX ...` (detail dump). */
+const otherLine = fc.tuple(fc.constantFrom('ITEM ', 'PREFIX '), printable(0, 30, true)).map(([w, rest]) => `${w}${rest}`);
+const stats: fc.Arbitrary<Wire> = fc.oneof(
+  { weight: 4, arbitrary: fc.tuple(fc.array(statLine, { maxLength: 6 }), fc.array(otherLine, { maxLength: 3 })).map(([st, other]) => ({
+    kind: 'stats' as const,
+    bytes: b(`${st.map(([k, v]) => `STAT ${k}${v === undefined ? '' : ` ${v}`}\r\n`).join('')}${other.map((l) => `${l}\r\n`).join('')}END\r\n`),
+    reply: { kind: 'stats', stats: st.map(([k, v]) => [k, v ?? '']), lines: other, end: 'END' } as Plain,
+  })) },
+  { weight: 1, arbitrary: fc.constantFrom('RESET', 'OK').map((w) => ({ kind: 'stats' as const, bytes: b(`${w}\r\n`), reply: { kind: 'stats', stats: [], lines: [], end: w } as Plain })) },
+  { weight: 1, arbitrary: statLine.map(([k, v]) => ({
+    kind: 'stats_line' as const, bytes: b(`STAT ${k}${v === undefined ? '' : ` ${v}`}\r\n`), reply: { kind: 'stats', stats: [[k, v ?? '']], lines: [], end: null } as Plain,
+  })) },
+);
+
+/** Meta return flags in any order, each at most once, with the wire text and the parsed value. */
+type F = [string, Buffer, Partial<MetaFlags>];
+const metaFlag: fc.Arbitrary<F> = fc.oneof<fc.Arbitrary<F>[]>(
+  printable(1, 31).map((o): F => ['O', b(`O${o}`), { opaque: o }]),
+  keyBytes.map((k): F => ['k', Buffer.concat([b('k'), k]), { key: k.toString('utf8') }]),
+  uint64.map((c): F => ['c', b(`c${c}`), { cas: c }]),
+  fc.oneof(fc.constant(-1), fc.integer({ min: 0, max: 2 ** 31 - 1 })).map((t): F => ['t', b(`t${t}`), { ttl: t }]),
+  flagsArb.map((f): F => ['f', b(`f${f}`), { clientFlags: f }]),
+  fc.nat().map((n): F => ['s', b(`s${n}`), { size: n }]),
+  fc.nat().map((n): F => ['l', b(`l${n}`), { lastAccess: n }]),
+  fc.boolean().map((h): F => ['h', b(`h${h ? 1 : 0}`), { hitBefore: h }]),
+  fc.constantFrom<F>(['W', b('W'), { win: true }], ['X', b('X'), { stale: true }], ['Z', b('Z'), { otherWon: true }]),
+);
+const metaFlags = fc.uniqueArray(metaFlag, { selector: (f) => f[0], maxLength: 6 });
+
+/** One meta reply line (+ data for VA), as bytes and as the plain reply. */
+const metaLine: fc.Arbitrary<{ bytes: Buffer; reply: PlainMeta }> = fc.tuple(fc.constantFrom('VA', 'VA', 'HD', 'EN', 'NF', 'NS', 'EX'), metaFlags, dataBytes)
+  .map(([code, flags, data]) => {
+    const head = code === 'VA' ? `VA ${data.length}` : code;
+    const parts = [b(head), ...flags.flatMap(([, wire]) => [b(' '), wire]), b('\r\n'), ...(code === 'VA' ? [data, b('\r\n')] : [])];
+    const parsed: Partial<MetaFlags> = Object.assign({}, ...flags.map(([, , v]) => v));
+    const reply: PlainMeta = code === 'VA' ? { kind: 'meta', code, data: data.toString('hex'), flags: parsed } : { kind: 'meta', code, flags: parsed };
+    return { bytes: Buffer.concat(parts), reply };
+  });
+
+const metaErrorLine = fc.tuple(fc.constantFrom('ERROR', 'CLIENT_ERROR', 'SERVER_ERROR'), fc.option(printable(0, 40, true), { nil: undefined }))
+  .map(([word, msg]) => ({ line: `${word}${msg === undefined ? '' : ` ${msg}`}\r\n`, kind: word === 'ERROR' ? 'error' : word === 'CLIENT_ERROR' ? 'client_error' : 'server_error', message: msg ?? '' }));
+
+const metaOne: fc.Arbitrary<Wire> = metaLine.map((m) => ({ kind: 'meta' as const, bytes: m.bytes, reply: m.reply }));
+
+/** A quiet batch: reply lines and error lines in any order, then MN; maxValues = replies + errors (+ slack). */
+const metaBatch: fc.Arbitrary<Wire> = fc.tuple(fc.array(fc.oneof({ weight: 4, arbitrary: metaLine }, { weight: 1, arbitrary: metaErrorLine }), { maxLength: 5 }), fc.nat({ max: 3 }))
+  .map(([items, slack]) => {
+    const replies: PlainMeta[] = [];
+    const errors: Array<{ kind: string; message: string; index: number }> = [];
+    for (const it of items) {
+      if ('reply' in it) replies.push(it.reply);
+      else errors.push({ kind: it.kind, message: it.message, index: replies.length });
+    }
+    return {
+      kind: ['meta_batch', Math.max(1, replies.length + errors.length + slack)] as const,
+      bytes: Buffer.concat([...items.map((it) => ('bytes' in it ? it.bytes : b(it.line))), b('MN\r\n')]),
+      reply: { kind: 'meta_batch', replies, errors },
+    };
+  });
 
 const status = (kind: ReplyKind, ...words: string[]): fc.Arbitrary<Wire> =>
   fc.constantFrom(...words).map((w) => ({ kind, bytes: b(`${w}\r\n`), reply: { kind: 'status', status: w } as Plain }));
@@ -89,10 +168,10 @@ const arith: fc.Arbitrary<Wire> = fc.oneof(
   status('arith', 'NOT_FOUND'),
 );
 
-const KINDS: ReplyKind[] = ['retrieval', 'store', 'delete', 'touch', 'arith', 'ok', 'version', 'stats', 'mn', 'auth'];
+const KINDS: ReplyKind[] = ['retrieval', 'store', 'delete', 'touch', 'arith', 'ok', 'version', 'stats', 'stats_line', 'mn', 'auth', 'meta', 'meta_batch'];
 
-/** `ERROR`, `CLIENT_ERROR <msg>` or `SERVER_ERROR <msg>`, as the reply to a request of any kind. */
-const errorReply: fc.Arbitrary<Wire> = fc.tuple(fc.constantFrom(...KINDS), fc.constantFrom('ERROR', 'CLIENT_ERROR', 'SERVER_ERROR'), fc.option(printable(0, 40, true), { nil: undefined }))
+/** `ERROR`, `CLIENT_ERROR <msg>` or `SERVER_ERROR <msg>`, as the reply to a request of any kind but a meta batch (which collects them). */
+const errorReply: fc.Arbitrary<Wire> = fc.tuple(fc.constantFrom(...KINDS.filter((k) => k !== 'meta_batch')), fc.constantFrom('ERROR', 'CLIENT_ERROR', 'SERVER_ERROR'), fc.option(printable(0, 40, true), { nil: undefined }))
   .map(([kind, word, msg]) => ({
     kind,
     bytes: b(`${word}${msg === undefined ? '' : ` ${msg}`}\r\n`),
@@ -112,6 +191,8 @@ const wireReply: fc.Arbitrary<Wire> = fc.oneof(
   { weight: 1, arbitrary: status('mn', 'MN') },
   { weight: 1, arbitrary: status('auth', 'STORED') },
   { weight: 2, arbitrary: errorReply },
+  { weight: 4, arbitrary: metaOne },
+  { weight: 3, arbitrary: metaBatch },
 );
 
 const pipeline = fc.array(wireReply, { minLength: 1, maxLength: 6 });
@@ -147,16 +228,18 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ t: fc.constant('duplicate' as const), at, len: fc.integer({ min: 1, max: 64 }) }),
   fc.record({ t: fc.constant('delete' as const), at, len: fc.integer({ min: 1, max: 16 }) }),
   fc.record({ t: fc.constant('insert' as const), at, bytes: fc.uint8Array({ minLength: 1, maxLength: 16 }) }),
-  fc.record({ t: fc.constant('crlf' as const), at, what: fc.constantFrom('\r\n', '\n', '\r', '\r\n\r\n', 'END\r\n', 'VALUE x 0 1\r\n') }),
+  fc.record({ t: fc.constant('crlf' as const), at, what: fc.constantFrom('\r\n', '\n', '\r', '\r\n\r\n', 'END\r\n', 'VALUE x 0 1\r\n', 'MN\r\n', 'VA 1 W\r\n', 'HD k\r\n') }),
   { arbitrary: fc.record({ t: fc.constant('forge' as const), nth: fc.nat({ max: 5 }), len: forgedLength }), weight: 3 },
   fc.record({ t: fc.constant('refusal' as const), at }),
 );
 
-/** Offsets of `VALUE ` at the start of a line. */
+/** Offsets of `VALUE ` or `VA ` at the start of a line. */
 function valueLines(buf: Buffer): number[] {
   const out: number[] = [];
-  for (let i = buf.indexOf('VALUE '); i >= 0; i = buf.indexOf('VALUE ', i + 1)) if (i === 0 || buf[i - 1] === 10) out.push(i);
-  return out;
+  for (const word of ['VALUE ', 'VA ']) {
+    for (let i = buf.indexOf(word); i >= 0; i = buf.indexOf(word, i + 1)) if (i === 0 || buf[i - 1] === 10) out.push(i);
+  }
+  return out.sort((x, y) => x - y);
 }
 
 function mutate(input: Buffer, m: Mutation): Buffer {
@@ -191,8 +274,12 @@ function mutate(input: Buffer, m: Mutation): Buffer {
       const eol = input.indexOf('\r\n', start);
       const end = eol < 0 ? n : eol;
       const words = input.subarray(start, end).toString('latin1').split(' ');
-      if (words.length < 4) return cat(input.subarray(0, start), b(`VALUE k 0 ${m.len}`), input.subarray(end));
-      words[3] = m.len;
+      if (words[0] === 'VA') {
+        words[1] = m.len;
+      } else {
+        if (words.length < 4) return cat(input.subarray(0, start), b(`VALUE k 0 ${m.len}`), input.subarray(end));
+        words[3] = m.len;
+      }
       return cat(input.subarray(0, start), b(words.join(' ')), input.subarray(end));
     }
   }
@@ -252,10 +339,13 @@ interface Outcome {
  * waiting must then fail (a NUL can complete no line and no data trailer), so every case ends in
  * replies plus exactly one error.
  */
-function drive(kinds: readonly ReplyKind[], chunks: readonly Buffer[], maxValueBytes: number, terminate: boolean): Outcome {
+function drive(kinds: readonly Exp[], chunks: readonly Buffer[], maxValueBytes: number, terminate: boolean): Outcome {
   const events: Event[] = [];
   const parser = new ReplyParser({ server: SERVER, maxValueBytes }, (reply) => events.push({ t: 'reply', reply }), (err) => events.push({ t: 'error', err }));
-  for (const k of kinds) parser.expect(k);
+  for (const k of kinds) {
+    if (typeof k === 'string') parser.expect(k);
+    else parser.expect(k[0], k[1]);
+  }
   largestAlloc = 0;
   const started = performance.now();
   const feed = (c: Buffer): void => {
@@ -288,15 +378,29 @@ function terminator(maxValueBytes: number): Buffer {
  * hold `\n` (it ends every line); they may hold a bare `\r` or other control bytes, which the parser
  * passes through (the connection, not the parser, escapes server text in error messages).
  */
-function fitsKind(kind: ReplyKind, r: Reply, maxValueBytes: number): boolean {
+function fitsKind(exp: Exp, r: Reply, maxValueBytes: number): boolean {
   if (r.kind === 'error' || r.kind === 'client_error' || r.kind === 'server_error') return typeof r.message === 'string' && !r.message.includes('\n');
+  const kind = kindOf(exp);
   switch (kind) {
     case 'retrieval':
       return r.kind === 'values' && r.values.every((v) => v.key.length > 0 && Buffer.byteLength(v.key) <= 250 * 3 && !/[ \n]/.test(v.key)
         && Number.isInteger(v.flags) && v.flags >= 0 && v.flags <= 0xffffffff && v.data.length <= maxValueBytes
         && (v.cas === undefined || (/^\d{1,20}$/.test(v.cas) && BigInt(v.cas) < 2n ** 64n)));
     case 'stats':
-      return r.kind === 'stats' && r.stats.every(([k, v]) => k.length > 0 && !/[ \n]/.test(k) && !v.includes('\n'));
+      return r.kind === 'stats' && r.stats.every(([k, v]) => k.length > 0 && !/[ \n]/.test(k) && !v.includes('\n'))
+        && r.lines.every((l) => /^(ITEM|PREFIX) /.test(l) && !l.includes('\n'))
+        && (r.end === 'END' || (r.stats.length === 0 && r.lines.length === 0 && (r.end === 'RESET' || r.end === 'OK')));
+    case 'stats_line':
+      return r.kind === 'stats' && r.stats.length === 1 && r.lines.length === 0 && r.end === null && r.stats[0]![0].length > 0 && !/[ \n]/.test(r.stats[0]![0]);
+    case 'meta':
+      return r.kind === 'meta' && metaFits(r, maxValueBytes);
+    case 'meta_batch': {
+      const requests = typeof exp === 'string' ? Number.MAX_SAFE_INTEGER : exp[1];
+      return r.kind === 'meta_batch' && r.replies.length <= requests && r.replies.length + r.errors.length <= 2 * requests
+        && r.replies.every((m) => metaFits(m, maxValueBytes))
+        && r.errors.every((e, i) => ['error', 'client_error', 'server_error'].includes(e.kind) && !e.message.includes('\n')
+          && e.index <= r.replies.length && (i === 0 || e.index >= r.errors[i - 1]!.index));
+    }
     case 'version':
       return r.kind === 'version' && r.version.length > 0 && !r.version.includes('\n');
     case 'arith':
@@ -316,8 +420,23 @@ function fitsKind(kind: ReplyKind, r: Reply, maxValueBytes: number): boolean {
   }
 }
 
+/** A meta reply line as the grammar promises it: known code, data exactly for VA, flags in range. */
+function metaFits(m: MetaReply, maxValueBytes: number): boolean {
+  const f = m.flags;
+  return ['VA', 'HD', 'EN', 'NF', 'NS', 'EX'].includes(m.code) && (m.data === undefined) === (m.code !== 'VA')
+    && (m.data === undefined || m.data.length <= maxValueBytes)
+    && Object.keys(f).length === Object.keys(UNSET).length
+    && (f.opaque === undefined || (f.opaque.length >= 1 && f.opaque.length <= 32 && !/[\s]/.test(f.opaque)))
+    && (f.key === undefined || (f.key.length > 0 && !/[ \n]/.test(f.key)))
+    && (f.cas === undefined || (/^\d{1,20}$/.test(f.cas) && BigInt(f.cas) < 2n ** 64n))
+    && (f.ttl === undefined || (Number.isInteger(f.ttl) && f.ttl >= -1))
+    && (f.clientFlags === undefined || (Number.isInteger(f.clientFlags) && f.clientFlags >= 0 && f.clientFlags <= 0xffffffff))
+    && [f.size, f.lastAccess].every((n) => n === undefined || (Number.isSafeInteger(n) && n >= 0))
+    && [f.win, f.stale, f.otherWon].every((x) => typeof x === 'boolean');
+}
+
 /** Every guarantee that holds whatever the input was. */
-function checkInvariants(kinds: readonly ReplyKind[], o: Outcome, maxValueBytes: number, terminated: boolean): void {
+function checkInvariants(kinds: readonly Exp[], o: Outcome, maxValueBytes: number, terminated: boolean): void {
   expectWithinPromise(o.ms, CASE_MS, 'one case completes (no runaway or quadratic work)');
   expect(o.largestAlloc, 'no allocation beyond maxValueBytes or one line').toBeLessThanOrEqual(Math.max(maxValueBytes, MAX_LINE + 2));
   expect(o.errors.length).toBeLessThanOrEqual(1);
@@ -340,6 +459,9 @@ function checkInvariants(kinds: readonly ReplyKind[], o: Outcome, maxValueBytes:
   }
   expect(o.parser.pending).toBe(kinds.length - o.replies.length);
 }
+
+/** A random expectation: any kind; a meta_batch with a small bound. */
+const anyExp: fc.Arbitrary<Exp> = fc.oneof(fc.constantFrom(...KINDS), fc.integer({ min: 1, max: 4 }).map((n) => ['meta_batch', n] as const));
 
 const maxValueArb = fc.oneof({ weight: 1, arbitrary: fc.constant(64) }, { weight: 2, arbitrary: fc.constant(4096) }, { weight: 2, arbitrary: fc.constant(MiB) });
 
@@ -380,7 +502,7 @@ describe('ReplyParser against hostile bytes (property-based)', () => {
   });
 
   it('random bytes against random expectations: same guarantees', { timeout: PROPERTY_TIMEOUT }, () => {
-    fc.assert(fc.property(fc.array(fc.constantFrom(...KINDS), { maxLength: 4 }), fc.uint8Array({ maxLength: 600 }), splitPlan, maxValueArb, (kinds, bytes, plan, maxValue) => {
+    fc.assert(fc.property(fc.array(anyExp, { maxLength: 4 }), fc.uint8Array({ maxLength: 600 }), splitPlan, maxValueArb, (kinds, bytes, plan, maxValue) => {
       const wire = Buffer.from(bytes);
       checkInvariants(kinds, drive(kinds, split(wire, plan), maxValue, true), maxValue, true);
     }), fcParams(1000));
@@ -388,19 +510,51 @@ describe('ReplyParser against hostile bytes (property-based)', () => {
 
   it('random lines built from protocol words (closer to valid than random bytes): same guarantees', { timeout: PROPERTY_TIMEOUT }, () => {
     const word = fc.oneof(
-      fc.constantFrom('VALUE', 'END', 'STAT', 'VERSION', 'STORED', 'NOT_FOUND', 'DELETED', 'TOUCHED', 'OK', 'MN', 'ERROR', 'CLIENT_ERROR', 'SERVER_ERROR', 'EXISTS', 'NOT_STORED'),
+      fc.constantFrom('VALUE', 'END', 'STAT', 'VERSION', 'STORED', 'NOT_FOUND', 'DELETED', 'TOUCHED', 'OK', 'MN', 'ERROR', 'CLIENT_ERROR', 'SERVER_ERROR', 'EXISTS', 'NOT_STORED',
+        'ITEM', 'PREFIX', 'RESET', 'VA', 'HD', 'EN', 'NF', 'NS', 'EX', 'W', 'X', 'Z', 'h1', 't-1', 'kfoo', 'Oabc', 'c1', 'f0', 's3', 'l0', 'b', 'q'),
       forgedLength, printable(1, 8), uint64,
     );
     const line = fc.tuple(fc.array(word, { minLength: 1, maxLength: 6 }), fc.constantFrom('\r\n', '\r\n', '\r\n', '\n', '', ' \r\n'))
       .map(([ws, eol]) => `${ws.join(' ')}${eol}`);
-    fc.assert(fc.property(fc.array(fc.constantFrom(...KINDS), { minLength: 1, maxLength: 4 }), fc.array(line, { minLength: 1, maxLength: 8 }), splitPlan, maxValueArb, (kinds, lines, plan, maxValue) => {
+    fc.assert(fc.property(fc.array(anyExp, { minLength: 1, maxLength: 4 }), fc.array(line, { minLength: 1, maxLength: 8 }), splitPlan, maxValueArb, (kinds, lines, plan, maxValue) => {
       const wire = b(lines.join(''));
       checkInvariants(kinds, drive(kinds, split(wire, plan), maxValue, true), maxValue, true);
     }), fcParams(1000));
   });
 });
 
+describe('ReplyParser: meta batches hold no more than their requests', () => {
+  it('one reply line more than the requests in the batch is a protocol error, wherever it lands and however split', { timeout: PROPERTY_TIMEOUT }, () => {
+    fc.assert(fc.property(fc.array(metaLine, { minLength: 1, maxLength: 5 }), metaLine, fc.nat(), splitPlan, (lines, extra, where, plan) => {
+      const all = [...lines];
+      all.splice(where % (lines.length + 1), 0, extra);
+      const wire = Buffer.concat([...all.map((l) => l.bytes), b('MN\r\n')]);
+      const o = drive([['meta_batch', lines.length]], split(wire, plan), MiB, false);
+      expect(o.replies).toEqual([]);
+      expect(o.errors).toHaveLength(1);
+      expect(o.errors[0]).toBeInstanceOf(ProtocolError);
+      expect(o.errors[0]!.message).toContain(`more meta replies than the ${lines.length} request(s)`);
+      // The same lines with a bound that fits are one reply.
+      const ok = drive([['meta_batch', all.length]], split(wire, plan), MiB, false);
+      expect(ok.errors).toEqual([]);
+      expect(ok.replies).toEqual([{ kind: 'meta_batch', replies: all.map((l) => l.reply), errors: [] }]);
+    }), fcParams(300));
+  });
+});
+
 describe('ReplyParser: forged lengths cost nothing', () => {
+  it.each(['4294967295', '4294967296', '18446744073709551615', '99999999999999999999999999999999'])('VA claiming %s bytes fails at once without allocating, alone or in a batch, at any split', (len) => {
+    for (const exp of ['meta', ['meta_batch', 3]] as const) {
+      const wire = b(`VA ${len} f1 kk\r\n`);
+      for (let cut = 0; cut <= wire.length; cut++) {
+        const o = drive([exp], [wire.subarray(0, cut), wire.subarray(cut)], 1_049_024, false);
+        expect(o.errors).toHaveLength(1);
+        expect(o.errors[0]!.message).toContain('maxValueBytes');
+        expect(o.largestAlloc).toBeLessThanOrEqual(MAX_LINE + 2);
+      }
+    }
+  });
+
   const FORGED = ['4294967295', '4294967296', '18446744073709551615', '99999999999999999999999999999999'];
 
   it.each(FORGED)('VALUE claiming %s bytes fails at once without allocating, at any split', (len) => {
