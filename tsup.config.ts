@@ -8,6 +8,8 @@ export default defineConfig({
     index: 'src/index.ts',
     testing: 'src/testing/index.ts',
     compat: 'src/compat/index.ts',
+    keyv: 'src/keyv/index.ts',
+    otel: 'src/otel/index.ts',
   },
   // The CommonJS build is the one runtime copy; each ESM entry becomes a thin wrapper that
   // re-exports it (scripts/esm-wrappers.ts), so `import` and `require` share every class.
