@@ -140,6 +140,7 @@ async function getLoop(c, ctx, t, loop) {
  * @property {string} what one line for the README and the report
  * @property {number} [keys] keys per call (multi-key workloads)
  * @property {'multiWrite'} [needs] setMulti/deleteMulti: only clients that have them (see clients.mjs)
+ * @property {number} [minCapS] the run's time cap is at least this (untimed set-up and read-back inside the run)
  * @property {(c: import('./clients.mjs').Adapter, ctx: RunCtx) => Promise<Tally>} run
  */
 
@@ -258,6 +259,7 @@ function setMultiWorkload(n) {
     unit: 'keys/s',
     keys: n,
     needs: 'multiWrite',
+    minCapS: 30,
     what: `one caller, setMulti of ${n.toLocaleString('en-US')} keys with 100-byte values back to back; every key must answer true, and after the run every key is read back (by the floor) and must hold this run's value`,
     async run(c, ctx) {
       const t = tally();
@@ -287,6 +289,7 @@ function deleteMultiWorkload(n) {
     unit: 'keys/s',
     keys: n,
     needs: 'multiWrite',
+    minCapS: 30,
     what: `one caller, deleteMulti of ${n.toLocaleString('en-US')} keys that exist (stored by the floor before each call, untimed); every key must answer true, and afterwards none may be left on its server`,
     async run(c, ctx) {
       const t = tally();
