@@ -49,6 +49,14 @@ export interface ClientOptions {
   /** Put keys in the `memcluster:command` / `memcluster:batch` trace contexts (keys can be personal data). @default false */
   traceKeys?: boolean;
   /**
+   * How to talk to each server. `auto`: the meta protocol where the server proves it speaks it
+   * (memcached >= 1.6.10 by its version, and `mn` answered rather than refused), classic text
+   * elsewhere (older servers, twemproxy, mcrouter); re-learned as sockets are replaced. `meta` or
+   * `text` forces one. Leases and serve-stale (`fetch`) need meta; on text they use an `add` lock.
+   * @default 'auto'
+   */
+  protocol?: 'auto' | 'meta' | 'text';
+  /**
    * Let idle sockets stop keeping the process alive (like pg's `allowExitOnIdle`): a script that
    * never calls `close()` exits once its work is done. Sockets carrying requests still keep it alive.
    * @default false
@@ -94,6 +102,7 @@ export const DEFAULTS = {
   coalesce: true,
   traceKeys: false,
   allowExitOnIdle: false,
+  protocol: 'auto',
   serializer: defaultSerializer,
 } satisfies Required<Omit<ClientOptions, NoDefault>>;
 
@@ -132,6 +141,7 @@ export function resolveOptions(options: ClientOptions = {}): ResolvedOptions {
   if (typeof r.failover !== 'boolean') throw new InvalidOptionError(`option failover must be a boolean, got ${describeValue(r.failover)}`);
   if (typeof r.coalesce !== 'boolean') throw new InvalidOptionError(`option coalesce must be a boolean, got ${describeValue(r.coalesce)}`);
   if (typeof r.traceKeys !== 'boolean') throw new InvalidOptionError(`option traceKeys must be a boolean, got ${describeValue(r.traceKeys)}`);
+  if (!['auto', 'meta', 'text'].includes(r.protocol)) throw new InvalidOptionError(`option protocol must be 'auto', 'meta' or 'text', got ${describeValue(r.protocol)}`);
   if (typeof r.allowExitOnIdle !== 'boolean') throw new InvalidOptionError(`option allowExitOnIdle must be a boolean, got ${describeValue(r.allowExitOnIdle)}`);
   if (typeof r.keyPrefix !== 'string') throw new InvalidOptionError(`option keyPrefix must be a string, got ${describeValue(r.keyPrefix)}`);
   const s = r.serializer as Serializer;

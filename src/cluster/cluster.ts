@@ -128,6 +128,7 @@ export class Cluster {
       },
       maxQueue: o.maxQueue,
       maxPipeline: o.maxPipeline,
+      protocol: o.protocol,
     }, this.hooks);
   }
 }

@@ -58,6 +58,8 @@ export interface ServerNodeOptions {
   maxQueue: number;
   /** Requests in flight on one socket before another socket is borrowed. */
   maxPipeline: number;
+  /** `auto`: meta where the server proves it speaks it (see `ServerTraits.speaksMeta`). */
+  protocol: 'auto' | 'meta' | 'text';
 }
 
 /** What a server reports to its cluster. */
@@ -167,6 +169,15 @@ export class ServerNode {
       else kept.push(job);
     }
     for (const job of kept) this.queue.push(job);
+  }
+
+  /**
+   * Whether requests to this server use the meta protocol: `true`/`false`, or `undefined` while no
+   * socket has told the server's version yet (see `Client` for how that is learned).
+   */
+  get meta(): boolean | undefined {
+    const p = this.opts.protocol;
+    return p === 'auto' ? this.pool.traits.speaksMeta : p === 'meta';
   }
 
   /** The error for requests while this server is down. */

@@ -27,6 +27,16 @@ export class ServerTraits {
     return this.mode === 'mn' || (this.mode === 'auto' && now() >= this.mnRefusedUntil);
   }
 
+  /**
+   * Whether requests to this server may use the meta protocol: memcached >= 1.6.10 by its version,
+   * and `mn` not refused lately (a proxy in front of it would close the socket on a meta command).
+   * `undefined` until a socket has reported the version.
+   */
+  get speaksMeta(): boolean | undefined {
+    if (this.version === undefined) return undefined;
+    return supportsMetaProtocol(this.version) && now() >= this.mnRefusedUntil;
+  }
+
   /** Remembers that `mn` did not work on this server (ERROR, or the socket was closed on it). */
   refuseMn(): void {
     this.meta = false;

@@ -1,0 +1,59 @@
+import { ProtocolError, type MemclusterError } from '../errors.js';
+import { encodeVersion } from '../protocol/encoder.js';
+import type { MetaGetFlags } from '../protocol/meta-encoder.js';
+import type { MetaReply, Reply, ValueEntry } from '../protocol/types.js';
+import type { ServerNode } from '../cluster/server-node.js';
+import type { Scope } from './call.js';
+import type { ClientCore } from './core.js';
+
+/**
+ * The meta protocol as the client layer uses it: which servers get it, one meta request, and how a
+ * meta reply becomes what the classic API returns.
+ */
+
+/**
+ * Whether `node` speaks meta. Known once a socket to it has reported the server's version; until
+ * then (the first call to a server, or `validation: 'mn'`) this asks `version`, one round trip.
+ */
+export async function protocolOf(core: ClientCore, node: ServerNode, scope?: Scope): Promise<boolean> {
+  const known = node.meta;
+  if (known !== undefined) return known;
+  const reply = await core.send(node, encodeVersion(), 'version', undefined, undefined, scope);
+  if (reply.kind === 'version' && node.pool.traits.version === undefined) node.pool.traits.version = reply.version;
+  return node.meta ?? false;
+}
+
+/**
+ * One non-quiet meta request (`mg`, `ms`, `md`, `ma` bytes from the meta encoders) for `routed`, in
+ * call order with the key's other requests. Resolves with the reply line (`VA`/`HD`/`EN`/`NF`/`NS`/
+ * `EX`); an error line rejects (`ClientErrorReply`/`ServerErrorReply`). When the request asked for
+ * the key back (`k`), a reply naming another key is a protocol error and ends the socket.
+ */
+export async function metaRequest(core: ClientCore, node: ServerNode, bytes: Buffer, routed: string, scope?: Scope): Promise<MetaReply> {
+  const reply = await core.send(node, bytes, 'meta', (r) => verifyMetaKey(r, routed, node.server), routed, scope);
+  if (reply.kind !== 'meta') throw new ProtocolError(`unexpected reply to a meta request: ${reply.kind}`, { server: node.server });
+  return reply;
+}
+
+function verifyMetaKey(reply: Reply, routed: string, server: string): MemclusterError | undefined {
+  if (reply.kind !== 'meta' || reply.flags.key === undefined || reply.flags.key === routed) return undefined;
+  return new ProtocolError(`meta reply for key ${JSON.stringify(reply.flags.key.slice(0, 60))}, expected ${JSON.stringify(routed.slice(0, 60))}`, { server });
+}
+
+/** The `mg` flags that read what a classic retrieval reads (value, flags, key; cas for gets/gats; touch for gat/gats). */
+export function readFlags(cas: boolean, touch: number | undefined, quiet: boolean): MetaGetFlags {
+  return { value: true, clientFlags: true, returnKey: true, cas, touch, quiet };
+}
+
+/**
+ * A meta read as a classic one sees it: the item, or `undefined` where a classic `get` would be
+ * wrong to return a value. An empty item that another client holds a lease on (`Z`) is a placeholder,
+ * not a value; an item marked stale (`X`, by `invalidate`) has been invalidated. Both read as misses
+ * for `get`/`getMulti` (`fetch` serves stale items on purpose).
+ */
+export function entryOf(reply: MetaReply, key: string): ValueEntry | undefined {
+  if (reply.code !== 'VA' || reply.data === undefined) return undefined;
+  const f = reply.flags;
+  if (f.stale || (f.otherWon && reply.data.length === 0) || (f.win && reply.data.length === 0)) return undefined;
+  return { key: f.key ?? key, flags: f.clientFlags ?? 0, data: reply.data, cas: f.cas };
+}
