@@ -66,10 +66,22 @@ export function traceMethods<T extends object>(proto: T, calls: Readonly<Record<
     const original = (proto as Record<string, unknown>)[method];
     if (typeof original !== 'function') throw new TypeError(`traceMethods: ${method} is not a method`);
     const run = original as Method;
-    const traced = function (this: T, ...args: unknown[]): Promise<unknown> {
-      if (!isTraced(commandTrace)) return run.apply(this, args);
-      const ctx = commandContext(this, method, call, args[0], hooks);
-      return traceAsync(commandTrace, ctx, () => run.apply(this, args), call.read || call.shape === 'entries' ? summarize(call, args[0]) : undefined);
+    // Fixed parameters and a switch on the count: no rest array, no `apply`, on the untraced path.
+    const traced = function (this: T, a?: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown): Promise<unknown> {
+      if (!isTraced(commandTrace)) {
+        switch (arguments.length) {
+          case 0: return run.call(this);
+          case 1: return run.call(this, a);
+          case 2: return run.call(this, a, b);
+          case 3: return run.call(this, a, b, c);
+          case 4: return run.call(this, a, b, c, d);
+          case 5: return run.call(this, a, b, c, d, e);
+          default: return run.apply(this, arguments as unknown as unknown[]);
+        }
+      }
+      const args = Array.prototype.slice.call(arguments) as unknown[];
+      const ctx = commandContext(this, method, call, a, hooks);
+      return traceAsync(commandTrace, ctx, () => run.apply(this, args), call.read || call.shape === 'entries' ? summarize(call, a) : undefined);
     };
     Object.defineProperty(traced, 'name', { value: method });
     Object.defineProperty(proto, method, { value: traced, writable: true, configurable: true, enumerable: false });
