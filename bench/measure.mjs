@@ -25,6 +25,7 @@ const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms)
  * @property {number} cpuUsPerCall
  * @property {number} msPerCall
  * @property {number} loopMaxMs worst event-loop delay, ms (probe.mjs): during the run, or during the calls for multi-key workloads
+ * @property {number} [loopBusyMs] the longest on-CPU stretch in the same window (probe.mjs): much below loopMaxMs means the machine, not the client
  * @property {number} [heapGrowthMb] large multi-key calls: median heap growth per call, MB
  * @property {number} [heapRetainedMb] large multi-key calls: median heap retained per call after a GC, MB
  * @property {number} wrong
@@ -104,6 +105,7 @@ export async function measureRun({ spec, workload, servers, round, targetMs, cap
   clearTimeout(capTimer);
   // One more probe firing, so a stall that ended with the run is recorded.
   r.loopMaxMs = await probe.settle();
+  r.loopBusyMs = probe.maxBusy;
   probe.stop();
 
   r.elapsedMs = t1 - t0;
@@ -122,6 +124,7 @@ export async function measureRun({ spec, workload, servers, round, targetMs, cap
     r.cpuUsPerCall = t.calls ? cpuUs / t.calls : 0;
     r.msPerCall = t.calls ? busyMs / t.calls : 0;
     if (t.loopMaxMs !== undefined) r.loopMaxMs = t.loopMaxMs;
+    if (t.loopBusyMs !== undefined) r.loopBusyMs = t.loopBusyMs;
     if (t.heapGrowth?.length) r.heapGrowthMb = median(t.heapGrowth) / 2 ** 20;
     if (t.heapRetained?.length) r.heapRetainedMb = median(t.heapRetained) / 2 ** 20;
     if (t.written) {

@@ -9,6 +9,12 @@
  * include its own resolution (an idle loop reads ~resolution), and after `reset()` it drops the
  * first interval, so a stall right at the start of a window (a large call's synchronous set-up)
  * could go unrecorded. The probe's timer is unref'd and costs one small callback per ms.
+ *
+ * On a machine busy with other work, a late firing may be the process waiting for a core rather
+ * than the loop being busy. So the probe also records, per interval, the process CPU time spent in
+ * it (`process.cpuUsage`, all threads: GC helpers included): `maxBusy` is the largest, the length
+ * of the longest on-CPU stretch. On a quiet machine the two agree; when the delay is much larger
+ * than the busy time, the rest was the scheduler's doing, not the client's.
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -22,7 +28,9 @@ export class LoopProbe {
   constructor(intervalMs = 1) {
     this.intervalMs = intervalMs;
     this.max = 0;
+    this.maxBusy = 0;
     this.due = 0;
+    this.cpu = 0;
     /** @type {NodeJS.Timeout | undefined} */
     this.timer = undefined;
     /** @type {Array<() => void>} */
@@ -31,6 +39,10 @@ export class LoopProbe {
       const now = performance.now();
       const late = now - this.due;
       if (late > this.max) this.max = late;
+      const c = process.cpuUsage();
+      const cpu = (c.user + c.system) / 1000;
+      if (cpu - this.cpu > this.maxBusy) this.maxBusy = cpu - this.cpu;
+      this.cpu = cpu;
       this.arm(now);
       const w = this.waiters;
       if (w.length) {
@@ -42,6 +54,10 @@ export class LoopProbe {
 
   /** @param {number} now */
   arm(now) {
+    if (this.timer === undefined) {
+      const c = process.cpuUsage();
+      this.cpu = (c.user + c.system) / 1000;
+    }
     this.due = now + this.intervalMs;
     this.timer = setTimeout(this.fire, this.intervalMs);
     this.timer.unref();
@@ -62,6 +78,7 @@ export class LoopProbe {
   /** Starts a new window: forgets the worst delay seen so far. */
   reset() {
     this.max = 0;
+    this.maxBusy = 0;
   }
 
   /**

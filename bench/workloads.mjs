@@ -87,6 +87,7 @@ function same(got, expected) {
  * @property {number} [callMs] multi-key calls: wall time spent inside the calls (the checks between calls excluded)
  * @property {number} [callCpuUs] multi-key calls: CPU time spent inside the calls
  * @property {number} [loopMaxMs] multi-key calls: the worst event-loop delay during any call
+ * @property {number} [loopBusyMs] multi-key calls: the longest on-CPU stretch during any call (probe.mjs)
  * @property {number[]} [heapGrowth] large calls: heap growth per call, bytes
  * @property {number[]} [heapRetained] large calls: heap retained per call after a GC (result alive), bytes
  */
@@ -186,6 +187,7 @@ async function timedCall(ctx, t, n, fn) {
   t.callMs = (t.callMs ?? 0) + ms;
   t.callCpuUs = (t.callCpuUs ?? 0) + cpu.user + cpu.system;
   t.loopMaxMs = Math.max(t.loopMaxMs ?? 0, loopMs);
+  t.loopBusyMs = Math.max(t.loopBusyMs ?? 0, ctx.probe.maxBusy);
   if (heap) {
     gc();
     const h2 = heapUsed();
