@@ -116,6 +116,7 @@ export class NotStoredError extends MemclusterError {
 export function errorData(err: unknown): false | undefined {
   if (err instanceof InvalidValueError || err instanceof NotStoredError || err instanceof ClientErrorReply
     || err instanceof ServerErrorReply || err instanceof ProtocolError) return false;
+  if (err instanceof InvalidArgumentError && err.message === TEXT.badDelta) return false; // 2.2.2 got memcached's CLIENT_ERROR
   if (err instanceof InvalidKeyError || err instanceof InvalidArgumentError) return undefined;
   return undefined;
 }

@@ -104,7 +104,9 @@ export class MemcachedClient extends EventEmitter<CompatEvents> {
     this.connections = this.state.connections;
     this.issues = this.state.issues;
     // Own state stays out of Object.keys(), which lists what 2.2.2's instance has.
-    for (const k of ['locations', 'compat', 'state', 'current']) Object.defineProperty(this, k, { enumerable: false });
+    for (const k of ['locations', 'compat', 'state', 'current']) {
+      Object.defineProperty(this, k, { value: (this as Record<string, unknown>)[k], enumerable: false, writable: true, configurable: true });
+    }
   }
 
   touch(key: string, lifetime: number, cb?: QueryCallback<boolean>): void {

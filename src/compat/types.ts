@@ -72,19 +72,19 @@ export interface CompatOptions {
   maxValue?: number | undefined;
   /** Sockets per server at most (memcluster `maxConnections`). @default 10 */
   poolSize?: number | undefined;
-  /** Only `'md5'` (the ring 2.2.2 builds by default); anything else is refused. @default 'md5' */
+  /** Accepted; the ring is always hashring's md5 ketama ring (2.2.2's default), whatever the value. @default 'md5' */
   algorithm?: string | undefined;
-  /** Upper bound of the re-probe backoff of a down server, ms (capped at 60 s). @default 18000000 */
+  /** A dead server (no `failures` left, `remove` false) is retried every this many ms (at most 60 s apart here). @default 18000000 */
   reconnect?: number | undefined;
-  /** Bound on every call (and on connecting), ms (memcluster `timeoutMs`). @default 5000 */
+  /** Bound on every call (and on connecting), ms (memcluster `timeoutMs`); 0 or less: the default. @default 5000 */
   timeout?: number | undefined;
-  /** Accepted and ignored: memcluster does not retry a refused connect with a 100 s backoff. @default 5 */
+  /** Failed connects a call waiting for a socket sits through before it fails with the last one's error (memcluster's 50 ms doubling backoff, within `timeout`). @default 5 */
   retries?: number | undefined;
-  /** Consecutive failures that mark a server down (memcluster `failureThreshold`). @default 5 */
+  /** Failures a server may have (one per `retry` window) before the next marks it dead; 0: dead at its first failure. @default 5 */
   failures?: number | undefined;
-  /** First re-probe delay of a down server, ms (memcluster `retryDelayMs`). @default 30000 */
+  /** After a failure, the server's calls fail at once ("Server at <server> not available") for this many ms. @default 30000 */
   retry?: number | undefined;
-  /** When a server is marked down, take it out of the ring (or swap in a `failOverServers` entry). @default false */
+  /** When a server is marked dead, take it out of the ring (or swap in a `failOverServers` entry). @default false */
   remove?: boolean | undefined;
   /** Servers that replace, in order, servers removed by `remove: true` (they take over the dead server's keys). */
   failOverServers?: string | string[] | undefined;
@@ -101,16 +101,16 @@ export interface CompatConfig extends CompatOptions {
   activeQueries?: number | undefined;
   /** Requests waiting per server beyond this fail at once (memcluster `maxQueue`); -1: default. @default -1 */
   maxQueueSize?: number | undefined;
-  /** Only `'ketama'` is supported (the ring memcached 2.2.2 builds by default). @default 'ketama' */
+  /** Accepted; the ring is always the ketama ring (2.2.2's default). @default 'ketama' */
   compatibility?: string | undefined;
   /** Accepted and ignored (2.2.2's socket-allocation backoff). */
   factor?: number | undefined;
   minTimeout?: number | undefined;
   maxTimeout?: number | undefined;
   randomize?: boolean | undefined;
-  /** Accepted and ignored (down servers come back through probes). @default 300000 */
+  /** `failures` is reset this long after a server's first failure, as in 2.2.2. @default 300000 */
   failuresTimeout?: number | undefined;
-  /** Not supported: any truthy value is refused at construction (2.2.2 threw on first use). @default false */
+  /** Accepted; keys are not replicated (2.2.2 threw on first use of it with several servers). @default false */
   redundancy?: boolean | number | undefined;
   /** Accepted and ignored; use `DEBUG=memcluster:*`. @default false */
   debug?: boolean | undefined;

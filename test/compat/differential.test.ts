@@ -196,6 +196,7 @@ describe('differential: memcached 2.2.2 and memcluster/compat, side by side on r
       await r.step('set 1 MB + 1', 'set', ['big', 'x'.repeat(1_048_577), 0]);
       await r.step('set escaped over 1 MB', 'set', ['big', '\n'.repeat(524_289), 0]);
       await r.step('incr not a number', 'incr', ['cnt', 'one']);
+      await r.step('incr negative', 'incr', ['cnt', -1]);
       await r.step('set lifetime not a number', 'set', ['k', 'v', 'soon']);
     });
     compare(l.seen, c.seen, {
