@@ -2,7 +2,8 @@
 /**
  * Socket writes per call, memcluster (default) vs the floor (issue 14 item 2: one write per socket
  * per tick). Counts `net.Socket` `_write` (one buffer) and `_writev` (several: `chunks`) calls,
- * i.e. writes handed to libuv, over a few calls of each workload on 3 local servers.
+ * i.e. writes handed to libuv, over a few calls of each workload on 3 local servers, then per
+ * operation over 1 s of 64 independent set (get) loops.
  *
  *   npm run build && node bench/writes.mjs
  */
@@ -32,6 +33,19 @@ for (const [name, make] of [['floor', async () => { const b = await new Baseline
     writes = chunks = bytes = 0;
     for (let i = 0; i < n; i++) await fn();
     console.log(`${name}\t${label}\twrites/call ${(writes / n).toFixed(1)}\tchunks/call ${(chunks / n).toFixed(1)}\tbytes/call ${Math.round(bytes / n)}`);
+  }
+  // Steady state: 64 independent loops for 1 s (replies resume loops a few at a time, as in the bench's set-64 / get-64).
+  for (const [label, op] of [['64 set loops, 1 s', (j, i) => c.set(`s:${j}:${i % 50}`, 'v'.repeat(100))], ['64 get loops, 1 s', (j, i) => c.get(keys[(j * 131 + i) % keys.length])]]) {
+    writes = chunks = bytes = 0;
+    let ops = 0;
+    const end = performance.now() + 1000;
+    await Promise.all(Array.from({ length: 64 }, async (_, j) => {
+      for (let i = 0; performance.now() < end; i++) {
+        await op(j, i);
+        ops++;
+      }
+    }));
+    console.log(`${name}\t${label}\twrites/op ${(writes / ops).toFixed(3)}\tchunks/op ${(chunks / ops).toFixed(2)}\tbytes/op ${Math.round(bytes / ops)}\tops ${ops}`);
   }
   await c.close();
 }
