@@ -116,7 +116,7 @@ export const CLIENTS = [
   {
     id: 'memcluster',
     label: 'memcluster (default)',
-    note: 'memcluster (default): validation on every borrow (trustRecentMs 0), coalescing on',
+    note: 'memcluster (default): validation on every borrow (trustRecentMs 0), coalescing on, protocol auto (meta on these servers)',
     family: 'memcluster',
     multiWrite: true,
     create: (servers) => memcluster(servers, {}),
@@ -133,6 +133,14 @@ export const CLIENTS = [
       traced.runs++;
       return memcluster(servers, {}, () => channel.unsubscribe(noopTracing));
     },
+  },
+  {
+    id: 'memcluster-text',
+    label: 'memcluster protocol:text',
+    note: 'memcluster protocol:text: the default client on the text protocol (the default, `auto`, speaks meta to these memcached 1.6.18 servers)',
+    family: 'memcluster',
+    multiWrite: true,
+    create: (servers) => memcluster(servers, { protocol: 'text' }),
   },
   {
     id: 'memcluster-trust',
