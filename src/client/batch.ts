@@ -3,6 +3,7 @@ import { now } from '../connection/connection.js';
 import { MemclusterError, ProtocolError, TimeoutError } from '../errors.js';
 import { encodeGat, encodeGet } from '../protocol/encoder.js';
 import type { Reply, ValueEntry } from '../protocol/types.js';
+import { encodeReadBatch, readBatchResult, verifyReadBatch } from './meta-batch.js';
 import type { Cluster } from '../cluster/cluster.js';
 import type { Cancel, ServerNode } from '../cluster/server-node.js';
 import { batchTrace, beginBatchTrace, endBatchTrace, isTraced, type BatchTraceContext } from '../tracing.js';
@@ -116,32 +117,62 @@ export class BatchWriter {
   private submit(node: ServerNode, keys: string[]): void {
     this.outstanding++;
     if (isTraced(batchTrace)) (this.traces ??= new Map()).set(keys, beginBatchTrace(this.cmd, node.server, keys, this.limits.traceKeys));
-    const bytes = this.cmd === 'get' || this.cmd === 'gets' ? encodeGet(this.cmd, keys) : encodeGat(this.cmd, this.exptime, keys);
     if (now() >= this.deadline) {
       this.settle(node.server, keys, undefined, callTimeout(node.server));
       return;
     }
+    const withCas = this.cmd === 'gets' || this.cmd === 'gats';
+    const key = this.ordered && keys.length === 1 ? keys[0] : undefined;
+    if (node.meta === true) {
+      // Quiet mg lines fenced by mn: no long line at all; placeholders and stale items read as misses.
+      const touch = this.cmd === 'gat' || this.cmd === 'gats' ? this.exptime : undefined;
+      node.submit({
+        bytes: encodeReadBatch(keys, withCas, touch),
+        kind: 'meta_batch',
+        maxValues: keys.length,
+        deadline: this.deadline,
+        key,
+        cancel: this.cancel,
+        verify: (reply) => verifyReadBatch(reply, keys, node.server),
+        resolve: (reply) => {
+          const r = readBatchResult(reply as Extract<Reply, { kind: 'meta_batch' }>, keys, node.server);
+          this.settle(node.server, keys, r.values, undefined, r.failed);
+        },
+        reject: (err) => this.settle(node.server, keys, undefined, err),
+      });
+      return;
+    }
     node.submit({
-      bytes,
+      bytes: this.cmd === 'get' || this.cmd === 'gets' ? encodeGet(this.cmd, keys) : encodeGat(this.cmd, this.exptime, keys),
       kind: 'retrieval',
       maxValues: keys.length,
       deadline: this.deadline,
-      key: this.ordered && keys.length === 1 ? keys[0] : undefined,
+      key,
       cancel: this.cancel,
-      verify: (reply) => verifyRetrieval(reply, keys, node.server, this.cmd === 'gets' || this.cmd === 'gats'),
+      verify: (reply) => verifyRetrieval(reply, keys, node.server, withCas),
       resolve: (reply) => this.settle(node.server, keys, (reply as { values: ValueEntry[] }).values, undefined),
       reject: (err) => this.settle(node.server, keys, undefined, err),
     });
   }
 
-  private settle(server: string, keys: string[], values: ValueEntry[] | undefined, err: MemclusterError | undefined): void {
+  private settle(
+    server: string, keys: string[], values: ValueEntry[] | undefined, err: MemclusterError | undefined,
+    failed?: { keys: string[]; err: MemclusterError },
+  ): void {
     this.outstanding--;
     const trace = this.traces?.get(keys);
     if (trace) {
       this.traces!.delete(keys);
-      endBatchTrace(trace, values, err);
+      endBatchTrace(trace, values, err ?? failed?.err);
     }
-    this.sink(server, keys, values, err);
+    if (failed) {
+      // Keys an error line took inside a quiet batch fail with it; the others are hits or misses.
+      const lost = new Set(failed.keys);
+      this.sink(server, keys.filter((k) => !lost.has(k)), values, undefined);
+      this.sink(server, failed.keys, undefined, failed.err);
+    } else {
+      this.sink(server, keys, values, err);
+    }
     if (this.roomWaiter && this.outstanding < MAX_OUTSTANDING_BATCHES / 2) {
       const wake = this.roomWaiter;
       this.roomWaiter = undefined;

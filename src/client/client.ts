@@ -12,6 +12,9 @@ import {
 import type { Reply, StoreCommand } from '../protocol/types.js';
 import { inScope, scopeOf, type CallOptions, type Scope } from './call.js';
 import { ClientCore, verifyRetrieval } from './core.js';
+import { counter, createOf, Fetcher, invalidate, type CounterOptions, type FetchOptions, type FetchStats, type InvalidateOptions, type Loader } from './fetch.js';
+import { entryOf, metaRequest, readFlags } from './meta.js';
+import { encodeMetaGet } from '../protocol/meta-encoder.js';
 import { deleteMulti, getMulti, getMultiSettled, setMulti, type MultiResult, type RetrievalCommand } from './multi.js';
 import { normalizeLocation, normalizeServers, resolveOptions, type ClientOptions } from './options.js';
 import { CLIENT_CALLS, traceMethods } from './tracing.js';
@@ -38,6 +41,10 @@ export interface ClientEvents {
   serverDown: [{ server: string; reason: MemclusterError; failures: number }];
   serverUp: [{ server: string; downForMs: number }];
   connectionEvicted: [{ server: string; connection: number; reason: MemclusterError }];
+  /** `fetch` could not ask the cache (server down, timeout...): it called the loader directly and stored nothing. */
+  fetchFallback: [{ server: string; reason: MemclusterError }];
+  /** A `fetch` background reload (stale item, `recacheWithin`) failed: its loader threw or the value was not storable. */
+  fetchRefreshFailed: [{ server: string; reason: unknown }];
   error: [MemclusterError];
 }
 
@@ -45,6 +52,8 @@ const channels = {
   serverDown: diagnostics.channel('memcluster:serverDown'),
   serverUp: diagnostics.channel('memcluster:serverUp'),
   connectionEvicted: diagnostics.channel('memcluster:connectionEvicted'),
+  fetchFallback: diagnostics.channel('memcluster:fetchFallback'),
+  fetchRefreshFailed: diagnostics.channel('memcluster:fetchRefreshFailed'),
 };
 
 const MAX_UINT64 = 2n ** 64n - 1n;
@@ -63,6 +72,7 @@ const STORE_OK: Record<string, boolean> = { STORED: true, NOT_STORED: false, EXI
  */
 export class Client extends EventEmitter<ClientEvents> {
   private readonly core: ClientCore;
+  private readonly fetcher: Fetcher;
   private closing: Promise<void> | undefined;
 
   constructor(servers: Locations, options: ClientOptions = {}) {
@@ -74,6 +84,10 @@ export class Client extends EventEmitter<ClientEvents> {
       onEvicted: (server, connection, reason) => this.publish('connectionEvicted', { server, connection, reason }),
     });
     this.core = new ClientCore(opts, cluster);
+    this.fetcher = new Fetcher(this.core, {
+      fallback: (server, reason) => this.publish('fetchFallback', { server, reason }),
+      refreshFailed: (server, reason) => this.publish('fetchRefreshFailed', { server, reason }),
+    });
   }
 
   static {
@@ -149,14 +163,47 @@ export class Client extends EventEmitter<ClientEvents> {
     return this.scoped(options, async (scope) => statusOf(await this.sendFor(p.routed, bytes, 'store', scope), STORE_OK));
   }
 
-  /** Adds `delta` to a decimal counter: the new value, or `false` when the key is absent. */
-  incr(key: string, delta: number | bigint = 1, options?: CallOptions): Promise<number | false> {
+  /**
+   * Adds `delta` to a decimal counter: the new value, or `false` when the key is absent. With
+   * `initial` and/or `ttl`, a missing counter is created holding `initial` (returned as is) that lives
+   * `ttl` seconds: one `ma` round trip on meta servers; `incr`, `add`, `incr` on text (not atomic).
+   */
+  incr(key: string, delta: number | bigint = 1, options?: CounterOptions): Promise<number | false> {
     return this.arith('incr', key, delta, options);
   }
 
-  /** Subtracts `delta` (memcached stops at 0): the new value, or `false` when the key is absent. */
-  decr(key: string, delta: number | bigint = 1, options?: CallOptions): Promise<number | false> {
+  /** Subtracts `delta` (memcached stops at 0): the new value, or `false` when the key is absent. Options as `incr`. */
+  decr(key: string, delta: number | bigint = 1, options?: CounterOptions): Promise<number | false> {
     return this.arith('decr', key, delta, options);
+  }
+
+  /**
+   * Read-through that is safe under a stampede: the cached value, or `loader(key)`'s, stored for
+   * `ttl`. On a miss exactly one caller in the fleet loads (a lease on meta servers, an `add` lock on
+   * text ones) while the others wait up to `waitMs` for its value; concurrent calls in this client
+   * share one round trip and one loader call. Stale or nearly expired items (`invalidate`,
+   * `recacheWithin`) are returned at once while one caller reloads them in the background. When the
+   * cache cannot be asked, the loader runs directly and nothing is stored (`fetchFallback` event).
+   * See README, "Stampede protection".
+   */
+  fetch<T>(key: string, loader: Loader<T>, options?: FetchOptions): Promise<T> {
+    return this.fetcher.fetch(key, loader, options);
+  }
+
+  /**
+   * Marks an item stale (`md <key> I T<staleTtl>` on meta servers): `fetch` keeps serving it while one
+   * caller reloads it, and `get` reads it as a miss. On text servers a plain delete. `true` when the
+   * item existed, `false` when absent.
+   */
+  async invalidate(key: string, options?: InvalidateOptions): Promise<boolean> {
+    const p = this.core.prepare(key);
+    const staleTtl = options?.staleTtl === undefined ? undefined : toExptime(options.staleTtl, 'staleTtl');
+    return this.scoped(options, (scope) => invalidate(this.core, p, staleTtl, scope));
+  }
+
+  /** Counters of this client's `fetch` calls: hits, loads, waits, fallbacks, background reloads... */
+  fetchStats(): FetchStats {
+    return { ...this.fetcher.stats };
   }
 
   /** `true` when deleted, `false` when absent. */
@@ -236,7 +283,7 @@ export class Client extends EventEmitter<ClientEvents> {
   stats(group: 'reset' | 'detail on' | 'detail off', options?: CallOptions): Promise<true>;
   stats(group?: string, options?: CallOptions): Promise<Map<string, Record<string, string>>>;
   async stats(group?: string, options?: CallOptions): Promise<Map<string, Record<string, string>> | true> {
-    if (group !== undefined && (typeof group !== 'string' || !/^[a-z_]{1,32}( [a-z0-9_]{1,20}){0,2}$/.test(group))) {
+    if (group !== undefined && (typeof group !== 'string' || !/^(?:[a-z_]{1,32}|detail (?:on|off|dump)|cachedump \d{1,10} \d{1,10})$/.test(group))) {
       throw new InvalidArgumentError(`stats group must be a word like 'items' (or 'cachedump 1 10', 'detail dump'), got ${describeValue(group)}`);
     }
     // `stats sizes_enable|sizes_disable` answer one STAT line and no END.
@@ -299,8 +346,9 @@ export class Client extends EventEmitter<ClientEvents> {
     const node = this.core.cluster.nodeFor(p.routed);
     const bytes = cmd === 'gat' || cmd === 'gats' ? encodeGat(cmd, exptime, [p.routed]) : encodeGet(cmd as 'get' | 'gets', [p.routed]);
     const withCas = cmd === 'gets' || cmd === 'gats';
-    const reply = await this.core.send(node, bytes, 'retrieval', (r) => verifyRetrieval(r, [p.routed], node.server, withCas), p.routed, scope);
-    const v = this.core.single(reply, p.routed, node.server);
+    const v = node.meta === true
+      ? entryOf(await metaRequest(this.core, node, encodeMetaGet(p.routed, readFlags(withCas, cmd === 'gat' || cmd === 'gats' ? exptime : undefined, false)), p.routed, scope), p.routed)
+      : this.core.single(await this.core.send(node, bytes, 'retrieval', (r) => verifyRetrieval(r, [p.routed], node.server, withCas), p.routed, scope), p.routed, node.server);
     if (!v) return undefined;
     const value = this.core.decode(v, key, node.server) as T;
     if (cmd === 'get' || cmd === 'gat') return value;
@@ -322,10 +370,12 @@ export class Client extends EventEmitter<ClientEvents> {
     return this.scoped(options, async (scope) => statusOf(await this.sendFor(p.routed, bytes, 'store', scope), STORE_OK));
   }
 
-  private async arith(cmd: 'incr' | 'decr', key: string, delta: number | bigint, options: CallOptions | undefined): Promise<number | false> {
+  private async arith(cmd: 'incr' | 'decr', key: string, delta: number | bigint, options: CounterOptions | undefined): Promise<number | false> {
     const p = this.core.prepare(key);
     const ok = (typeof delta === 'number' && Number.isSafeInteger(delta) && delta >= 0) || (typeof delta === 'bigint' && delta >= 0n && delta <= MAX_UINT64);
     if (!ok) throw new InvalidArgumentError(`${cmd} delta must be an integer from 0 to 2^64-1, got ${describeValue(delta)}`);
+    const create = createOf(options);
+    if (create) return this.scoped(options, (scope) => counter(this.core, cmd, p, String(delta), create, scope));
     const bytes = encodeArith(cmd, p.routed, String(delta));
     return this.scoped(options, async (scope) => {
       const reply = await this.sendFor(p.routed, bytes, 'arith', scope);
@@ -356,7 +406,7 @@ export class Client extends EventEmitter<ClientEvents> {
     return values;
   }
 
-  private publish<E extends 'serverDown' | 'serverUp' | 'connectionEvicted'>(event: E, payload: ClientEvents[E][0]): void {
+  private publish<E extends keyof typeof channels>(event: E, payload: ClientEvents[E][0]): void {
     const ch = channels[event];
     if (ch.hasSubscribers) ch.publish(payload);
     try {

@@ -7,6 +7,8 @@ import type { Job, ServerNode } from '../cluster/server-node.js';
 import { encodeGet } from '../protocol/encoder.js';
 import { BatchWriter, verifyRetrieval } from './batch.js';
 import type { Scope } from './call.js';
+import { encodeMetaGet } from '../protocol/meta-encoder.js';
+import { entryOf, metaRequest, readFlags } from './meta.js';
 import type { ResolvedOptions } from './options.js';
 import { decodeValue } from './values.js';
 
@@ -85,6 +87,11 @@ export class ClientCore {
 
   /** One `get` on its own request line: the value, or undefined on a miss. */
   async getOne(p: PreparedKey, node: ServerNode, scope?: Scope): Promise<unknown> {
+    if (node.meta === true) {
+      const r = await metaRequest(this, node, encodeMetaGet(p.routed, readFlags(false, undefined, false)), p.routed, scope);
+      const v = entryOf(r, p.routed);
+      return v && this.decode(v, p.key, node.server);
+    }
     const reply = await this.send(node, encodeGet('get', [p.routed]), 'retrieval', (r) => verifyRetrieval(r, [p.routed], node.server), p.routed, scope);
     const v = this.single(reply, p.routed, node.server);
     return v && this.decode(v, p.key, node.server);

@@ -17,7 +17,8 @@ describe('multi-get shape, batching and coalescing (1 server behind a counting p
   /** A fresh client on the proxy; the proxy's counters are reset. */
   const client = (opts: ClientOptions = {}): Client => {
     // Generous bounds: nothing here tests timeouts, and a busy shared machine must not fail a validation.
-    const c = new Client([proxy.address], { timeoutMs: 5000, validateTimeoutMs: 2000, ...opts });
+    // The line shapes asserted here are the classic text protocol's (meta batches: meta-batching.test.ts).
+    const c = new Client([proxy.address], { timeoutMs: 5000, validateTimeoutMs: 2000, protocol: 'text', ...opts });
     clients.push(c);
     proxy.reset();
     return c;

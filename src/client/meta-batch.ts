@@ -1,0 +1,137 @@
+import { ClientErrorReply, ConnectionError, ProtocolError, ServerErrorReply, type MemclusterError } from '../errors.js';
+import { encodeMetaDelete, encodeMetaGetBatch, encodeMetaNoop, encodeMetaSet } from '../protocol/meta-encoder.js';
+import type { MetaBatchError, MetaReply, Reply, ValueEntry } from '../protocol/types.js';
+import { serverText } from '../text.js';
+import { entryOf, readFlags } from './meta.js';
+
+/**
+ * Multi-key requests on the meta protocol: one short line per key, quiet (`q`: only hits and
+ * failures answer), fenced by `mn`, whose `MN` says every request before it was answered. No line
+ * is long, so memcached's 2 KB line rule never applies; the batch caps still bound the work one
+ * request puts on a socket.
+ *
+ * Quiet error lines carry no key and no opaque. Such an error belongs to one of the requests
+ * between the replies around it, so those requests fail with it; they are never reported as misses
+ * or successes.
+ */
+
+/** A quiet `mg` per key (value, flags, key; cas and touch as asked), then `mn`. */
+export function encodeReadBatch(keys: readonly string[], withCas: boolean, touch: number | undefined): Buffer {
+  return encodeMetaGetBatch(keys, readFlags(withCas, touch, true));
+}
+
+/** Every hit must name a key of the batch, in request order (memcached answers in order). */
+export function verifyReadBatch(reply: Reply, keys: readonly string[], server: string): MemclusterError | undefined {
+  if (reply.kind !== 'meta_batch') return new ProtocolError(`expected a meta batch reply, got ${reply.kind}`, { server });
+  let i = 0;
+  for (const r of reply.replies) {
+    const key = r.flags.key;
+    while (i < keys.length && keys[i] !== key) i++;
+    if (i === keys.length) return new ProtocolError(`meta batch reply for key ${JSON.stringify(String(key).slice(0, 60))} that was not requested (or out of order)`, { server });
+    i++;
+  }
+  return undefined;
+}
+
+/** The outcome of a read batch: hits (placeholders and stale items left out, as misses) and the keys an error line took. */
+export interface ReadBatchResult {
+  values: ValueEntry[];
+  failed: { keys: string[]; err: MemclusterError } | undefined;
+}
+
+export function readBatchResult(reply: Extract<Reply, { kind: 'meta_batch' }>, keys: readonly string[], server: string): ReadBatchResult {
+  const values: ValueEntry[] = [];
+  for (const r of reply.replies) {
+    if (r.code !== 'VA') continue;
+    const v = entryOf(r, r.flags.key!);
+    if (v) values.push(v);
+  }
+  if (reply.errors.length === 0) return { values, failed: undefined };
+  const at = new Map<string, number>();
+  keys.forEach((k, i) => at.set(k, i));
+  const taken = blamed(reply.replies, reply.errors, keys.length, (r) => at.get(r.flags.key!) ?? -1);
+  return { values, failed: { keys: [...taken.set].map((i) => keys[i]!), err: taken.err(server) } };
+}
+
+/** One key's write in a meta batch: `ms` with its item, or `md`. */
+export interface MetaWrite {
+  routed: string;
+  item: { flags: number; data: Buffer } | undefined;
+}
+
+/** Quiet `ms` (set, TTL, client flags) or `md` per key, each tagged with its position (`O<i>`), then `mn`. */
+export function encodeWriteBatch(writes: readonly MetaWrite[], exptime: number): Buffer {
+  const parts: Buffer[] = [];
+  for (let i = 0; i < writes.length; i++) {
+    const w = writes[i]!;
+    const opaque = String(i);
+    parts.push(w.item
+      ? encodeMetaSet(w.routed, w.item.data, { clientFlags: w.item.flags, ttl: exptime, quiet: true, opaque })
+      : encodeMetaDelete(w.routed, { quiet: true, opaque }));
+  }
+  parts.push(encodeMetaNoop());
+  return Buffer.concat(parts);
+}
+
+/**
+ * Every reply must carry the opaque of a request of the batch, in increasing order. A batch of `ms`
+ * (data blocks) that drew `CLIENT_ERROR`/`ERROR` lines may have had a data block run as a command
+ * (memcached answers a bad data chunk with both), so its socket cannot be trusted: that is an error
+ * here too, which ends the socket.
+ */
+export function verifyWriteBatch(reply: Reply, n: number, server: string, withData: boolean): MemclusterError | undefined {
+  if (reply.kind !== 'meta_batch') return new ProtocolError(`expected a meta batch reply, got ${reply.kind}`, { server });
+  if (withData) {
+    const bad = reply.errors.find((e) => e.kind !== 'server_error');
+    if (bad) return new ConnectionError(`connection dropped after an error line inside a batch of meta sets: ${bad.kind === 'error' ? 'ERROR' : 'CLIENT_ERROR'} ${serverText(bad.message)}`, { server });
+  }
+  let last = -1;
+  for (const r of reply.replies) {
+    const i = opaqueIndex(r);
+    if (!(i > last && i < n)) return new ProtocolError(`meta batch reply with opaque ${JSON.stringify(r.flags.opaque)} out of order or not requested`, { server });
+    last = i;
+  }
+  return undefined;
+}
+
+/**
+ * Per request of a write batch: `true` (silence: stored / deleted), `false` (`NS`, `EX`, `NF`: not
+ * stored, or absent for a delete), or the error line that took it.
+ */
+export function writeBatchResult(reply: Extract<Reply, { kind: 'meta_batch' }>, n: number, server: string): Array<boolean | MemclusterError> {
+  const out: Array<boolean | MemclusterError> = new Array<boolean | MemclusterError>(n).fill(true);
+  for (const r of reply.replies) out[opaqueIndex(r)] = r.code === 'HD';
+  if (reply.errors.length > 0) {
+    const taken = blamed(reply.replies, reply.errors, n, opaqueIndex);
+    const err = taken.err(server);
+    for (const i of taken.set) out[i] = err;
+  }
+  return out;
+}
+
+function opaqueIndex(r: MetaReply): number {
+  const o = r.flags.opaque;
+  return o !== undefined && /^\d{1,9}$/.test(o) ? Number(o) : -1;
+}
+
+/**
+ * The requests an error line may belong to: those after the reply before it and before the reply
+ * after it, excluding requests that answered. (Quiet successes are silent, so which of them failed
+ * cannot be known; all of them are reported failed rather than guessed.)
+ */
+function blamed(replies: readonly MetaReply[], errors: readonly MetaBatchError[], n: number, pos: (r: MetaReply) => number): { set: Set<number>; err: (server: string) => MemclusterError } {
+  const answered = new Set<number>();
+  for (const r of replies) answered.add(pos(r));
+  const set = new Set<number>();
+  for (const e of errors) {
+    const lo = e.index > 0 ? pos(replies[e.index - 1]!) : -1;
+    const hi = e.index < replies.length ? pos(replies[e.index]!) : n;
+    for (let i = lo + 1; i < hi; i++) if (!answered.has(i)) set.add(i);
+  }
+  const first = errors[0]!;
+  const text = `${first.kind === 'server_error' ? 'SERVER_ERROR' : first.kind === 'client_error' ? 'CLIENT_ERROR' : 'ERROR'}${first.message ? ' ' + serverText(first.message) : ''}`;
+  const err = (server: string): MemclusterError => (first.kind === 'server_error'
+    ? new ServerErrorReply(`${text} (inside a quiet meta batch)`, { server })
+    : new ClientErrorReply(`${text} (inside a quiet meta batch)`, { server }));
+  return { set, err };
+}

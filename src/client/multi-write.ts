@@ -1,0 +1,152 @@
+import { now } from '../connection/connection.js';
+import { ClientClosedError, InvalidArgumentError, MemclusterError, PartialFailureError, ProtocolError } from '../errors.js';
+import { encodeDelete, encodeStore } from '../protocol/encoder.js';
+import type { Reply } from '../protocol/types.js';
+import type { ServerNode } from '../cluster/server-node.js';
+import { callTimeout, makeSlicer } from './batch.js';
+import type { Scope } from './call.js';
+import type { ClientCore } from './core.js';
+import { encodeWriteBatch, verifyWriteBatch, writeBatchResult } from './meta-batch.js';
+import { encodeValue } from './values.js';
+
+/** Keys one setMulti/deleteMulti call keeps in flight (text: one request each; meta: in batches). */
+const WINDOW = 1024;
+
+/** One key's write: its item for a set, none for a delete. */
+interface WriteJob {
+  key: string;
+  routed: string;
+  item: { flags: number; data: Buffer } | undefined;
+}
+
+/**
+ * Stores many items pipelined per server. Every item is serialized and checked before any is
+ * written. A key given twice is stored once, with its last value (as a `Map` built from the pairs).
+ */
+export async function setMulti(core: ClientCore, entries: Iterable<readonly [string, unknown]>, exptime: number, scope?: Scope): Promise<Map<string, boolean>> {
+  const deadline = scope?.deadline ?? now() + core.opts.timeoutMs;
+  const jobs = new Map<string, WriteJob>();
+  // Every item is serialized before any is written, in time slices so a large call never stalls the loop.
+  const slice = makeSlicer();
+  let i = 0;
+  for (const entry of entries) {
+    const pause = slice(i++);
+    if (pause) await pause;
+    if (!Array.isArray(entry) || entry.length < 2) throw new InvalidArgumentError('setMulti takes [key, value] pairs (a Map or an array of pairs)');
+    const [key, value] = entry as readonly [string, unknown];
+    const p = core.prepare(key);
+    jobs.set(key, { key, routed: p.routed, item: encodeValue(core.opts.serializer, value, key, core.opts.maxValueBytes) });
+  }
+  return writeAll(core, [...jobs.values()], 'set', exptime, deadline, scope);
+}
+
+/** Deletes many keys pipelined per server: `true` deleted, `false` absent; a key given twice is deleted once. */
+export async function deleteMulti(core: ClientCore, keys: readonly string[], scope?: Scope): Promise<Map<string, boolean>> {
+  if (!Array.isArray(keys)) throw new InvalidArgumentError('keys must be an array of strings');
+  const deadline = scope?.deadline ?? now() + core.opts.timeoutMs;
+  const jobs = new Map<string, WriteJob>();
+  const slice = makeSlicer();
+  for (let i = 0; i < keys.length; i++) {
+    const pause = slice(i);
+    if (pause) await pause;
+    const key = keys[i]!;
+    const p = core.prepare(key);
+    if (!jobs.has(key)) jobs.set(key, { key, routed: p.routed, item: undefined });
+  }
+  return writeAll(core, [...jobs.values()], 'delete', 0, deadline, scope);
+}
+
+const TEXT_RESULT: Record<string, boolean> = { STORED: true, NOT_STORED: false, EXISTS: false, NOT_FOUND: false, DELETED: true };
+
+/**
+ * Sends every key's write to its server under the call's one deadline: on meta servers as quiet
+ * `ms`/`md` batches of `maxBatchKeys` fenced by `mn`, on text servers one request per key. At most
+ * `WINDOW` keys are in flight, so a huge call neither fills a server's queue nor writes without
+ * reading. When the deadline passes, the keys not answered fail with `TimeoutError` (in the
+ * `PartialFailureError`) and the keys not sent are not sent.
+ */
+async function writeAll(core: ClientCore, jobs: WriteJob[], what: 'set' | 'delete', exptime: number, deadline: number, scope: Scope | undefined): Promise<Map<string, boolean>> {
+  if (core.closed) throw new ClientClosedError();
+  const cancel = scope?.cancel;
+  const results = new Map<string, boolean>();
+  const errors = new Map<string, MemclusterError>();
+  const text: Array<{ job: WriteJob; node: ServerNode }> = [];
+  const meta: Array<{ jobs: WriteJob[]; node: ServerNode }> = [];
+  const open = new Map<ServerNode, WriteJob[]>();
+  const slice = makeSlicer();
+  for (let i = 0; i < jobs.length; i++) {
+    const pause = slice(i);
+    if (pause) await pause;
+    const job = jobs[i]!;
+    let node: ServerNode;
+    try {
+      node = core.cluster.nodeFor(job.routed);
+    } catch (err) {
+      errors.set(job.key, err as MemclusterError);
+      continue;
+    }
+    if (node.meta !== true) {
+      text.push({ job, node });
+      continue;
+    }
+    let batch = open.get(node);
+    if (!batch) open.set(node, (batch = []));
+    batch.push(job);
+    if (batch.length >= core.opts.maxBatchKeys) {
+      meta.push({ jobs: batch, node });
+      open.delete(node);
+    }
+  }
+  for (const [node, batch] of open) meta.push({ jobs: batch, node });
+
+  const submit = (node: ServerNode, bytes: Buffer, kind: 'store' | 'delete' | 'meta_batch', key: string | undefined, verify?: (r: Reply) => MemclusterError | undefined, maxValues?: number): Promise<Reply> =>
+    new Promise((resolve, reject) => core.submit(node, { bytes, kind, deadline, resolve, reject, key, cancel, verify, maxValues }));
+
+  const oneText = async ({ job, node }: { job: WriteJob; node: ServerNode }): Promise<void> => {
+    try {
+      const bytes = job.item ? encodeStore('set', job.routed, job.item.flags, exptime, job.item.data) : encodeDelete(job.routed);
+      const reply = await submit(node, bytes, job.item ? 'store' : 'delete', job.routed);
+      if (reply.kind !== 'status' || !(reply.status in TEXT_RESULT)) throw new ProtocolError(`unexpected reply to ${what}: ${reply.kind}`, { server: node.server });
+      results.set(job.key, TEXT_RESULT[reply.status]!);
+    } catch (err) {
+      errors.set(job.key, err as MemclusterError);
+    }
+  };
+  const oneBatch = async ({ jobs: batch, node }: { jobs: WriteJob[]; node: ServerNode }): Promise<void> => {
+    try {
+      const n = batch.length;
+      const reply = await submit(node, encodeWriteBatch(batch, exptime), 'meta_batch', undefined, (r) => verifyWriteBatch(r, n, node.server, what === 'set'), n);
+      const out = writeBatchResult(reply as Extract<Reply, { kind: 'meta_batch' }>, n, node.server);
+      for (let i = 0; i < n; i++) {
+        const r = out[i]!;
+        if (typeof r === 'boolean') results.set(batch[i]!.key, r);
+        else errors.set(batch[i]!.key, r);
+      }
+    } catch (err) {
+      for (const job of batch) errors.set(job.key, err as MemclusterError);
+    }
+  };
+
+  const live = (): boolean => now() < deadline && !cancel?.aborted;
+  let nextText = 0;
+  let nextMeta = 0;
+  const textWorker = async (): Promise<void> => {
+    while (nextText < text.length && live()) await oneText(text[nextText++]!);
+  };
+  const metaWorker = async (): Promise<void> => {
+    while (nextMeta < meta.length && live()) await oneBatch(meta[nextMeta++]!);
+  };
+  const metaWorkers = Math.max(1, Math.floor(WINDOW / core.opts.maxBatchKeys));
+  await Promise.all([
+    ...Array.from({ length: Math.min(WINDOW, text.length) }, textWorker),
+    ...Array.from({ length: Math.min(metaWorkers, meta.length) }, metaWorker),
+  ]);
+  cancel?.check();
+  if (nextText < text.length || nextMeta < meta.length) {
+    const late = callTimeout(undefined);
+    for (; nextText < text.length; nextText++) errors.set(text[nextText]!.job.key, late);
+    for (; nextMeta < meta.length; nextMeta++) for (const job of meta[nextMeta]!.jobs) errors.set(job.key, late);
+  }
+  if (errors.size > 0) throw new PartialFailureError(`${what} failed for ${errors.size} of ${jobs.length} keys`, results, errors);
+  return results;
+}
