@@ -8,8 +8,8 @@
 // skips the steps that need to stop or kill a local process.
 //
 // Run it after a build (`npm run demo` does both), from the repository root or anywhere else.
-import { Client, MemclusterError } from '../dist/index.js';
-import { MemcachedServer, stopAll } from '../dist/testing.js';
+import { Client, MemclusterError } from 'memcluster';
+import { MemcachedServer, stopAll } from 'memcluster/testing';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 

@@ -8,7 +8,7 @@
 //
 // Run: MEMCLUSTER_SERVERS=10.0.0.1:11211,10.0.0.2:11211 node examples/large-fleet.mjs
 import net from 'node:net';
-import { Client, MemclusterError } from '../dist/index.js';
+import { Client, MemclusterError } from 'memcluster';
 
 const fmt = (n) => n.toLocaleString('en-US');
 const servers = (process.env.MEMCLUSTER_SERVERS || '127.0.0.1:11211').split(',').map((s) => s.trim()).filter(Boolean);

@@ -16,7 +16,7 @@
 // Run: MEMCLUSTER_SERVERS=127.0.0.1:11211 node examples/monitoring.mjs
 import diagnostics from 'node:diagnostics_channel';
 import net from 'node:net';
-import { Client } from '../dist/index.js';
+import { Client } from 'memcluster';
 
 const servers = (process.env.MEMCLUSTER_SERVERS || '127.0.0.1:11211').split(',').map((s) => s.trim()).filter(Boolean);
 const t0 = performance.now();

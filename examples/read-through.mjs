@@ -13,7 +13,7 @@
 // To show the error case without stopping anything, the example adds one more "server" on a closed
 // loopback port to its server list: the keys the ring gives that server fail, the others work.
 import net from 'node:net';
-import { Client, MemclusterError } from '../dist/index.js';
+import { Client, MemclusterError } from 'memcluster';
 
 const servers = (process.env.MEMCLUSTER_SERVERS || '127.0.0.1:11211').split(',').map((s) => s.trim()).filter(Boolean);
 

@@ -12,7 +12,7 @@
 //   memcached -Z -o ssl_chain_cert=server.crt,ssl_key=server.key -Y authfile -l 127.0.0.1 -p 11211
 // The server certificate must name the address you connect to (here a SAN of IP:127.0.0.1).
 import { readFileSync } from 'node:fs';
-import { Client, MemclusterError } from '../dist/index.js';
+import { Client, MemclusterError } from 'memcluster';
 
 const { MEMCLUSTER_SERVERS, MEMCLUSTER_TLS_CA, MEMCLUSTER_USER, MEMCLUSTER_PASSWORD } = process.env;
 if (!MEMCLUSTER_SERVERS || !MEMCLUSTER_TLS_CA || !MEMCLUSTER_USER || !MEMCLUSTER_PASSWORD) {

@@ -2,9 +2,10 @@
  * The demo and the examples, run as a user runs them: `node examples/<name>.mjs` against the built
  * package, as separate processes, against real memcached servers.
  *
- * The package is built once here with tsup, into a private directory (with a copy of examples/
- * beside it, so their `../dist/...` imports resolve to that build): other people's builds clean
- * the shared dist/ while they run, and an example must not fail because dist/ vanished under it.
+ * The package is built once here with tsup, into a private directory holding a copy of
+ * package.json and of examples/ beside it, so their `import ... from 'memcluster'` (a package
+ * importing itself by name, through its `exports`) resolves to that build: other people's builds
+ * clean the shared dist/ while they run, and an example must not fail because dist/ vanished under it.
  *
  * - demo.mjs on its own 3-server cluster: exit 0, every step printed, no memcached left behind
  *   (the pids it printed are gone), also when interrupted with SIGINT in the middle of a step;
@@ -101,10 +102,12 @@ function startedPids(stdout: string): number[] {
 }
 
 beforeAll(async () => {
-  // One build for every example: they import ../dist/index.js and ../dist/testing.js.
+  // One build for every example: they import 'memcluster' and 'memcluster/testing', which resolve
+  // through BUILD/package.json's `exports` to BUILD/dist.
   await rm(BUILD, { recursive: true, force: true });
   await mkdir(EXAMPLES, { recursive: true });
   await run(process.platform === 'win32' ? 'npx.cmd' : 'npx', ['tsup', '--silent', '--out-dir', path.join(BUILD, 'dist')], { cwd: ROOT, timeout: 120_000 });
+  await copyFile(path.join(ROOT, 'package.json'), path.join(BUILD, 'package.json'));
   for (const f of await readdir(SOURCE_EXAMPLES)) if (f.endsWith('.mjs')) await copyFile(path.join(SOURCE_EXAMPLES, f), path.join(EXAMPLES, f));
 }, 150_000);
 afterAll(async () => {
@@ -225,6 +228,12 @@ const EXPECTED: Record<string, RegExp[]> = {
     /channel memcluster:serverUp/,
     /serverStats\(\)\n\s+127\.0\.0\.1:\d+\s+(up|down)\s+size \d+ free \d+ borrowed \d+/,
     /monitoring example: ok/,
+  ],
+  'keyv-cache-manager.mjs': [
+    /1\. wrap twice: .*; loader ran 1 time\(s\)/,
+    /2\. mget 4 keys: 3 hits, 1 miss/,
+    /5\. after clear: user:1 is undefined/,
+    /keyv-cache-manager example: ok/,
   ],
   'tls-auth.mjs': [
     /answered VERSION \d+\.\d+\.\d+ over TLS/,
