@@ -16,7 +16,9 @@ export type ErrorCode =
   /** The caller aborted the call through its `signal`. */
   | 'MC_ERR_ABORTED'
   /** A reply (e.g. `stats conns` on a busy server) was larger than the client keeps; the socket stays. */
-  | 'MC_ERR_REPLY_TOO_LARGE';
+  | 'MC_ERR_REPLY_TOO_LARGE'
+  /** `fetch`: another caller held the lease and its value did not arrive within `waitMs`. */
+  | 'MC_ERR_LEASE_WAIT_TIMEOUT';
 
 /**
  * Every error memcluster produces. One base class with a stable machine `code`, the `server` it
@@ -166,4 +168,13 @@ export class AbortError extends MemclusterError {
 /** A reply was larger than the client keeps (e.g. `stats conns` on a server with thousands of connections). The socket stays. */
 export class ReplyTooLargeError extends MemclusterError {
   constructor(message: string, opts: Opts = {}) { super('MC_ERR_REPLY_TOO_LARGE', message, opts); }
+}
+
+/**
+ * `fetch` lost the race for a missing key (another caller, in this process or another, holds the
+ * lease or the lock and is loading it), and the winner's value did not arrive within `waitMs`.
+ * Nothing was loaded or stored by this call. Pass `onWaitTimeout: 'load'` to load anyway instead.
+ */
+export class LeaseWaitTimeoutError extends MemclusterError {
+  constructor(message: string, opts: Opts = {}) { super('MC_ERR_LEASE_WAIT_TIMEOUT', message, opts); }
 }

@@ -7,6 +7,7 @@ export { Client } from './client/client.js';
 export type { CasValue, ClientEvents, StoreOptions } from './client/client.js';
 export type { MultiResult } from './client/multi.js';
 export type { CallOptions } from './client/call.js';
+export type { CounterOptions, FetchOptions, FetchStats, InvalidateOptions, Loader } from './client/fetch.js';
 export { DEFAULTS } from './client/options.js';
 export type { ClientOptions } from './client/options.js';
 export { defaultSerializer, FLAGS } from './client/values.js';

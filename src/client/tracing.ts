@@ -34,6 +34,8 @@ export const CLIENT_CALLS: Readonly<Record<string, TracedCall>> = {
   decr: { command: 'decr', shape: 'key' },
   delete: { command: 'delete', shape: 'key' },
   touch: { command: 'touch', shape: 'key' },
+  fetch: { command: 'fetch', shape: 'key', read: 'one' },
+  invalidate: { command: 'invalidate', shape: 'key' },
   getMulti: { command: 'get', shape: 'keys', read: 'map' },
   getMultiSettled: { command: 'get', shape: 'keys', read: 'settled' },
   getsMulti: { command: 'gets', shape: 'keys', read: 'map' },
