@@ -23,7 +23,7 @@ describe('stats diagnostics', () => {
       const events = recordEvents(client);
       await client.get('diag:miss');
       for (let i = 0; i < 3; i++) {
-        const out = await client.stats('reset').then((v) => v, (e: unknown) => `rejected: ${describeError(e)}`);
+        const out: unknown = await client.stats('reset').then((v) => v, (e: unknown) => `rejected: ${describeError(e)}`);
         // "resolves true": per server (the Map every stats call returns), or as a whole.
         const ok = out === true || (out instanceof Map && out.size === 1 && [...out.values()].every((v) => v === true));
         expect(ok, `stats('reset') #${i + 1} resolved ${out instanceof Map ? JSON.stringify([...out]) : String(out)}`).toBe(true);
