@@ -9,8 +9,8 @@
  * any error from memcluster or the baseline; 0 otherwise. See bench/README.md.
  *
  * Options:
- *   --quick              a smoke test: 2 rounds of ~100 ms per run, 5 s cap; the 100,000-key calls in round 1
- *                        only, and only for the floor and memcluster (default)
+ *   --quick              a smoke test: 2 rounds of ~100 ms per run, 5 s cap; no trust/nocoalesce variants;
+ *                        the 100,000-key calls in round 1 only, and only for the floor and memcluster (default)
  *   --rounds N           override the number of rounds
  *   --target-ms N        how long each run keeps starting operations
  *   --cap-s N            time cap per run (did not finish after that)
@@ -89,9 +89,12 @@ const cannotDo = (spec, w) => spec.id === 'memcached' && (w.keys ?? 0) >= 100_00
  */
 const quickSkip = (spec, w, round) =>
   cannotDo(spec, w) ? 'skipped in --quick (cannot do it)'
+    : QUICK_SKIPS_VARIANT.includes(spec.id) ? 'skipped in --quick (option variant; full runs only)'
     : (w.keys ?? 0) >= 100_000 && round > 1 ? 'skipped in --quick (100,000-key calls: round 1 only)'
     : spec.id === 'memjs' && (w.keys ?? 0) >= 100_000 ? 'skipped in --quick (emulated getMulti takes seconds)'
       : spec.family === 'memcluster' && spec.id !== 'memcluster' && (w.keys ?? 0) >= 100_000 ? 'skipped in --quick (variant; 100,000-key calls take seconds)' : undefined;
+/** memcluster option variants a --quick run leaves out (the default, text-protocol and traced rows stay). */
+const QUICK_SKIPS_VARIANT = ['memcluster-trust', 'memcluster-nocoalesce', 'memcluster-both'];
 /**
  * Why a client cannot run a workload at all, if it cannot: the peers have no setMulti/deleteMulti.
  * @param {import('./clients.mjs').ClientSpec} spec @param {import('./workloads.mjs').Workload} w
