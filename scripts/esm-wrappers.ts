@@ -25,7 +25,7 @@ type RenderChunk = NonNullable<Plugin['renderChunk']>;
 type ChunkInfo = Parameters<RenderChunk>[1] & { entryPoint?: string; exports?: string[] };
 
 interface Sucrase {
-  transform(code: string, options: { transforms: string[]; disableESTransforms: boolean; filePath: string }): { code: string };
+  transform(code: string, options: { transforms: string[]; disableESTransforms: boolean; preserveDynamicImport: boolean; filePath: string }): { code: string };
 }
 /** tsup's own sucrase (a dependency of tsup, the one its CommonJS splitting uses). */
 const sucrase = (): Sucrase => createRequire(createRequire(import.meta.url).resolve('tsup'))('sucrase') as Sucrase;
@@ -41,7 +41,8 @@ interface RawChunk {
 async function writeCjs(raw: Map<string, RawChunk>, cjsInterop: boolean): Promise<void> {
   const { transform } = sucrase();
   for (const [file, chunk] of raw) {
-    let code = transform(chunk.code, { transforms: ['imports'], disableESTransforms: true, filePath: file }).code;
+    // A dynamic import() stays one (Node runs it from CommonJS), so an ESM-only dependency still loads.
+    let code = transform(chunk.code, { transforms: ['imports'], disableESTransforms: true, preserveDynamicImport: true, filePath: file }).code;
     // tsup's cjsInterop: an entry whose only export is `default` exports it as `module.exports`.
     if (cjsInterop && chunk.defaultOnly) code += '\nmodule.exports = exports.default;\n';
     if (chunk.map) {
