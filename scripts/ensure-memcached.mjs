@@ -36,6 +36,26 @@ function fail(message) {
   process.exit(1);
 }
 
+// `--nutcracker` (npm test): twemproxy too, for the test that proves the classic-text fallback
+// through it. Debian installs it in /usr/sbin, which a normal user's PATH may lack.
+function ensureNutcracker() {
+  const how = 'install it with "sudo apt-get install -y nutcracker" (or set NUTCRACKER_BIN)';
+  const explicitProxy = process.env.NUTCRACKER_BIN;
+  if (explicitProxy) {
+    if (!isExecutable(explicitProxy)) fail(`NUTCRACKER_BIN=${explicitProxy} is not an executable file`);
+    return;
+  }
+  if (onPath('nutcracker') || isExecutable('/usr/sbin/nutcracker')) return;
+  if (process.getuid?.() !== 0 || !onPath('apt-get')) fail(`nutcracker (twemproxy) is not installed; ${how}`);
+  console.log(`${PREFIX} nutcracker not found; installing it with apt-get (running as root)`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  for (const args of [['update', '-qq'], ['install', '-y', 'nutcracker']]) {
+    const r = spawnSync('apt-get', args, { stdio: 'inherit', env });
+    if (r.status !== 0) fail(`"apt-get ${args.join(' ')}" failed (exit ${r.status ?? r.signal}); ${how}`);
+  }
+}
+if (process.argv.includes('--nutcracker')) ensureNutcracker();
+
 const explicit = process.env.MEMCACHED_BIN;
 if (explicit) {
   // The harness uses MEMCACHED_BIN as given, so a bad value must not be papered over with PATH.
