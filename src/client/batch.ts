@@ -122,7 +122,9 @@ export class BatchWriter {
       return;
     }
     const withCas = this.cmd === 'gets' || this.cmd === 'gats';
+    // Coalesced gets keep call order with later requests for their keys (a get then a delete).
     const key = this.ordered && keys.length === 1 ? keys[0] : undefined;
+    const orderKeys = this.ordered && keys.length > 1 ? keys : undefined;
     if (node.meta === true) {
       // Quiet mg lines fenced by mn: no long line at all; placeholders and stale items read as misses.
       const touch = this.cmd === 'gat' || this.cmd === 'gats' ? this.exptime : undefined;
@@ -132,6 +134,7 @@ export class BatchWriter {
         maxValues: keys.length,
         deadline: this.deadline,
         key,
+        keys: orderKeys,
         cancel: this.cancel,
         verify: (reply) => verifyReadBatch(reply, keys, node.server),
         resolve: (reply) => {
@@ -148,6 +151,7 @@ export class BatchWriter {
       maxValues: keys.length,
       deadline: this.deadline,
       key,
+      keys: orderKeys,
       cancel: this.cancel,
       verify: (reply) => verifyRetrieval(reply, keys, node.server, withCas),
       resolve: (reply) => this.settle(node.server, keys, (reply as { values: ValueEntry[] }).values, undefined),

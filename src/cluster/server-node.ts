@@ -31,6 +31,8 @@ export interface Job {
    * one outstanding for it, so the server runs them in call order even when several sockets are busy.
    */
   key?: string | undefined;
+  /** The keys of a multi-key request that must keep call order with other requests for them (coalesced gets). */
+  keys?: readonly string[] | undefined;
   /** Set when the call can be aborted. */
   cancel?: Cancel | undefined;
 }
@@ -150,7 +152,7 @@ export class ServerNode {
     if (this.health.isDown) return job.reject(this.unavailable());
     if (job.cancel?.aborted) return job.reject(job.cancel.reason!);
     if (this.queue.length === 0) {
-      const conn = this.pick(job.key);
+      const conn = this.pick(job);
       if (conn) return this.write(conn, job);
     }
     if (this.queue.length >= this.opts.maxQueue) {
@@ -244,10 +246,17 @@ export class ServerNode {
    * key's requests run in call order), else the first socket with room, in borrow order (so a quiet
    * moment uses one socket and requests stay in order on it).
    */
-  private pick(key?: string): Connection | undefined {
-    if (key !== undefined && this.inFlightKeys.size > 0) {
-      const a = this.inFlightKeys.get(key);
-      if (a && a.conn.alive) return a.conn;
+  private pick(job: Job): Connection | undefined {
+    if (this.inFlightKeys.size > 0) {
+      if (job.key !== undefined) {
+        const a = this.inFlightKeys.get(job.key);
+        if (a && a.conn.alive) return a.conn;
+      } else if (job.keys !== undefined) {
+        for (const k of job.keys) {
+          const a = this.inFlightKeys.get(k);
+          if (a && a.conn.alive) return a.conn;
+        }
+      }
     }
     for (const c of this.conns) {
       if (c.alive && !c.congested && c.inFlight < this.opts.maxPipeline) return c;
@@ -257,14 +266,22 @@ export class ServerNode {
 
   private write(conn: Connection, job: Job): void {
     const key = job.key;
-    let a: Affinity | undefined;
+    let one: Affinity | undefined;
+    let many: Affinity[] | undefined;
     if (key !== undefined) {
-      a = this.inFlightKeys.get(key);
-      if (a && a.conn === conn) a.n++;
-      else this.inFlightKeys.set(key, (a = { conn, n: 1 }));
+      // One key (the common case): no arrays.
+      one = this.inFlightKeys.get(key);
+      if (one && one.conn === conn) one.n++;
+      else this.inFlightKeys.set(key, (one = { conn, n: 1 }));
+    } else if (job.keys !== undefined) {
+      many = this.hold(job.keys, conn);
     }
     const done = (): void => {
-      if (a && --a.n === 0 && this.inFlightKeys.get(key!) === a) this.inFlightKeys.delete(key!);
+      if (one) {
+        if (--one.n === 0 && this.inFlightKeys.get(key!) === one) this.inFlightKeys.delete(key!);
+      } else if (many) {
+        this.unhold(job.keys!, many);
+      }
     };
     const handle = conn.request(job.bytes, job.kind, job.deadline, job.maxValues, job.verify, (reply) => {
       done();
@@ -278,6 +295,25 @@ export class ServerNode {
     });
     job.cancel?.track(handle);
     if (conn.congested) void conn.drained().then(() => this.pump());
+  }
+
+  /** Records that `keys` have a request in flight on `conn` (their next requests go there too). */
+  private hold(keys: readonly string[], conn: Connection): Affinity[] {
+    const held: Affinity[] = [];
+    for (const key of keys) {
+      let a = this.inFlightKeys.get(key);
+      if (a && a.conn === conn) a.n++;
+      else this.inFlightKeys.set(key, (a = { conn, n: 1 }));
+      held.push(a);
+    }
+    return held;
+  }
+
+  private unhold(keys: readonly string[], held: Affinity[]): void {
+    for (let i = 0; i < keys.length; i++) {
+      const a = held[i]!;
+      if (--a.n === 0 && this.inFlightKeys.get(keys[i]!) === a) this.inFlightKeys.delete(keys[i]!);
+    }
   }
 
   private pump(): void {
@@ -295,7 +331,7 @@ export class ServerNode {
         job.reject(this.queuedTimeout());
         continue;
       }
-      const conn = this.pick(job.key);
+      const conn = this.pick(job);
       if (!conn) break;
       this.queue.shift();
       this.write(conn, job);

@@ -110,6 +110,11 @@ export interface RequestHandle {
 
 const UNAUTHENTICATED = 'unauthenticated';
 const DEFAULT_STALL_MS = 1000;
+/**
+ * A timer that fires this much later than planned means our own event loop was busy: replies may sit
+ * unread in the socket. No server is judged late on such a check; it is repeated after a poll phase.
+ */
+const LATE_MS = 25;
 const noop = (): void => {};
 
 let nextId = 1;
@@ -167,6 +172,8 @@ export class Connection {
   /** The deadline the timer is armed for. */
   private timerAt = Infinity;
   private corked = false;
+  /** Requests written since the last uncork: their bytes leave (and their stall clock starts) at uncork. */
+  private readonly unsent: Pending[] = [];
   private dead: MemclusterError | undefined;
   /** While true, a missed deadline is a failed validation rather than a command timeout. */
   private validatingNow = false;
@@ -221,9 +228,15 @@ export class Connection {
         reject(err);
       };
       signal?.addEventListener('abort', onAbort, { once: true });
-      const timer = setTimeout(() => fail(new ConnectTimeoutError(`connect timed out after ${opts.connectTimeoutMs} ms`, { server: opts.server })), opts.connectTimeoutMs);
+      // When the timer fires, a connection completed meanwhile may not have been read yet (our loop was
+      // busy): give it one poll phase before calling the connect late.
+      let connected = false;
+      const timer = setTimeout(() => setImmediate(() => {
+        if (!connected) fail(new ConnectTimeoutError(`connect timed out after ${opts.connectTimeoutMs} ms`, { server: opts.server }));
+      }), opts.connectTimeoutMs);
       socket.once('error', (err: NodeJS.ErrnoException) => fail(connectError(err, opts)));
       socket.once(opts.tls ? 'secureConnect' : 'connect', () => {
+        connected = true;
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
         socket.removeAllListeners();
@@ -311,6 +324,7 @@ export class Connection {
     const dataBlock = DATA_BLOCK_KINDS.has(kind) || (kind === 'meta' && bytes[0] === 0x6d && bytes[1] === 0x73);
     const p: Pending = { kind, deadline, writtenAt: t, resolve, reject, verify, abandoned: false, dataBlock };
     this.pending.push(p);
+    this.unsent.push(p);
     this.parser.expect(kind, maxValues);
     if (!this.corked) {
       // Batch every request issued in this tick into one write syscall.
@@ -328,6 +342,11 @@ export class Connection {
   private readonly uncork = (): void => {
     this.corked = false;
     this.socket.uncork();
+    // The stall clock starts when the bytes leave, not when the request was queued: a caller's long
+    // synchronous burst must not count against the server.
+    const t = now();
+    for (const p of this.unsent) p.writtenAt = t;
+    this.unsent.length = 0;
   };
 
   private abandonOne(p: Pending, err: MemclusterError): void {
@@ -473,6 +492,7 @@ export class Connection {
    * answering, so the socket goes and every pending request rejects).
    */
   private checkDeadline(graced = false): void {
+    const planned = this.timerAt;
     this.timer = undefined;
     this.timerAt = Infinity;
     if (this.dead || this.pending.length === 0) return;
@@ -481,10 +501,11 @@ export class Connection {
     const stallAt = Math.max(head.writtenAt, this.lastDataAt) + this.stallMs;
     const earliest = Math.min(stallAt, this.pending.min(liveDeadline));
     if (t < earliest) return this.armTimer(earliest);
-    if (!graced) {
+    if (!graced || t - planned > LATE_MS) {
       // Timers run before the poll phase: after a busy turn of our own event loop the reply may
-      // already sit in the socket. Let one poll phase read it before calling anything late.
-      this.timerAt = earliest;
+      // already sit in the socket. Let a poll phase read it before calling anything late, and judge
+      // only on a check that ran on time (a loop still too busy to read is not the server's fault).
+      this.timerAt = t;
       this.timer = setTimeout(() => this.checkDeadline(true), 0);
       this.timer.unref();
       return;

@@ -20,6 +20,7 @@ afterEach(async () => { await mc?.close(); });
 /** Resolves after the current macrotask (a tick plus the microtasks it queued). */
 const tick = () => new Promise<void>((r) => setImmediate(r));
 
+// The fake speaks the classic text protocol only (it answers ERROR to meta commands).
 describe('per-call options', () => {
   it('a signal already aborted rejects with AbortError before anything is written', async () => {
     mc = new Client([server.address]);
@@ -37,7 +38,7 @@ describe('per-call options', () => {
     const fake = await Fake.start();
     let ended = false;
     fake.onLine = (line, sock) => line.startsWith('get ') && (setTimeout(() => { ended = true; sock.write('END\r\n'); }, 300), true);
-    const c = new Client([fake.address], { timeoutMs: 10_000, maxConnections: 1 });
+    const c = new Client([fake.address], { timeoutMs: 10_000, maxConnections: 1, protocol: 'text' });
     try {
       const ac = new AbortController();
       let settled: unknown = 'pending';
@@ -66,7 +67,7 @@ describe('per-call options', () => {
   it('aborting a call queued behind a busy socket leaves nothing queued', async () => {
     const fake = await Fake.start();
     fake.onLine = (line, sock) => line.startsWith('get ') && (setTimeout(() => sock.write('END\r\n'), 300), true);
-    const c = new Client([fake.address], { timeoutMs: 10_000, maxConnections: 1, maxPipeline: 1 });
+    const c = new Client([fake.address], { timeoutMs: 10_000, maxConnections: 1, maxPipeline: 1, protocol: 'text' });
     try {
       const first = c.get('a').catch((e) => e); // takes the only pipeline slot for 300 ms
       await settlesWithin((async () => { while (!fake.lines.includes('get a')) await tick(); })(), 2000, 'the first get reaches the server');

@@ -7,6 +7,7 @@ import { Client, TimeoutError } from '../../src/index.js';
 import { settle } from './helpers.js';
 import { Fake } from '../support/fake-memcached.js';
 
+// The fake speaks the classic text protocol only (it answers ERROR to meta commands).
 describe('health: command timeouts between validations', () => {
   let fake: Fake | undefined;
   let mc: Client | undefined;
@@ -26,7 +27,7 @@ describe('health: command timeouts between validations', () => {
   it('marks a server down after failureThreshold consecutive command timeouts', async () => {
     fake = await Fake.start();
     fake.onLine = (line) => line.startsWith('get '); // swallow every get: never answered
-    mc = new Client([fake.address], { timeoutMs: 150, failureThreshold: 2, retryDelayMs: 5000, coalesce: false });
+    mc = new Client([fake.address], { timeoutMs: 150, failureThreshold: 2, retryDelayMs: 5000, coalesce: false, protocol: 'text' });
     let down = 0;
     mc.on('serverDown', () => down++);
     const errors: string[] = [];

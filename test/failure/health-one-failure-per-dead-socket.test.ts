@@ -7,6 +7,7 @@ import { Client } from '../../src/index.js';
 import { settle, waitFor } from './helpers.js';
 import { Fake } from '../support/fake-memcached.js';
 
+// The fake speaks the classic text protocol only (it answers ERROR to meta commands).
 describe('health accounting', () => {
   let fake: Fake | undefined;
   let mc: Client | undefined;
@@ -36,7 +37,7 @@ describe('health accounting', () => {
       }
       return false;
     };
-    mc = new Client([fake.address], { timeoutMs: 400, failureThreshold: 2, retryDelayMs: 5000, coalesce: false });
+    mc = new Client([fake.address], { timeoutMs: 400, failureThreshold: 2, retryDelayMs: 5000, coalesce: false, protocol: 'text' });
     const down: unknown[] = [];
     mc.on('serverDown', (e) => down.push(e));
     expect(await mc.get('k')).toBeUndefined(); // socket created (validated with `version`), used

@@ -41,7 +41,8 @@ class FakeMemcached extends Fake {
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');
 
 /** Short bounds; the threshold is high so that repeated garbage does not mark the server down. */
-const OPTS: ClientOptions = { timeoutMs: 400, connectTimeoutMs: 300, validateTimeoutMs: 200, failureThreshold: 1_000_000, maxConnections: 1 };
+// The forged replies below are classic text replies to `get`; meta replies are covered by the parser's property tests.
+const OPTS: ClientOptions = { timeoutMs: 400, connectTimeoutMs: 300, validateTimeoutMs: 200, failureThreshold: 1_000_000, maxConnections: 1, protocol: 'text' };
 
 const uncaught: unknown[] = [];
 const onUncaught = (err: unknown): void => void uncaught.push(err);
