@@ -4,7 +4,7 @@
 //   {"op":"fetch","id":1,"key":"k"}  -> every client makes `perClient` concurrent fetches of k;
 //     prints {"ev":"started","id":1} once they are all issued, {"ev":"load","key":"k","value":"..."}
 //     each time a loader runs (before it sleeps), and {"ev":"done","id":1,"values":[...],"errors":[...]}
-//     with every call's outcome (values as JSON, errors as "<code>: <message>").
+//     with every call's outcome (values as JSON, errors as "<code>: <message>") and each client's fetchStats().
 'use strict';
 const lib = require(process.argv[2]);
 const config = JSON.parse(process.argv[3]);
@@ -31,6 +31,7 @@ async function fetchAll(id, key) {
     ev: 'done', id,
     values: settled.filter((s) => s.status === 'fulfilled').map((s) => s.value),
     errors: settled.filter((s) => s.status === 'rejected').map((s) => `${s.reason && s.reason.code}: ${s.reason && s.reason.message}`),
+    stats: clients.map((c) => c.fetchStats()),
   });
 }
 

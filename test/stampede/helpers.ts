@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'vitest';
-import type { ClientOptions, FetchOptions } from '../../src/index.js';
+import type { ClientOptions, FetchOptions, FetchStats } from '../../src/index.js';
 import { SLACK_MS } from '../support/timing.js';
 
 const repo = path.resolve(import.meta.dirname, '../..');
@@ -32,7 +32,7 @@ export type ChildEvent =
   | { ev: 'ready' }
   | { ev: 'started'; id: number }
   | { ev: 'load'; key: string; value: string }
-  | { ev: 'done'; id: number; values: unknown[]; errors: string[] }
+  | { ev: 'done'; id: number; values: unknown[]; errors: string[]; stats: FetchStats[] }
   | { ev: 'fatal'; message: string };
 
 export interface ChildConfig {
@@ -94,9 +94,9 @@ export class AppProcess {
   }
 
   /** The outcome of fetch `id`, once every call of it settled. */
-  async done(id: number, boundMs: number): Promise<{ values: unknown[]; errors: string[] }> {
+  async done(id: number, boundMs: number): Promise<{ values: unknown[]; errors: string[]; stats: FetchStats[] }> {
     const e = await this.waitFor((x) => x.ev === 'done' && x.id === id, boundMs, `child fetch ${id} settled`);
-    return e as { values: unknown[]; errors: string[] };
+    return e as { values: unknown[]; errors: string[]; stats: FetchStats[] };
   }
 
   /** The loader runs the child reported for `key`. */
