@@ -100,9 +100,12 @@ describe('through twemproxy (no meta): the client learns text', () => {
       const other = new Client([proxy.address], { ...OPTS, timeoutMs: 2000 });
       try {
         const key = `${base}:fetched`;
+        expect(await other.get(`${base}:warm-up`)).toBeUndefined(); // its socket is proven (and text learned) before the race
         const gate = gatedLoader(() => 'loaded once');
         const calls = [mc, other].flatMap((c) => Array.from({ length: 20 }, () => c.fetch(key, gate.loader, { ttl: 60, waitMs: 5000 })));
         await gate.started;
+        // The loader is held until the other client's flight is waiting on the lock.
+        await eventually(() => mc.fetchStats().waits + other.fetchStats().waits === 1, 2000, 'one client waits on the lock');
         gate.release();
         const values = await Promise.all(calls);
         expect(new Set(values)).toEqual(new Set(['loaded once']));
