@@ -102,6 +102,20 @@ function refresh(f: Flight, cas: string | undefined, why: string): void {
   })().catch((err: unknown) => f.refreshFailed(err));
 }
 
+/**
+ * For readers that are not `fetch` (`get`, `getMulti`): the first `mg` of a stale item wins its
+ * refresh (`X W`) whatever flags it carried (memcached 1.6.18), and a reader that throws the win
+ * away leaves the item stale until `staleTtl` with nobody reloading it. `md <key> I C<cas>` hands it
+ * back: the item stays stale with its TTL, gets a new cas, and the next `mg` wins again (checked on
+ * 1.6.18). Fire and forget: a failure only means the item waits for its TTL, so it is logged.
+ */
+export function handBackRefresh(core: ClientCore, node: ServerNode, routed: string, cas: string): void {
+  metaRequest(core, node, encodeMetaDelete(routed, { invalidate: true, compareCas: cas }), routed).then(
+    (r) => log('%s: refresh of stale %s handed back (%s)', node.server, routed, r.code),
+    (err: unknown) => log('%s: handing back the refresh of %s failed: %s', node.server, routed, (err as Error)?.message ?? err),
+  );
+}
+
 /** `md <key> I [T<staleTtl>]`: `true` when the item was marked stale, `false` when it was absent. */
 export async function invalidateMeta(core: ClientCore, node: ServerNode, p: PreparedKey, staleTtl: number | undefined, scope: Scope | undefined): Promise<boolean> {
   const reply = await metaRequest(core, node, encodeMetaDelete(p.routed, { invalidate: true, ttl: staleTtl }), p.routed, scope);
