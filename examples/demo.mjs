@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // memcluster demo (`npm run demo`): a 3-server memcached cluster on this machine, and what the client
-// does with it: consistent hashing, capped multi-get batches, a frozen server (SIGSTOP), a killed and
-// restarted server (SIGKILL), and the pool statistics. Every claim it prints is checked; it exits 0
+// does with it: consistent hashing, capped multi-get batches (on the meta protocol, counted by the
+// servers themselves), a frozen server (SIGSTOP), a killed and restarted server (SIGKILL), and the
+// pool statistics. Every claim it prints is checked; it exits 0
 // only when all of them held, and 1 with the reason otherwise.
 //
 // With MEMCLUSTER_SERVERS=host:port,host:port it uses those servers instead of starting its own, and
@@ -10,14 +11,22 @@
 // Run it after a build (`npm run demo` does both), from the repository root or anywhere else.
 import { Client, MemclusterError } from 'memcluster';
 import { MemcachedServer, stopAll } from 'memcluster/testing';
+import diagnostics from 'node:diagnostics_channel';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 
 // Short timeouts so failures show up in well under a second.
 const OPTIONS = { timeoutMs: 500, retryDelayMs: 100, maxRetryDelayMs: 1000, maxBatchKeys: 100, maxBatchBytes: 2000 };
+// timeoutMs bounds a whole call, a multi-key one included: the big calls pass their own.
+const BIG_CALL = { timeoutMs: 10_000 };
 const SPREAD_KEYS = 3_000;
 const PAGES = 400;
 const FRAGMENTS_PER_PAGE = 50; // 400 pages x 50 fragments = 20,000 keys
+// What a new socket sends before its first request: "version\r\n" (learns whether the server speaks
+// meta) and "mn\r\n" (proves the socket); a pooled socket is proven again with "mn\r\n" on borrow.
+const NEW_SOCKET_BYTES = 'version\r\n'.length + 'mn\r\n'.length;
+const VALIDATION_BYTES = 'mn\r\n'.length;
+const STATS_BYTES = 'stats\r\n'.length;
 const CALLS_AFTER_RESTART = 2_000;
 const DEADLINE_MS = 50_000;
 
@@ -55,6 +64,37 @@ function table(header, rows, indent = '  ') {
 class StepFailed extends Error {}
 function check(ok, message) {
   if (!ok) throw new StepFailed(message);
+}
+
+/** What the client's 'auto' protocol picks for a server of this version (>= 1.6.10: meta). */
+function speaksMetaByVersion(version) {
+  const [major, minor, patch] = String(version).split('.').map((x) => parseInt(x, 10));
+  return major > 1 || (major === 1 && (minor > 6 || (minor === 6 && patch >= 10)));
+}
+
+/**
+ * Runs `fn` while listening to the client's `memcluster:batch` trace (one per multi-key request sent
+ * to one server) and returns its result with the batches seen: server -> key counts.
+ */
+async function withBatchTrace(fn) {
+  const channel = diagnostics.tracingChannel('memcluster:batch');
+  const seen = new Map();
+  const handlers = { start: (ctx) => void (seen.get(ctx.server) ?? seen.set(ctx.server, []).get(ctx.server)).push(ctx.keys) };
+  channel.subscribe(handlers);
+  try {
+    return [await fn(), seen];
+  } finally {
+    channel.unsubscribe(handlers);
+  }
+}
+
+/** Waits (up to 2 s) until every pool of `c` has all its sockets back and none opening. */
+async function poolsAtRest(c) {
+  for (let i = 0; i < 200; i++) {
+    await new Promise((res) => setTimeout(res, 10));
+    if (c.serverStats().every((s) => s.borrowed === 0 && s.size === s.free)) return;
+  }
+  throw new StepFailed(`the pools did not come to rest: ${c.serverStats().map((s) => `${s.server} size ${s.size} free ${s.free} borrowed ${s.borrowed}`).join('; ')}`);
 }
 
 function describeError(err) {
@@ -180,6 +220,8 @@ async function main() {
   for (const [i, a] of addresses.entries()) say(`  ${name(a)}  ${a}${servers[i] ? `  pid ${servers[i].pid}` : ''}`);
   if (started.length > 0) say(`memcached pids started: ${started.join(' ')}`);
   say(`Client options: ${Object.entries(OPTIONS).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  say(`  timeoutMs is short on purpose (steps 3 and 4 show calls settling within it). It bounds a whole call,`);
+  say(`  so the big multi-key calls of steps 1 and 2 pass their own: { timeoutMs: ${fmt(BIG_CALL.timeoutMs)} }.`);
 
   const evicted = []; // connectionEvicted payloads, for per-step counts
   client.on('connectionEvicted', (p) => evicted.push(p));
@@ -189,20 +231,23 @@ async function main() {
 
   const versions = await client.version();
   say(`Versions: ${addresses.map((a) => `${name(a)} ${versions.get(a)}`).join(', ')}`);
+  const metaServers = addresses.filter((a) => speaksMetaByVersion(versions.get(a)));
+  say(`Protocol: option protocol 'auto' (the default) speaks meta to servers that prove they support it`);
+  say(`  (memcached >= 1.6.10), classic text to others. By their versions: ${addresses.map((a) => `${name(a)} ${metaServers.includes(a) ? 'meta' : 'text'}`).join(', ')}`);
 
   // ---- 1. consistent hashing
   stepName = 'step 1 (key spread)';
   say('');
   say(`[1/5] Consistent hashing: ${fmt(SPREAD_KEYS)} keys spread over ${addresses.length} servers`);
-  let s1 = performance.now();
+  const s1 = performance.now();
   const userKeys = Array.from({ length: SPREAD_KEYS }, (_, i) => `user:${String(i + 1).padStart(5, '0')}`);
   const userValue = (k) => ({ id: k, name: `user ${k.slice(5)}`, plan: 'free' });
   const before1 = await client.stats();
   for (let i = 0; i < userKeys.length; i += 1000) {
-    await client.setMulti(userKeys.slice(i, i + 1000).map((k) => [k, userValue(k)]), { ttl });
+    await client.setMulti(userKeys.slice(i, i + 1000).map((k) => [k, userValue(k)]), { ttl, ...BIG_CALL });
   }
   const after1 = await client.stats();
-  const read1 = await client.getMulti(userKeys);
+  const read1 = await client.getMulti(userKeys, BIG_CALL);
   check(read1.size === SPREAD_KEYS, `read back ${read1.size} of ${SPREAD_KEYS} keys`);
   for (const k of userKeys) check(JSON.stringify(read1.get(k)) === JSON.stringify(userValue(k)), `value of ${k} differs`);
   const held = new Map(addresses.map((a) => [a, Number(after1.get(a).curr_items) - Number(before1.get(a).curr_items)]));
@@ -218,63 +263,7 @@ async function main() {
   summary.push(['1 keys spread by consistent hashing', addresses.map((a) => `${name(a)} ${fmt(held.get(a))}`).join(' / '), performance.now() - s1]);
 
   // ---- 2. capped batches
-  stepName = 'step 2 (multi-get batches)';
-  say('');
-  const nFrag = PAGES * FRAGMENTS_PER_PAGE;
-  say(`[2/5] A ${fmt(nFrag)}-key page-fragment multi-get, split into capped batches per server`);
-  s1 = performance.now();
-  const fragKeys = [];
-  for (let p = 0; p < PAGES; p++) for (let f = 0; f < FRAGMENTS_PER_PAGE; f++) fragKeys.push(`page:${String(p).padStart(4, '0')}:fragment:${String(f).padStart(3, '0')}`);
-  const fragValue = (k) => `<section data-key="${k}">fragment ${k.slice(-3)} of page ${k.slice(5, 9)}</section>`;
-  const [, loadMs] = await timed(async () => {
-    // Chunks of 1,000: one setMulti call serializes all its items before yielding to the event loop.
-    for (let i = 0; i < fragKeys.length; i += 1000) await client.setMulti(fragKeys.slice(i, i + 1000).map((k) => [k, fragValue(k)]), { ttl });
-  });
-  say(`  stored ${fmt(nFrag)} fragments (setMulti, ${nFrag / 1000} calls of 1,000) in ${ms(loadMs)}`);
-  const keyBytes = Buffer.byteLength(keyPrefix + fragKeys[0]);
-  // "get" + n x (" " + key) + "\r\n" must stay within maxBatchBytes, and n within maxBatchKeys.
-  const perLine = Math.min(OPTIONS.maxBatchKeys, Math.floor((OPTIONS.maxBatchBytes - 5) / (keyBytes + 1)));
-  const lineBytes = 5 + perLine * (keyBytes + 1);
-  const binding = perLine < OPTIONS.maxBatchKeys ? `maxBatchBytes ${OPTIONS.maxBatchBytes} binds before maxBatchKeys ${OPTIONS.maxBatchKeys}` : `maxBatchKeys ${OPTIONS.maxBatchKeys} binds`;
-  say(`  keys like "${keyPrefix}${fragKeys[0]}" are ${keyBytes} bytes on the wire: a full request line holds ${perLine} keys = ${fmt(lineBytes)} bytes (${binding})`);
-  const before2 = await client.stats();
-  const pool2 = new Map(client.serverStats().map((s) => [s.server, s]));
-  const [frags, getMs] = await timed(() => client.getMulti(fragKeys));
-  const after2 = await client.stats();
-  const pool2b = new Map(client.serverStats().map((s) => [s.server, s]));
-  check(frags.size === nFrag, `getMulti returned ${frags.size} of ${nFrag} fragments`);
-  for (const k of fragKeys) check(frags.get(k) === fragValue(k), `fragment ${k} has the wrong value`);
-  const rows2 = [];
-  let batches = 0;
-  let asked = 0;
-  for (const a of addresses) {
-    const d = (stat) => Number(after2.get(a)[stat]) - Number(before2.get(a)[stat]);
-    const validationBytes = /^1\.[0-5]\./.test(after2.get(a).version) ? 'version\r\n'.length : 'mn\r\n'.length;
-    const keysHere = d('cmd_get');
-    const lines = Math.ceil(keysHere / perLine);
-    const row = [name(a), a, keysHere, d('get_hits'), lines];
-    if (external.length === 0) {
-      // What the server itself received: every line is "get" + keys + CRLF (5 bytes + key bytes), plus
-      // the validations of borrowed or new sockets ("mn\r\n", or "version\r\n" before memcached 1.6)
-      // and the 7-byte "stats\r\n" of the snapshot.
-      const validations = pool2b.get(a).validations - pool2.get(a).validations + pool2b.get(a).created - pool2.get(a).created;
-      const seen = (d('bytes_read') - keysHere * (keyBytes + 1) - validationBytes * validations - 7) / 5;
-      check(seen === lines, `${a} received ${seen} request lines by its bytes_read, expected ${lines}`);
-      row.push(seen);
-    }
-    check(d('get_hits') === keysHere, `${a}: ${keysHere - d('get_hits')} misses`);
-    rows2.push(row);
-    batches += lines;
-    asked += keysHere;
-  }
-  const header2 = ['server', 'address', 'keys asked', 'hits', 'batches'];
-  if (external.length === 0) header2.push('lines seen by server');
-  say(`  getMulti(${fmt(nFrag)} keys): ${fmt(frags.size)} hits, every value verified, in ${ms(getMs)}`);
-  table(header2, rows2);
-  say(`  keys asked = the server's cmd_get delta; batches = ceil(keys / ${perLine})${external.length === 0 ? '; lines seen = from the server\'s bytes_read delta' : ''}`);
-  if (external.length === 0) check(asked === nFrag, `servers were asked for ${asked} keys, expected ${nFrag} (each key once)`);
-  say(`  ok: each key asked once, ${fmt(batches)} request lines of at most ${perLine} keys / ${fmt(lineBytes)} bytes, no line over the caps`);
-  summary.push([`2 ${fmt(nFrag)}-key multi-get in capped batches`, `${fmt(frags.size)} hits in ${batches} batches (${ms(getMs)})`, performance.now() - s1]);
+  summary.push(await batchStep(name, keyPrefix, ttl, addresses, metaServers));
 
   if (external.length > 0) {
     say('');
@@ -309,6 +298,141 @@ async function main() {
   }
   say(external.length > 0 ? '  ok: every server is up' : '  ok: every server is up again; the failures of steps 3 and 4 show in evicted and validationFailures');
   summary.push(['5 pool statistics', `${st.length} servers up, ${st.reduce((x, s) => x + s.evicted, 0)} sockets evicted in total`, 0]);
+}
+
+// ---- 2. capped batches
+async function batchStep(name, keyPrefix, ttl, addresses, metaServers) {
+  stepName = 'step 2 (multi-get batches)';
+  say('');
+  const nFrag = PAGES * FRAGMENTS_PER_PAGE;
+  say(`[2/5] A ${fmt(nFrag)}-key page-fragment multi-get, split into capped batches per server`);
+  const s1 = performance.now();
+  const fragKeys = [];
+  for (let p = 0; p < PAGES; p++) for (let f = 0; f < FRAGMENTS_PER_PAGE; f++) fragKeys.push(`page:${String(p).padStart(4, '0')}:frag:${String(f).padStart(2, '0')}`);
+  const fragValue = (k) => `<section data-key="${k}">fragment ${k.slice(-2)} of page ${k.slice(5, 9)}</section>`;
+  const [, loadMs] = await timed(async () => {
+    // Chunks of 1,000: one setMulti call serializes all its items before yielding to the event loop.
+    for (let i = 0; i < fragKeys.length; i += 1000) await client.setMulti(fragKeys.slice(i, i + 1000).map((k) => [k, fragValue(k)]), { ttl, ...BIG_CALL });
+  });
+  say(`  stored ${fmt(nFrag)} fragments (setMulti, ${nFrag / 1000} calls of 1,000 with { timeoutMs: ${fmt(BIG_CALL.timeoutMs)} }) in ${ms(loadMs)}`);
+
+  // The client cuts a multi-key read into batches of at most maxBatchKeys keys, and of no more keys
+  // than one classic "get k1 k2 ...\r\n" line of maxBatchBytes holds (5 bytes + 1 + key bytes per key).
+  const keyBytes = Buffer.byteLength(keyPrefix + fragKeys[0]);
+  const cap = Math.min(OPTIONS.maxBatchKeys, Math.floor((OPTIONS.maxBatchBytes - 5) / (keyBytes + 1)));
+  const binding = cap < OPTIONS.maxBatchKeys
+    ? `maxBatchBytes ${fmt(OPTIONS.maxBatchBytes)} binds first: ${cap} keys of ${keyBytes} bytes fill a classic get line, and meta batches are cut the same way`
+    : `maxBatchKeys ${OPTIONS.maxBatchKeys} binds; a classic get line of ${cap} such keys is ${fmt(5 + cap * (keyBytes + 1))} bytes, within maxBatchBytes ${fmt(OPTIONS.maxBatchBytes)}`;
+  const mgLine = `mg ${keyPrefix}${fragKeys[0]} v f k q`;
+  const mgBytes = Buffer.byteLength(mgLine) + 2;
+  const allMeta = metaServers.length === addresses.length;
+  say(`  keys like "${keyPrefix}${fragKeys[0]}" (${keyBytes} bytes); batch cap: ${cap} keys`);
+  say(`  (${binding})`);
+  if (metaServers.length > 0) {
+    say(`  on meta${allMeta ? '' : ` (${metaServers.map(name).join(', ')})`}: one short quiet line per key, "${mgLine}" = ${mgBytes} bytes with CRLF`);
+    say(`  (only hits answer), and "mn" (4 bytes) closing each batch: its "MN" reply says every line before it was answered`);
+  }
+  if (!allMeta) say(`  on text (${addresses.filter((a) => !metaServers.includes(a)).map(name).join(', ')}): one "get k1 k2 ...\\r\\n" line per batch`);
+
+  const measure = async (c, call) => {
+    // Snapshots through the same client, so its pool counters cover every socket check they cost,
+    // each taken with no socket half-open (one that has sent "version" but is not counted yet).
+    await poolsAtRest(c);
+    const before = await c.stats();
+    await poolsAtRest(c);
+    const pool = new Map(c.serverStats().map((s) => [s.server, s]));
+    const [[result, took], traced] = await withBatchTrace(() => timed(call));
+    await poolsAtRest(c);
+    const after = await c.stats();
+    await poolsAtRest(c);
+    const poolAfter = new Map(c.serverStats().map((s) => [s.server, s]));
+    return { result, took, traced, server: (a) => {
+      const d = (stat) => Number(after.get(a)[stat]) - Number(before.get(a)[stat]);
+      const p = (field) => poolAfter.get(a)[field] - pool.get(a)[field];
+      // bytes_read less what the pools sent (new sockets, borrow checks) and the "stats" of the snapshot.
+      const requestBytes = d('bytes_read') - NEW_SOCKET_BYTES * p('created') - VALIDATION_BYTES * p('validations') - STATS_BYTES;
+      const sizes = traced.get(a) ?? [];
+      const sent = sizes.reduce((x, y) => x + y, 0);
+      return { keys: d('cmd_get'), hits: d('get_hits'), requestBytes, sent, batches: sizes.length, largest: Math.max(0, ...sizes) };
+    } };
+  };
+
+  const m = await measure(client, () => client.getMulti(fragKeys, BIG_CALL));
+  check(m.result.size === nFrag, `getMulti returned ${m.result.size} of ${nFrag} fragments`);
+  for (const k of fragKeys) check(m.result.get(k) === fragValue(k), `fragment ${k} has the wrong value`);
+  const rows = [];
+  let batches = 0;
+  let asked = 0;
+  let largest = 0;
+  for (const a of addresses) {
+    const s = m.server(a);
+    const expected = Math.ceil(s.sent / cap);
+    check(s.hits === s.keys, `${a}: ${s.keys - s.hits} misses`);
+    if (external.length === 0) check(s.keys === s.sent, `${a} counted ${s.keys} keys (cmd_get), but the client sent it ${s.sent}`);
+    check(s.batches === expected, `${a}: the client sent ${s.batches} batches for ${s.sent} keys, expected ${expected}`);
+    check(s.largest <= cap, `${a}: a batch of ${s.largest} keys, over the cap of ${cap}`);
+    const row = [name(a), a, metaServers.includes(a) ? 'meta' : 'text', s.keys, s.hits, s.batches, s.largest];
+    if (external.length === 0) {
+      // Every byte the server read is accounted for: one mg line of mgBytes per key plus a 4-byte mn
+      // per batch (meta), or a 5-byte "get" + CRLF per line plus 1 + key bytes per key (text).
+      const meta = metaServers.includes(a);
+      const fences = meta ? (s.requestBytes - s.keys * mgBytes) / 4 : (s.requestBytes - s.keys * (keyBytes + 1)) / 5;
+      check(fences === s.batches, `${a} read ${fmt(s.requestBytes)} request bytes for ${fmt(s.keys)} keys: that is ${fences} ${meta ? 'mn fences' : 'get lines'} by its bytes_read, but the client sent ${s.batches} batches`);
+      row.push(fences);
+    }
+    rows.push(row);
+    batches += s.batches;
+    asked += s.keys;
+    largest = Math.max(largest, s.largest);
+  }
+  if (external.length === 0) check(asked === nFrag, `servers were asked for ${asked} keys, expected ${nFrag} (each key once)`);
+  say(`  getMulti(${fmt(nFrag)} keys, { timeoutMs: ${fmt(BIG_CALL.timeoutMs)} }): ${fmt(m.result.size)} hits, every value verified, in ${ms(m.took)}`);
+  const header = ['server', 'address', 'protocol', 'keys asked', 'hits', 'batches sent', 'largest batch'];
+  if (external.length === 0) header.push(allMeta ? 'mn fences seen by server' : 'batches seen by server');
+  table(header, rows);
+  say(`  keys asked, hits: the server's cmd_get, get_hits deltas; batches sent, largest batch: the client's memcluster:batch trace`);
+  if (external.length === 0 && allMeta) {
+    say(`  mn fences seen = (the server's bytes_read delta - ${mgBytes} x keys asked - the pool's socket checks - the "stats" call) / 4:`);
+    say(`  every byte the server read is a ${mgBytes}-byte mg line or a 4-byte mn, so no longer line was sent`);
+  } else if (external.length === 0) {
+    say(`  batches seen: from the server's bytes_read delta, less the keys, the pool's socket checks and the "stats" call`);
+  }
+  const lineWords = allMeta ? `one ${mgBytes}-byte mg line per key (no long line at all)` : 'request lines within the caps';
+  // On shared servers (MEMCLUSTER_SERVERS) other clients' reads count too.
+  const once = asked === nFrag ? 'each key asked once' : `the servers counted ${fmt(asked)} keys (other clients share them)`;
+  say(`  ok: ${once}, ${lineWords}; ${fmt(batches)} batches of at most ${largest} keys (cap ${cap})`);
+
+  // The same keys from a client forced to the classic text protocol (what servers without meta get):
+  // here the caps bound the length of real request lines.
+  let textNote = '';
+  if (allMeta) {
+    say(`  The same getMulti from a client with protocol: 'text' (for servers or proxies without meta):`);
+    const textClient = new Client(addresses, { ...OPTIONS, keyPrefix, protocol: 'text' });
+    try {
+      const t = await measure(textClient, () => textClient.getMulti(fragKeys, BIG_CALL));
+      check(t.result.size === nFrag, `the text client read ${t.result.size} of ${nFrag} fragments`);
+      let lines = 0;
+      let longest = 0;
+      for (const a of addresses) {
+        const s = t.server(a);
+        check(s.hits === s.keys && s.batches === Math.ceil(s.sent / cap) && s.largest <= cap, `${a} (text): ${s.keys} keys, ${s.hits} hits, ${s.batches} lines of up to ${s.largest} keys`);
+        if (external.length === 0) {
+          const seen = (s.requestBytes - s.keys * (keyBytes + 1)) / 5;
+          check(seen === s.batches, `${a} (text) received ${seen} get lines by its bytes_read, but the client sent ${s.batches}`);
+        }
+        lines += s.batches;
+        longest = Math.max(longest, s.largest);
+      }
+      const longestBytes = 5 + longest * (keyBytes + 1);
+      check(longestBytes <= OPTIONS.maxBatchBytes, `a ${longestBytes}-byte get line`);
+      say(`    ${fmt(t.result.size)} hits in ${ms(t.took)}, in ${fmt(lines)} "get k1 k2 ..." lines of at most ${longest} keys / ${fmt(longestBytes)} bytes`);
+      say(`    (caps: maxBatchKeys ${OPTIONS.maxBatchKeys}, maxBatchBytes ${fmt(OPTIONS.maxBatchBytes)})${external.length === 0 ? '; the line count checked against each server\'s bytes_read as above' : ''}`);
+      textNote = `; text: ${fmt(lines)} get lines`;
+    } finally {
+      await textClient.close();
+    }
+  }
+  return [`2 ${fmt(nFrag)}-key multi-get in capped batches`, `${fmt(m.result.size)} hits in ${fmt(batches)} batches of <= ${cap} keys (${ms(m.took)})${textNote}`, performance.now() - s1];
 }
 
 // ---- 3. frozen server

@@ -15,12 +15,13 @@ const servers = (process.env.MEMCLUSTER_SERVERS || '127.0.0.1:11211').split(',')
 
 const options = {
   // --- multi-get batching -------------------------------------------------------------------
-  // Keys per request line. Fewer: more lines and round trips for the same keys. More: a bigger
-  // read buffer that memcached keeps per connection (one 100,000-key `get` left 126 MB behind on
-  // a 64 MB server), and more keys lost when one line times out.
+  // Keys per request: on meta servers (memcached >= 1.6.10) one batch of quiet `mg` lines fenced
+  // by `mn`, on text servers one `get k1 k2 ...` line. Fewer: more requests and round trips for
+  // the same keys. More: a bigger read buffer that memcached keeps per connection (one
+  // 100,000-key `get` left 126 MB behind on a 64 MB server), and more keys lost when one times out.
   maxBatchKeys: 100,
-  // Bytes per request line, "get" and CRLF included. memcached closes any non-get line over
-  // 2048 bytes, and 1.4.x servers cut long get lines too: stay under 2 KB.
+  // Bytes per `get` line, "get" and CRLF included (meta batches are cut the same way). memcached
+  // closes any non-get line over 2048 bytes, and 1.4.x servers cut long get lines too: stay under 2 KB.
   maxBatchBytes: 2000,
 
   // --- sockets ------------------------------------------------------------------------------
@@ -38,8 +39,9 @@ const options = {
   idleTimeoutMs: 30_000,
 
   // --- time bounds --------------------------------------------------------------------------
-  // Upper bound of every call: queueing + connect + validation + reply. It is the worst latency
-  // a hung server adds to your request; too low and a merely busy server counts as failing.
+  // Upper bound of every call: queueing + connect + validation + reply, for a multi-key call the
+  // whole call (all its batches). It is the worst latency a hung server adds to your request; too
+  // low and a merely busy server counts as failing. A big call passes its own: { timeoutMs }.
   timeoutMs: 500,
   connectTimeoutMs: 250,
   validateTimeoutMs: 150,
@@ -69,21 +71,23 @@ const run = `fleet:${Date.now().toString(36)}`;
 const STORED = 20_000;
 const keys = Array.from({ length: STORED + 5_000 }, (_, i) => `${run}:item:${i}`);
 const valueOf = (key) => ({ key, price: Number(key.split(':').pop()) % 97 });
+// The calls below move thousands of keys: each gets its own whole-call bound (CallOptions.timeoutMs).
+const BIG = { timeoutMs: 5_000 };
 
 // 1. Store 20,000 items. setMulti pipelines per server; chunks keep each call short (one call
 //    serializes all of its items before the first byte goes out).
 let t = performance.now();
 for (let i = 0; i < STORED; i += 1_000) {
-  await client.setMulti(keys.slice(i, Math.min(i + 1_000, STORED)).map((k) => [k, valueOf(k)]), { ttl: 300 });
+  await client.setMulti(keys.slice(i, Math.min(i + 1_000, STORED)).map((k) => [k, valueOf(k)]), { ttl: 300, ...BIG });
 }
 console.log(`1. stored ${fmt(STORED)} items in ${Math.round(performance.now() - t)} ms`);
 
 // 2. One getMultiSettled for 25,000 keys. Hits are in `values`, failed keys in `errors`, and a
 //    miss is in neither.
 t = performance.now();
-let r = await client.getMultiSettled(keys);
+let r = await client.getMultiSettled(keys, BIG);
 const misses = keys.length - r.values.size - r.errors.size;
-console.log(`2. getMultiSettled(${fmt(keys.length)} keys) in ${Math.round(performance.now() - t)} ms: ${fmt(r.values.size)} hits, ${fmt(misses)} misses, ${r.errors.size} errors`);
+console.log(`2. getMultiSettled(${fmt(keys.length)} keys, { timeoutMs: ${fmt(BIG.timeoutMs)} }) in ${Math.round(performance.now() - t)} ms: ${fmt(r.values.size)} hits, ${fmt(misses)} misses, ${r.errors.size} errors`);
 let ok = r.values.size === STORED && misses === 5_000 && r.errors.size === 0;
 ok &&= keys.slice(0, STORED).every((k) => r.values.get(k)?.price === valueOf(k).price);
 for (const s of client.serverStats()) {
@@ -97,7 +101,7 @@ for (const s of client.serverStats()) {
 const dead = await closedPortAddress();
 client.addServer(dead);
 t = performance.now();
-r = await client.getMultiSettled(keys.slice(0, STORED));
+r = await client.getMultiSettled(keys.slice(0, STORED), BIG);
 console.log(`3. added ${dead} (unreachable) to the ring; getMultiSettled(${fmt(STORED)} keys) in ${Math.round(performance.now() - t)} ms:`);
 console.log(`   ${fmt(r.values.size)} hits from the healthy servers, ${fmt(r.errors.size)} errors (${((100 * r.errors.size) / STORED).toFixed(1)}% of the keys moved to the new server)`);
 const kinds = new Map();
@@ -118,11 +122,11 @@ console.log(`   serving it: ${fmt(fromCache)} items from the cache, ${fmt(fromSo
 
 // 4. Remove it again: its keys route back to where they were stored, and hit.
 await client.removeServer(dead);
-r = await client.getMultiSettled(keys.slice(0, STORED));
+r = await client.getMultiSettled(keys.slice(0, STORED), BIG);
 console.log(`4. removed ${dead}: ${fmt(r.values.size)} hits, ${r.errors.size} errors (the moved keys are back on their old servers)`);
 ok &&= r.values.size === STORED && r.errors.size === 0;
 
-await client.deleteMulti(keys.slice(0, STORED)).catch(() => {});
+await client.deleteMulti(keys.slice(0, STORED), BIG).catch(() => {});
 await client.close();
 console.log(ok ? 'large-fleet example: ok' : 'large-fleet example: FAILED');
 process.exit(ok ? 0 : 1);

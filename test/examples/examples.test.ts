@@ -2,13 +2,15 @@
  * The demo and the examples, run as a user runs them: `node examples/<name>.mjs` against the built
  * package, as separate processes, against real memcached servers.
  *
- * The package is built once here with tsup, into a private directory holding a copy of
- * package.json and of examples/ beside it, so their `import ... from 'memcluster'` (a package
- * importing itself by name, through its `exports`) resolves to that build: other people's builds
- * clean the shared dist/ while they run, and an example must not fail because dist/ vanished under it.
+ * The package is the run's shared build (`npm run build` once per run, test/support/build.ts), seen
+ * from a private directory holding a copy of package.json, a link to that build's dist/ and a copy
+ * of examples/ beside them, so their `import ... from 'memcluster'` (a package importing itself by
+ * name, through its `exports`) resolves to that build: other people's builds clean the shared dist/
+ * while they run, and an example must not fail because dist/ vanished under it.
  *
- * - demo.mjs on its own 3-server cluster: exit 0, every step printed, no memcached left behind
- *   (the pids it printed are gone), also when interrupted with SIGINT in the middle of a step;
+ * - demo.mjs on its own 3-server cluster: exit 0, every step printed (the multi-get on the meta
+ *   protocol, its batches counted by the servers), no memcached left behind (the pids it printed
+ *   are gone), also when interrupted with SIGINT in the middle of a step;
  *   and with MEMCLUSTER_SERVERS, skipping the steps that need local processes.
  * - every other examples/*.mjs (compat-* excepted: owned elsewhere) against servers started here,
  *   with the lines that show it did what it says; tls-auth against a TLS + auth memcached with a
@@ -25,6 +27,7 @@ import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, memcachedBinary, startServers, type MemcachedServer } from '../../src/testing/memcached-server.js';
+import { packageScope } from '../support/build.js';
 import { expectWithinPromise } from '../support/timing.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -103,13 +106,11 @@ function startedPids(stdout: string): number[] {
 
 beforeAll(async () => {
   // One build for every example: they import 'memcluster' and 'memcluster/testing', which resolve
-  // through BUILD/package.json's `exports` to BUILD/dist.
-  await rm(BUILD, { recursive: true, force: true });
+  // through BUILD/package.json's `exports` to BUILD/dist (a link to the run's shared build).
+  await packageScope(BUILD);
   await mkdir(EXAMPLES, { recursive: true });
-  await run(process.platform === 'win32' ? 'npx.cmd' : 'npx', ['tsup', '--silent', '--out-dir', path.join(BUILD, 'dist')], { cwd: ROOT, timeout: 120_000 });
-  await copyFile(path.join(ROOT, 'package.json'), path.join(BUILD, 'package.json'));
   for (const f of await readdir(SOURCE_EXAMPLES)) if (f.endsWith('.mjs')) await copyFile(path.join(SOURCE_EXAMPLES, f), path.join(EXAMPLES, f));
-}, 150_000);
+});
 afterAll(async () => {
   await rm(BUILD, { recursive: true, force: true });
 });
@@ -129,11 +130,20 @@ describe('npm run demo (node examples/demo.mjs)', () => {
     for (const s of ['A', 'B', 'C']) expect(out).toMatch(new RegExp(`^  ${s}\\s+127\\.0\\.0\\.1:\\d+\\s+[\\d,]+\\s+\\d+\\.\\d%`, 'm'));
     expect(out).toMatch(/ok: every key stored on exactly one server \(3,000 items in total\)/);
 
-    // 2. the 20,000-key multi-get in capped batches, counted by the servers themselves
+    // The short client timeout is kept for the failure steps; the big calls say they pass their own.
+    expect(out).toMatch(/Client options: timeoutMs 500,/);
+    expect(out).toMatch(/big multi-key calls of steps 1 and 2 pass their own: \{ timeoutMs: 10,000 \}/);
+    expect(out).toMatch(/By their versions: A meta, B meta, C meta/);
+
+    // 2. the 20,000-key multi-get in capped batches on the meta protocol (the default), counted by
+    // the servers themselves; then the same keys as classic get lines from a protocol: 'text' client
     expect(out).toMatch(/\[2\/5\] A 20,000-key page-fragment multi-get/);
-    expect(out).toMatch(/getMulti\(20,000 keys\): 20,000 hits, every value verified, in \d+/);
-    expect(out).toMatch(/keys asked\s+hits\s+batches\s+lines seen by server/);
-    expect(out).toMatch(/ok: each key asked once, \d+ request lines of at most \d+ keys/);
+    expect(out).toMatch(/one short quiet line per key, "mg \S+ v f k q" = \d+ bytes with CRLF/);
+    expect(out).toMatch(/getMulti\(20,000 keys, \{ timeoutMs: 10,000 \}\): 20,000 hits, every value verified, in \d+/);
+    expect(out).toMatch(/protocol\s+keys asked\s+hits\s+batches sent\s+largest batch\s+mn fences seen by server/);
+    for (const s of ['A', 'B', 'C']) expect(out).toMatch(new RegExp(`^  ${s}\\s+127\\.0\\.0\\.1:\\d+\\s+meta\\s+[\\d,]+\\s+[\\d,]+\\s+\\d+\\s+(100|[1-9]\\d?)\\s+\\d+$`, 'm'));
+    expect(out).toMatch(/ok: each key asked once, one \d+-byte mg line per key \(no long line at all\); \d+ batches of at most (100|[1-9]\d?) keys \(cap 100\)/);
+    expect(out).toMatch(/with protocol: 'text'[\s\S]*20,000 hits in \d+(\.\d)? ms, in \d+ "get k1 k2 \.\.\." lines of at most (100|[1-9]\d?) keys \/ [\d,]+ bytes/);
 
     // 3. frozen: typed error naming the server, down, then up after SIGCONT
     expect(out).toMatch(/\[3\/5\] Server B frozen with SIGSTOP/);
@@ -193,7 +203,8 @@ describe('npm run demo (node examples/demo.mjs)', () => {
       expect(r.stdout).toMatch(/MEMCLUSTER_SERVERS is set: using 2 existing server\(s\)/);
       expect(r.stdout).not.toMatch(/memcached pids started/);
       expect(r.stdout).toMatch(/\[1\/5\] Consistent hashing: 3,000 keys spread over 2 servers/);
-      expect(r.stdout).toMatch(/getMulti\(20,000 keys\): 20,000 hits/);
+      expect(r.stdout).toMatch(/getMulti\(20,000 keys, \{ timeoutMs: 10,000 \}\): 20,000 hits/);
+      expect(r.stdout).toMatch(/ok: each key asked once, one \d+-byte mg line per key/);
       expect(r.stdout).toMatch(/\[3\/5\] Frozen server: skipped \(MEMCLUSTER_SERVERS is set/);
       expect(r.stdout).toMatch(/\[4\/5\] Killed and restarted server: skipped/);
       expect(r.stdout).toMatch(/All steps passed/);
@@ -214,7 +225,7 @@ const EXPECTED: Record<string, RegExp[]> = {
   ],
   'large-fleet.mjs': [
     /limits: maxBatchKeys=100 maxBatchBytes=2000 maxConnections=4 maxQueue=2000 timeoutMs=\d+ failover=false/,
-    /2\. getMultiSettled\(25,000 keys\) in \d+ ms: 20,000 hits, 5,000 misses, 0 errors/,
+    /2\. getMultiSettled\(25,000 keys, \{ timeoutMs: 5,000 \}\) in \d+ ms: 20,000 hits, 5,000 misses, 0 errors/,
     /3\. added 127\.0\.0\.1:\d+ \(unreachable\)[\s\S]*hits from the healthy servers, [\d,]+ errors/,
     /x \w+Error MC_ERR_\w+ 127\.0\.0\.1:\d+/,
     /4\. removed 127\.0\.0\.1:\d+: 20,000 hits, 0 errors/,
