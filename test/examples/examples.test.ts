@@ -243,6 +243,7 @@ const EXPECTED: Record<string, RegExp[]> = {
   'keyv-cache-manager.mjs': [
     /1\. wrap twice: .*; loader ran 1 time\(s\)/,
     /2\. mget 4 keys: 3 hits, 1 miss/,
+    /4\. after del: user:2 is undefined/,
     /5\. after clear: user:1 is undefined/,
     /keyv-cache-manager example: ok/,
   ],
@@ -261,8 +262,11 @@ describe('examples/*.mjs against real servers', () => {
   beforeAll(async () => { servers = await startServers(3); });
   afterAll(async () => { await Promise.all(servers.map((s) => s.stop())); });
 
-  it('finds the examples the README lists', () => {
-    expect(examples).toEqual(expect.arrayContaining(['large-fleet.mjs', 'monitoring.mjs', 'read-through.mjs', 'tls-auth.mjs']));
+  it('examples/README.md lists every example there is, and only those', async () => {
+    const listed = new Set([...readFileSync(path.join(SOURCE_EXAMPLES, 'README.md'), 'utf8').matchAll(/`examples\/([\w.-]+\.(?:mjs|cjs|js))`/g)].map((m) => m[1]!));
+    const present = (await readdir(SOURCE_EXAMPLES)).filter((f) => /\.(mjs|cjs|js)$/.test(f));
+    expect([...listed].sort()).toEqual(present.sort());
+    expect(examples).toEqual(expect.arrayContaining(['keyv-cache-manager.mjs', 'large-fleet.mjs', 'monitoring.mjs', 'read-through.mjs', 'tls-auth.mjs']));
   });
 
   for (const file of examples.filter((f) => f !== 'tls-auth.mjs')) {
