@@ -8,6 +8,8 @@ export default defineConfig({
     environment: 'node',
     // Forks, not threads: the harness relies on per-process exit/signal cleanup of its children.
     pool: 'forks',
+    // The package is built once per run, for the files that run it built (test/support/build.ts).
+    globalSetup: ['test/support/build-setup.ts'],
     maxWorkers: 2,
     testTimeout: 30_000,
     hookTimeout: 30_000,
