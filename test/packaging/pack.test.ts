@@ -1,7 +1,8 @@
 /**
- * The package as a user installs it. Builds into a private staging folder (other people's builds
- * clean the shared dist/ at any time), runs `npm pack` there, unpacks the tarball into a separate
- * consumer project's node_modules/memcluster, and from that project:
+ * The package as a user installs it. Stages the run's shared build (`npm run build` once per run,
+ * test/support/build.ts; other people's builds clean the shared dist/ at any time) with
+ * package.json, README.md and LICENSE in a private folder, runs `npm pack` there, unpacks the
+ * tarball into a separate consumer project's node_modules/memcluster, and from that project:
  * - imports every entry of package.json `exports` from an .mjs and a .cjs file: every export is the
  *   same object through `import` and `require` (one runtime copy), and an error thrown through one
  *   is `instanceof` the classes of the other (also across `memcluster` and `memcluster/compat`);
@@ -16,11 +17,12 @@
  */
 import { execFile } from 'node:child_process';
 import { builtinModules } from 'node:module';
-import { copyFile, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, cp, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { builtPackage } from '../support/build.js';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -47,8 +49,9 @@ beforeAll(async () => {
   await rm(WORK, { recursive: true, force: true });
   await mkdir(STAGE, { recursive: true });
   for (const f of ['package.json', 'README.md', 'LICENSE']) await copyFile(path.join(ROOT, f), path.join(STAGE, f));
-  // The build `npm pack` runs (prepack -> npm run build), into the staging folder.
-  await run(process.execPath, [path.join(ROOT, 'scripts/build.mjs'), path.join(STAGE, 'dist')], { cwd: ROOT, env, timeout: 120_000 });
+  // The build `npm pack` runs (prepack -> npm run build) is the run's shared build: staged here, and
+  // packed with --ignore-scripts so prepack does not build again.
+  await cp(builtPackage().dist, path.join(STAGE, 'dist'), { recursive: true });
   const packed = await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', WORK], { cwd: STAGE, env, timeout: 60_000 });
   const [info] = JSON.parse(packed.stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;
   files = info!.files.map((f) => f.path).sort();
