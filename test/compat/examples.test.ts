@@ -1,5 +1,7 @@
 /**
- * The package as users get it: builds with tsup, then
+ * The package as users get it (the run's shared build of `npm run build`, test/support/build.ts),
+ * from a private package folder holding package.json, a link to that build's dist/ and copies of
+ * the two examples (other people's builds clean the shared dist/ while tests run), then
  * - runs examples/compat-before.cjs (`require('memcached')`) and examples/compat-after.cjs
  *   (`require('memcluster/compat')`, resolved through package.json `exports` to dist/) against the
  *   same real servers, and checks the two files differ only in that line and print the same output;
@@ -12,13 +14,17 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { packageScope } from '../support/build.js';
 import { useMemcached } from '../support/memcached.js';
 import { ROOT } from './helpers.js';
 
 const exec = promisify(execFile);
+/** The private package folder (under node_modules, so `require('memcached')` and the build's dependencies resolve). */
+const SCOPE = path.join(ROOT, 'node_modules', '.cache', `memcluster-compat-examples-${process.pid}`);
+/** Runs node in SCOPE, where `memcluster` resolves (by its own name) to the shared build. */
 const node = (args: string[], env: Record<string, string> = {}) =>
-  exec(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, timeout: 20_000 });
+  exec(process.execPath, args, { cwd: SCOPE, env: { ...process.env, ...env }, timeout: 20_000 });
 
 /** The code of an example without its leading doc comment. */
 const code = (file: string): string[] => fs.readFileSync(path.join(ROOT, 'examples', file), 'utf8').replace(/^'use strict';\n\/\*\*[\s\S]*?\*\/\n/, '').split('\n');
@@ -26,8 +32,11 @@ const code = (file: string): string[] => fs.readFileSync(path.join(ROOT, 'exampl
 describe('the built package and the before/after examples', () => {
   const servers = useMemcached(2);
   beforeAll(async () => {
-    await exec(path.join(ROOT, 'node_modules/.bin/tsup'), [], { cwd: ROOT, timeout: 180_000 });
-  }, 200_000);
+    await packageScope(SCOPE);
+    fs.mkdirSync(path.join(SCOPE, 'examples'));
+    for (const f of ['compat-before.cjs', 'compat-after.cjs']) fs.copyFileSync(path.join(ROOT, 'examples', f), path.join(SCOPE, 'examples', f));
+  });
+  afterAll(() => fs.rmSync(SCOPE, { recursive: true, force: true }));
 
   it('the after example is the before example with only the require line changed', () => {
     const before = code('compat-before.cjs');
@@ -70,7 +79,7 @@ describe('the built package and the before/after examples', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'compat-types-'));
     try {
       fs.mkdirSync(path.join(dir, 'node_modules'));
-      for (const [name, target] of [['memcluster', ROOT], ['memcached', path.join(ROOT, 'node_modules/memcached')], ['@types', path.join(ROOT, 'node_modules/@types')]]) {
+      for (const [name, target] of [['memcluster', SCOPE], ['memcached', path.join(ROOT, 'node_modules/memcached')], ['@types', path.join(ROOT, 'node_modules/@types')]]) {
         fs.symlinkSync(target!, path.join(dir, 'node_modules', name!), 'dir');
       }
       fs.writeFileSync(path.join(dir, 'package.json'), '{ "name": "consumer", "private": true }');

@@ -3,25 +3,24 @@
  * created against a dead server), leaves no timer or socket that keeps the process alive, and
  * every call after it rejects with `ClientClosedError`.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { Client, ClientClosedError, MemclusterError, PartialFailureError } from '../../src/index.js';
 import { freePort, LOOPBACK, MemcachedServer, useMemcached } from '../support/memcached.js';
+import { builtPackage } from '../support/build.js';
 import { expectWithinPromise } from '../support/timing.js';
 import { closeWithin, describeError, expectMcError, FAST, settle, sleep } from './helpers.js';
 
-const repo = path.resolve(import.meta.dirname, '../..');
 const TIMEOUT = FAST.timeoutMs!;
 
 /** Runs `script` in a fresh node with the built CommonJS package as `lib`; resolves with its output and timing. */
 function runChild(script: string, bundle: string, boundMs: number): Promise<{ code: number | null; out: string; exitedAt: number; lines: Array<{ at: number; text: string }> }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['-e', `const lib = require(${JSON.stringify(bundle)});\n${script}`], {
-      // The bundle lives outside the repo: let it find the repo's dependencies.
-      env: { ...process.env, NODE_PATH: path.join(repo, 'node_modules'), DEBUG: '' },
+      // The bundle lives under the repo's node_modules/.cache: it finds the repo's dependencies.
+      env: { ...process.env, DEBUG: '' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -46,20 +45,12 @@ function runChild(script: string, bundle: string, boundMs: number): Promise<{ co
 
 describe('client close()', () => {
   const servers = useMemcached(1);
-  let buildDir: string;
   let bundle: string;
   beforeAll(() => {
-    // Build the package as users get it (CommonJS, bundled by tsup), into a private temp dir so
-    // nobody else's dist/ is touched.
-    buildDir = fs.mkdtempSync(path.join(os.tmpdir(), 'memcluster-close-'));
-    execFileSync(path.join(repo, 'node_modules/.bin/tsup'), ['src/index.ts', '--no-config', '--format', 'cjs', '--target', 'node20', '--out-dir', buildDir, '--silent'], {
-      cwd: repo, stdio: 'pipe', timeout: 60_000,
-    });
-    bundle = path.join(buildDir, 'index.cjs');
+    // The package as users get it (the CommonJS build of `npm run build`): the run's shared build,
+    // a private folder nobody else's dist/ cleaning touches.
+    bundle = path.join(builtPackage().dist, 'index.cjs');
     expect(fs.existsSync(bundle)).toBe(true);
-  });
-  afterAll(() => {
-    if (buildDir) fs.rmSync(buildDir, { recursive: true, force: true });
   });
 
   it('leaves nothing that keeps the process alive: a child exits on its own right after close()', async () => {

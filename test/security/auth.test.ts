@@ -5,20 +5,20 @@
  * and the password never reaches a log line, an error message or an inspected error, even with
  * `DEBUG=memcluster:*` (checked in a child process running the built package).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import util from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuthenticationError, Client, MemclusterError, ServerUnavailableError } from '../../src/index.js';
 import { rawCommand } from '../support/memcached.js';
 import { authPreamble, CountingProxy, hammer, SecureMemcached } from './support.js';
+import { builtPackage } from '../support/build.js';
 import { expectWithinPromise } from '../support/timing.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const USER = 'alice';
 const PASSWORD = `pw-${randomBytes(9).toString('hex')}`;
 const WRONG = `wrong-${randomBytes(9).toString('hex')}`;
@@ -223,16 +223,11 @@ describe('credentials and a server that does not ask for them', () => {
 
 describe('DEBUG=memcluster:* never logs the password (built package, child process)', () => {
 
-  beforeAll(async () => {
-    // A private build of the package (same tsup/esbuild as `npm run build`), so concurrent work on
-    // dist/ is neither clobbered nor read half-written. Dependencies resolve from ./node_modules.
-    buildDir = path.join(ROOT, 'node_modules', '.cache', `memcluster-security-${process.pid}-${randomBytes(4).toString('hex')}`);
-    const tsup = spawnSync(process.execPath, [path.join(ROOT, 'node_modules', 'tsup', 'dist', 'cli-default.js'),
-      'src/index.ts', '--no-config', '--format', 'esm', '--target', 'node20', '--out-dir', buildDir, '--silent'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
-    if (tsup.status !== 0) throw new Error(`tsup failed (${tsup.status}): ${tsup.stderr || tsup.stdout}`);
-  }, 60_000);
-  afterAll(async () => {
-    if (buildDir) await rm(buildDir, { recursive: true, force: true });
+  beforeAll(() => {
+    // The package as `npm run build` builds it: the run's shared build (test/support/build.ts), a
+    // private folder, so concurrent work on dist/ is neither clobbered nor read half-written.
+    // Dependencies resolve from ./node_modules.
+    buildDir = builtPackage().dist;
   });
 
   it('refused and accepted credentials both log useful lines naming the server, and never the password', async () => {

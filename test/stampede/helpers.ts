@@ -1,30 +1,27 @@
 /**
- * Shared tools of the stampede suite: a private CommonJS build of the package for child processes
- * (as test/failure/close-lifecycle.test.ts builds one), a child "application process" driven over
+ * Shared tools of the stampede suite: the CommonJS build of the package for child processes (the
+ * run's shared build, test/support/build.ts), a child "application process" driven over
  * stdin/stdout (child.cjs), and gates that hold a loader until the test lets it finish.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'vitest';
 import type { ClientOptions, FetchOptions, FetchStats } from '../../src/index.js';
+import { builtPackage } from '../support/build.js';
 import { SLACK_MS } from '../support/timing.js';
-
-const repo = path.resolve(import.meta.dirname, '../..');
 
 /** Short bounds: every cache round trip settles within 500 ms. */
 export const OPTS: ClientOptions = { timeoutMs: 500, connectTimeoutMs: 300, retryDelayMs: 50, maxRetryDelayMs: 500 };
 
-/** Builds the package as users get it (CommonJS, bundled by tsup) into a temp dir; returns the bundle and a cleanup. */
+/**
+ * The package as users get it (the CommonJS build of `npm run build`): the run's shared build, built
+ * once by the globalSetup. `remove()` does nothing (the setup removes the build when the run ends).
+ */
 export function buildBundle(): { bundle: string; remove(): void } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'memcluster-stampede-'));
-  execFileSync(path.join(repo, 'node_modules/.bin/tsup'), ['src/index.ts', '--no-config', '--format', 'cjs', '--target', 'node20', '--out-dir', dir, '--silent'], {
-    cwd: repo, stdio: 'pipe', timeout: 120_000,
-  });
-  const bundle = path.join(dir, 'index.cjs');
+  const bundle = path.join(builtPackage().dist, 'index.cjs');
   expect(fs.existsSync(bundle)).toBe(true);
-  return { bundle, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
+  return { bundle, remove: () => {} };
 }
 
 /** One line a child printed. */
@@ -76,8 +73,8 @@ export class AppProcess {
 
   static async start(bundle: string, config: ChildConfig): Promise<AppProcess> {
     const child = spawn(process.execPath, [path.join(import.meta.dirname, 'child.cjs'), bundle, JSON.stringify(config)], {
-      // The bundle lives outside the repo: let it find the repo's dependencies.
-      env: { ...process.env, NODE_PATH: path.join(repo, 'node_modules'), DEBUG: '' },
+      // The bundle lives under the repo's node_modules/.cache: it finds the repo's dependencies.
+      env: { ...process.env, DEBUG: '' },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     const app = new AppProcess(child);
