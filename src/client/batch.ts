@@ -135,10 +135,11 @@ export class BatchWriter {
         deadline: this.deadline,
         key,
         keys: orderKeys,
+        read: touch === undefined,
         cancel: this.cancel,
         verify: (reply) => verifyReadBatch(reply, keys, node.server),
         resolve: (reply) => {
-          const r = readBatchResult(reply as Extract<Reply, { kind: 'meta_batch' }>, keys, node.server);
+          const r = readBatchResult(reply as Extract<Reply, { kind: 'meta_batch' }>, keys, node.server, node, this.limits.timeoutMs);
           this.settle(node.server, keys, r.values, undefined, r.failed);
         },
         reject: (err) => this.settle(node.server, keys, undefined, err),
@@ -152,6 +153,7 @@ export class BatchWriter {
       deadline: this.deadline,
       key,
       keys: orderKeys,
+      read: this.cmd === 'get' || this.cmd === 'gets',
       cancel: this.cancel,
       verify: (reply) => verifyRetrieval(reply, keys, node.server, withCas),
       resolve: (reply) => this.settle(node.server, keys, (reply as { values: ValueEntry[] }).values, undefined),

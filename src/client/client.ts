@@ -9,11 +9,12 @@ import { describeValue } from '../text.js';
 import {
   encodeArith, encodeCas, encodeDelete, encodeFlushAll, encodeGat, encodeGet, encodeStats, encodeStore, encodeTouch, encodeVersion,
 } from '../protocol/encoder.js';
-import type { Reply, StoreCommand } from '../protocol/types.js';
+import type { Reply, StoreCommand, ValueEntry } from '../protocol/types.js';
+import type { ServerNode } from '../cluster/server-node.js';
 import { inScope, scopeOf, type CallOptions, type Scope } from './call.js';
 import { ClientCore, verifyRetrieval } from './core.js';
 import { counter, createOf, Fetcher, invalidate, type CounterOptions, type FetchOptions, type FetchStats, type InvalidateOptions, type Loader } from './fetch.js';
-import { entryOf, metaRequest, readFlags } from './meta.js';
+import { entryOf, handBackIfWon, metaRequest, readFlags } from './meta.js';
 import { encodeMetaGet } from '../protocol/meta-encoder.js';
 import { deleteMulti, getMulti, getMultiSettled, setMulti, type MultiResult, type RetrievalCommand } from './multi.js';
 import { normalizeLocation, normalizeServers, resolveOptions, type ClientOptions } from './options.js';
@@ -335,10 +336,23 @@ export class Client extends EventEmitter<ClientEvents> {
     return this.closing;
   }
 
+  /** One `mg` read on a meta server, as a classic retrieval sees it (see `entryOf`, `handBackIfWon`). */
+  private async metaRead(node: ServerNode, routed: string, withCas: boolean, touch: number | undefined, scope: Scope | undefined, read: boolean): Promise<ValueEntry | undefined> {
+    const r = await metaRequest(this.core, node, encodeMetaGet(routed, readFlags(withCas, touch, false)), routed, scope, read);
+    handBackIfWon(node, r, routed, this.core.opts.timeoutMs);
+    return entryOf(r, routed);
+  }
+
   /** Runs a call in the scope its options make (deadline, signal); with no options, the client's defaults. */
   private scoped<T>(options: CallOptions | undefined, fn: (scope: Scope | undefined) => Promise<T>): Promise<T> {
-    if (options === undefined || (options.signal === undefined && options.timeoutMs === undefined)) return fn(undefined);
-    return inScope(scopeOf(options, this.core.opts.timeoutMs), fn);
+    if (!hasCallOptions(options)) return fn(undefined);
+    let scope: Scope;
+    try {
+      scope = scopeOf(options, this.core.opts.timeoutMs);
+    } catch (err) {
+      return Promise.reject(err); // bad options reject, never throw
+    }
+    return inScope(scope, fn);
   }
 
   private async retrieveOne<T>(key: string, cmd: RetrievalCommand, exptime: number, scope: Scope | undefined): Promise<T | CasValue<T> | undefined> {
@@ -347,8 +361,8 @@ export class Client extends EventEmitter<ClientEvents> {
     const bytes = cmd === 'gat' || cmd === 'gats' ? encodeGat(cmd, exptime, [p.routed]) : encodeGet(cmd as 'get' | 'gets', [p.routed]);
     const withCas = cmd === 'gets' || cmd === 'gats';
     const v = node.meta === true
-      ? entryOf(await metaRequest(this.core, node, encodeMetaGet(p.routed, readFlags(withCas, cmd === 'gat' || cmd === 'gats' ? exptime : undefined, false)), p.routed, scope), p.routed)
-      : this.core.single(await this.core.send(node, bytes, 'retrieval', (r) => verifyRetrieval(r, [p.routed], node.server, withCas), p.routed, scope), p.routed, node.server);
+      ? await this.metaRead(node, p.routed, withCas, cmd === 'gat' || cmd === 'gats' ? exptime : undefined, scope, cmd === 'gets')
+      : this.core.single(await this.core.send(node, bytes, 'retrieval', (r) => verifyRetrieval(r, [p.routed], node.server, withCas), p.routed, scope, cmd === 'gets'), p.routed, node.server);
     if (!v) return undefined;
     const value = this.core.decode(v, key, node.server) as T;
     if (cmd === 'get' || cmd === 'gat') return value;
@@ -356,19 +370,28 @@ export class Client extends EventEmitter<ClientEvents> {
     return { value, cas: v.cas };
   }
 
-  private async store(cmd: StoreCommand, key: string, value: unknown, options: StoreOptions | CallOptions | undefined): Promise<boolean> {
-    const p = this.core.prepare(key);
-    const exptime = toExptime((options as StoreOptions | undefined)?.ttl);
-    if ((cmd === 'append' || cmd === 'prepend') && typeof value !== 'string' && !Buffer.isBuffer(value)) {
-      throw new InvalidArgumentError(`${cmd} takes a string or Buffer (raw bytes added to the item), got ${typeof value}`);
+  private store(cmd: StoreCommand, key: string, value: unknown, options: StoreOptions | CallOptions | undefined): Promise<boolean> {
+    let bytes: Buffer;
+    let routed: string;
+    try {
+      routed = this.core.prepare(key).routed;
+      const exptime = toExptime((options as StoreOptions | undefined)?.ttl);
+      if ((cmd === 'append' || cmd === 'prepend') && typeof value !== 'string' && !Buffer.isBuffer(value)) {
+        throw new InvalidArgumentError(`${cmd} takes a string or Buffer (raw bytes added to the item), got ${typeof value}`);
+      }
+      const item = cmd === 'append' || cmd === 'prepend'
+        ? { data: Buffer.isBuffer(value) ? value : Buffer.from(value as string), flags: 0 }
+        : encodeValue(this.core.opts.serializer, value, key, this.core.opts.maxValueBytes);
+      if (item.data.length > this.core.opts.maxValueBytes) throw new InvalidArgumentError(`${cmd} of ${item.data.length} bytes exceeds maxValueBytes`);
+      bytes = encodeStore(cmd, routed, item.flags, exptime, item.data);
+    } catch (err) {
+      return Promise.reject(err); // bad input rejects, never throws
     }
-    const item = cmd === 'append' || cmd === 'prepend'
-      ? { data: Buffer.isBuffer(value) ? value : Buffer.from(value as string), flags: 0 }
-      : encodeValue(this.core.opts.serializer, value, key, this.core.opts.maxValueBytes);
-    if (item.data.length > this.core.opts.maxValueBytes) throw new InvalidArgumentError(`${cmd} of ${item.data.length} bytes exceeds maxValueBytes`);
-    const bytes = encodeStore(cmd, p.routed, item.flags, exptime, item.data);
-    return this.scoped(options, async (scope) => statusOf(await this.sendFor(p.routed, bytes, 'store', scope), STORE_OK));
+    // The hot path: no extra async layer when the call has no options of its own.
+    if (!hasCallOptions(options)) return this.sendFor(routed, bytes, 'store', undefined).then(storeResult);
+    return this.scoped(options, (scope) => this.sendFor(routed, bytes, 'store', scope).then(storeResult));
   }
+
 
   private async arith(cmd: 'incr' | 'decr', key: string, delta: number | bigint, options: CounterOptions | undefined): Promise<number | false> {
     const p = this.core.prepare(key);
@@ -437,6 +460,13 @@ function statsRecord(reply: Reply): Record<string, string> | undefined {
   }
   return out;
 }
+
+/** Whether a call's options set its own signal or timeout (else the client's defaults apply as they are). */
+function hasCallOptions(options: CallOptions | undefined): options is CallOptions {
+  return options !== undefined && (options.signal !== undefined || options.timeoutMs !== undefined);
+}
+
+const storeResult = (reply: Reply): boolean => statusOf(reply, STORE_OK);
 
 function statusOf(reply: Reply, table: Record<string, boolean>): boolean {
   if (reply.kind === 'status' && reply.status in table) return table[reply.status]!;

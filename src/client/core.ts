@@ -8,7 +8,7 @@ import { encodeGet } from '../protocol/encoder.js';
 import { BatchWriter, verifyRetrieval } from './batch.js';
 import type { Scope } from './call.js';
 import { encodeMetaGet } from '../protocol/meta-encoder.js';
-import { entryOf, metaRequest, readFlags } from './meta.js';
+import { entryOf, handBackIfWon, metaRequest, readFlags } from './meta.js';
 import type { ResolvedOptions } from './options.js';
 import { decodeValue } from './values.js';
 
@@ -53,12 +53,12 @@ export class ClientCore {
    * Sends one request to the key's server; settles by the call's deadline. `key` (the routed key of
    * a single-key request) keeps one key's requests in call order across the server's sockets.
    */
-  send(node: ServerNode, bytes: Buffer, kind: ReplyKind, verify?: (reply: Reply) => MemclusterError | undefined, key?: string, scope?: Scope): Promise<Reply> {
+  send(node: ServerNode, bytes: Buffer, kind: ReplyKind, verify?: (reply: Reply) => MemclusterError | undefined, key?: string, scope?: Scope, read?: boolean): Promise<Reply> {
     return new Promise<Reply>((resolve, reject) => {
       // Every single-key call that expects VALUE blocks asked for exactly one key.
       this.submit(node, {
         bytes, kind, deadline: scope?.deadline ?? now() + this.opts.timeoutMs, resolve, reject, verify,
-        maxValues: kind === 'retrieval' ? 1 : undefined, key, cancel: scope?.cancel,
+        maxValues: kind === 'retrieval' ? 1 : undefined, key, cancel: scope?.cancel, read,
       });
     });
   }
@@ -88,11 +88,12 @@ export class ClientCore {
   /** One `get` on its own request line: the value, or undefined on a miss. */
   async getOne(p: PreparedKey, node: ServerNode, scope?: Scope): Promise<unknown> {
     if (node.meta === true) {
-      const r = await metaRequest(this, node, encodeMetaGet(p.routed, readFlags(false, undefined, false)), p.routed, scope);
+      const r = await metaRequest(this, node, encodeMetaGet(p.routed, readFlags(false, undefined, false)), p.routed, scope, true);
+      handBackIfWon(node, r, p.routed, this.opts.timeoutMs);
       const v = entryOf(r, p.routed);
       return v && this.decode(v, p.key, node.server);
     }
-    const reply = await this.send(node, encodeGet('get', [p.routed]), 'retrieval', (r) => verifyRetrieval(r, [p.routed], node.server), p.routed, scope);
+    const reply = await this.send(node, encodeGet('get', [p.routed]), 'retrieval', (r) => verifyRetrieval(r, [p.routed], node.server), p.routed, scope, true);
     const v = this.single(reply, p.routed, node.server);
     return v && this.decode(v, p.key, node.server);
   }
@@ -124,6 +125,11 @@ export class ClientCore {
     const waiters = new Map<string, Waiter[]>();
     const writer = new BatchWriter('get', 0, this.opts, (server, keys, values, err) => this.deliver(waiters, server, keys, values, err), undefined, true);
     for (const g of gets) {
+      if (g.node.writing(g.p.routed)) {
+        // A write of this key is in flight while several sockets are busy: read it alone, after it.
+        this.getOne(g.p, g.node).then(g.resolve, g.reject);
+        continue;
+      }
       const waiter = { key: g.p.key, resolve: g.resolve, reject: g.reject };
       const list = waiters.get(g.p.routed);
       if (list) {

@@ -2,7 +2,8 @@ import { ClientErrorReply, ConnectionError, ProtocolError, ServerErrorReply, typ
 import { encodeMetaDelete, encodeMetaGetBatch, encodeMetaNoop, encodeMetaSet } from '../protocol/meta-encoder.js';
 import type { MetaBatchError, MetaReply, Reply, ValueEntry } from '../protocol/types.js';
 import { serverText } from '../text.js';
-import { entryOf, readFlags } from './meta.js';
+import { entryOf, handBackIfWon, readFlags } from './meta.js';
+import type { ServerNode } from '../cluster/server-node.js';
 
 /**
  * Multi-key requests on the meta protocol: one short line per key, quiet (`q`: only hits and
@@ -39,10 +40,11 @@ export interface ReadBatchResult {
   failed: { keys: string[]; err: MemclusterError } | undefined;
 }
 
-export function readBatchResult(reply: Extract<Reply, { kind: 'meta_batch' }>, keys: readonly string[], server: string): ReadBatchResult {
+export function readBatchResult(reply: Extract<Reply, { kind: 'meta_batch' }>, keys: readonly string[], server: string, node?: ServerNode, timeoutMs = 1000): ReadBatchResult {
   const values: ValueEntry[] = [];
   for (const r of reply.replies) {
     if (r.code !== 'VA') continue;
+    if (node && r.flags.stale && r.flags.win) handBackIfWon(node, r, r.flags.key!, timeoutMs);
     const v = entryOf(r, r.flags.key!);
     if (v) values.push(v);
   }

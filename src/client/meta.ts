@@ -1,6 +1,7 @@
 import { ProtocolError, type MemclusterError } from '../errors.js';
+import { now } from '../connection/connection.js';
 import { encodeVersion } from '../protocol/encoder.js';
-import type { MetaGetFlags } from '../protocol/meta-encoder.js';
+import { encodeMetaDelete, type MetaGetFlags } from '../protocol/meta-encoder.js';
 import type { MetaReply, Reply, ValueEntry } from '../protocol/types.js';
 import type { ServerNode } from '../cluster/server-node.js';
 import type { Scope } from './call.js';
@@ -29,8 +30,8 @@ export async function protocolOf(core: ClientCore, node: ServerNode, scope?: Sco
  * `EX`); an error line rejects (`ClientErrorReply`/`ServerErrorReply`). When the request asked for
  * the key back (`k`), a reply naming another key is a protocol error and ends the socket.
  */
-export async function metaRequest(core: ClientCore, node: ServerNode, bytes: Buffer, routed: string, scope?: Scope): Promise<MetaReply> {
-  const reply = await core.send(node, bytes, 'meta', (r) => verifyMetaKey(r, routed, node.server), routed, scope);
+export async function metaRequest(core: ClientCore, node: ServerNode, bytes: Buffer, routed: string, scope?: Scope, read = false): Promise<MetaReply> {
+  const reply = await core.send(node, bytes, 'meta', (r) => verifyMetaKey(r, routed, node.server), routed, scope, read);
   if (reply.kind !== 'meta') throw new ProtocolError(`unexpected reply to a meta request: ${reply.kind}`, { server: node.server });
   return reply;
 }
@@ -40,9 +41,30 @@ function verifyMetaKey(reply: Reply, routed: string, server: string): Memcluster
   return new ProtocolError(`meta reply for key ${JSON.stringify(reply.flags.key.slice(0, 60))}, expected ${JSON.stringify(routed.slice(0, 60))}`, { server });
 }
 
-/** The `mg` flags that read what a classic retrieval reads (value, flags, key; cas for gets/gats; touch for gat/gats). */
+/**
+ * The `mg` flags that read what a classic retrieval reads (value, flags, key; cas for gets/gats;
+ * touch for gat/gats), plus the remaining TTL, needed to hand back a refresh right (`handBack`).
+ */
 export function readFlags(cas: boolean, touch: number | undefined, quiet: boolean): MetaGetFlags {
-  return { value: true, clientFlags: true, returnKey: true, cas, touch, quiet };
+  return { value: true, clientFlags: true, returnKey: true, cas, touch, quiet, ttl: true };
+}
+
+const ignore = (): void => {};
+
+/**
+ * memcached gives the right to refresh a stale item (`W` with `X`) to the first `mg` that reads it,
+ * whatever that `mg` asked for. A plain read cannot refresh anything, so it hands the right back by
+ * marking the item stale again (`md <key> I`, same TTL), which re-arms it for the next `fetch`.
+ * Fire and forget: if it fails, the item heals when its stale TTL runs out.
+ */
+export function handBackIfWon(node: ServerNode, reply: MetaReply, key: string, timeoutMs: number): void {
+  const f = reply.flags;
+  if (!(f.stale && f.win)) return;
+  const ttl = f.ttl !== undefined && f.ttl > 0 ? f.ttl : undefined;
+  node.submit({
+    bytes: encodeMetaDelete(key, { invalidate: true, ttl }), kind: 'meta', deadline: now() + timeoutMs, key,
+    resolve: ignore, reject: ignore,
+  });
 }
 
 /**

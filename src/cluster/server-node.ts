@@ -1,5 +1,5 @@
 import createDebug from 'debug';
-import { now, type Connection, type RequestHandle, type Verify } from '../connection/connection.js';
+import { now, type Connection, type Outgoing, type RequestHandle, type Verify } from '../connection/connection.js';
 import { Deque } from '../connection/deque.js';
 import {
   ClientClosedError, ClientErrorReply, MemclusterError, PoolFullError, ServerErrorReply, ServerUnavailableError, TimeoutError,
@@ -14,25 +14,12 @@ const log = createDebug('memcluster:server');
 /** How long an idle borrowed socket stays borrowed before it goes back to the pool. */
 const LINGER_MS = 2;
 
-/** One request on its way to a server. */
-export interface Job {
-  bytes: Buffer;
-  kind: ReplyKind;
-  /** Monotonic ms by which the request must have settled. */
-  deadline: number;
-  resolve(reply: Reply): void;
-  reject(err: MemclusterError): void;
-  /** For retrievals: the number of keys asked for (a reply with more VALUE blocks is a protocol error). */
-  maxValues?: number | undefined;
-  /** Checks a reply against the request (e.g. that VALUE keys were asked for), in order, before delivery; an error destroys the socket. */
-  verify?: Verify | undefined;
-  /**
-   * The routed key of a single-key request. Requests for one key go on the socket that still has
-   * one outstanding for it, so the server runs them in call order even when several sockets are busy.
-   */
-  key?: string | undefined;
-  /** The keys of a multi-key request that must keep call order with other requests for them (coalesced gets). */
-  keys?: readonly string[] | undefined;
+/**
+ * One request on its way to a server: what the connection writes (`Outgoing`: bytes, reply kind,
+ * deadline, verify, the keys whose call order must hold, resolve/reject), plus its call's
+ * cancellation when it has one. It settles with the reply or a typed error by `deadline`.
+ */
+export interface Job extends Outgoing {
   /** Set when the call can be aborted. */
   cancel?: Cancel | undefined;
 }
@@ -47,11 +34,6 @@ export interface Cancel {
   queuedOn(node: ServerNode): void;
 }
 
-/** Requests in flight for one key, and the socket carrying them. */
-interface Affinity {
-  conn: Connection;
-  n: number;
-}
 
 export interface ServerNodeOptions {
   pool: ServerPoolOptions;
@@ -96,8 +78,6 @@ export class ServerNode {
   readonly health: ServerHealth;
   private readonly queue = new Deque<Job>();
   private readonly conns: Connection[] = [];
-  /** Keys with requests in flight, by key: the socket their next request must use (call order). */
-  private readonly inFlightKeys = new Map<string, Affinity>();
   /** Removed from the ring: finishing what was routed here before the change, then closing. */
   private retiring = false;
   private acquiring = 0;
@@ -242,78 +222,46 @@ export class ServerNode {
   }
 
   /**
-   * The socket for the next request: the one carrying a request for the same key, if any (so one
-   * key's requests run in call order), else the first socket with room, in borrow order (so a quiet
-   * moment uses one socket and requests stay in order on it).
+   * The socket for the next request: the first with room, in borrow order (a quiet moment uses one
+   * socket, and requests stay in order on it). When several sockets are busy, a request whose key
+   * (or one of whose keys) is still in flight on another socket goes on that one, whatever its load,
+   * so one key's requests run in call order; that scan costs nothing while one socket suffices.
    */
   private pick(job: Job): Connection | undefined {
-    if (this.inFlightKeys.size > 0) {
-      if (job.key !== undefined) {
-        const a = this.inFlightKeys.get(job.key);
-        if (a && a.conn.alive) return a.conn;
-      } else if (job.keys !== undefined) {
-        for (const k of job.keys) {
-          const a = this.inFlightKeys.get(k);
-          if (a && a.conn.alive) return a.conn;
-        }
+    let first: Connection | undefined;
+    for (const c of this.conns) {
+      if (c.alive && !c.congested && c.inFlight < this.opts.maxPipeline) {
+        first = c;
+        break;
       }
     }
+    if (this.conns.length < 2 || (job.key === undefined && job.keys === undefined)) return first;
+    // Reads need only follow writes of their keys; writes follow everything for their key.
+    const writesOnly = job.read === true;
+    let carrier: Connection | undefined;
     for (const c of this.conns) {
-      if (c.alive && !c.congested && c.inFlight < this.opts.maxPipeline) return c;
+      if (!c.alive || c.inFlight === 0 || !c.carries(job.key, job.keys, writesOnly)) continue;
+      // Its keys are in flight on two sockets: no socket keeps call order for all; wait for a reply.
+      if (carrier !== undefined && carrier !== c) return undefined;
+      carrier = c;
     }
-    return undefined;
+    return carrier ?? first;
+  }
+
+  /**
+   * Whether a request that changes `key` is in flight while several sockets are busy: a read of it
+   * must then go alone, on that socket (see `pick`), rather than in a shared line that may go elsewhere.
+   */
+  writing(key: string): boolean {
+    if (this.conns.length < 2) return false;
+    for (const c of this.conns) if (c.alive && c.inFlight > 0 && c.carries(key, undefined, true)) return true;
+    return false;
   }
 
   private write(conn: Connection, job: Job): void {
-    const key = job.key;
-    let one: Affinity | undefined;
-    let many: Affinity[] | undefined;
-    if (key !== undefined) {
-      // One key (the common case): no arrays.
-      one = this.inFlightKeys.get(key);
-      if (one && one.conn === conn) one.n++;
-      else this.inFlightKeys.set(key, (one = { conn, n: 1 }));
-    } else if (job.keys !== undefined) {
-      many = this.hold(job.keys, conn);
-    }
-    const done = (): void => {
-      if (one) {
-        if (--one.n === 0 && this.inFlightKeys.get(key!) === one) this.inFlightKeys.delete(key!);
-      } else if (many) {
-        this.unhold(job.keys!, many);
-      }
-    };
-    const handle = conn.request(job.bytes, job.kind, job.deadline, job.maxValues, job.verify, (reply) => {
-      done();
-      job.resolve(reply);
-      this.afterReply(conn);
-    }, (err: MemclusterError) => {
-      done();
-      if (!conn.alive) this.removeConn(conn);
-      else if (err instanceof ServerErrorReply || err instanceof ClientErrorReply) this.afterReply(conn); // the server answered
-      job.reject(err);
-    });
-    job.cancel?.track(handle);
+    const sent = conn.request(job);
+    if (sent && job.cancel) job.cancel.track({ abandon: (err) => conn.abandon(sent, err) });
     if (conn.congested) void conn.drained().then(() => this.pump());
-  }
-
-  /** Records that `keys` have a request in flight on `conn` (their next requests go there too). */
-  private hold(keys: readonly string[], conn: Connection): Affinity[] {
-    const held: Affinity[] = [];
-    for (const key of keys) {
-      let a = this.inFlightKeys.get(key);
-      if (a && a.conn === conn) a.n++;
-      else this.inFlightKeys.set(key, (a = { conn, n: 1 }));
-      held.push(a);
-    }
-    return held;
-  }
-
-  private unhold(keys: readonly string[], held: Affinity[]): void {
-    for (let i = 0; i < keys.length; i++) {
-      const a = held[i]!;
-      if (--a.n === 0 && this.inFlightKeys.get(keys[i]!) === a) this.inFlightKeys.delete(keys[i]!);
-    }
   }
 
   private pump(): void {
@@ -350,24 +298,38 @@ export class ServerNode {
         this.acquiring--;
         if (this.closed) return this.pool.release(conn);
         this.conns.push(conn);
-        conn.onAbandonedReply = (c) => this.afterReply(c);
+        conn.onReplied = this.afterReply;
         this.pump();
         this.scheduleRelease();
       },
       (err: MemclusterError) => {
         this.acquiring--;
         log('%s acquire failed: %s', this.server, err.message);
-        // With no socket at all, queued requests learn why now instead of waiting out their timeout.
-        if (this.conns.length === 0 && this.acquiring === 0) this.rejectQueued(this.health.isDown ? this.unavailable() : this.statedRefusal() ?? err);
+        if (this.conns.length > 0 || this.acquiring > 0) return;
+        // No socket at all. A stated refusal, a server marked down, or a failure retrying cannot fix:
+        // queued requests learn why now instead of waiting out their timeout.
+        const final = this.health.isDown ? this.unavailable() : this.statedRefusal() ?? (err instanceof TimeoutError ? undefined : err);
+        if (final) return this.rejectQueued(final);
+        // The wait for a socket ran out (the pool's bound is the client's timeoutMs): requests whose
+        // own deadline is later (per-call timeoutMs) keep waiting, and another borrow starts.
+        const t = now();
+        const kept: Job[] = [];
+        for (const job of this.queue.drain()) {
+          if (job.deadline <= t) job.reject(err);
+          else kept.push(job);
+        }
+        for (const job of kept) this.queue.push(job);
+        if (kept.length > 0) this.pump();
       },
     );
   }
 
-  private afterReply(conn: Connection): void {
+  /** Every reply on a socket still in service (an error line to its own request included): the server answers. */
+  private readonly afterReply = (conn: Connection): void => {
     this.health.recordSuccess();
     if (this.queue.length > 0) this.pump();
     else if (conn.inFlight === 0) this.scheduleRelease();
-  }
+  };
 
   /**
    * Returns borrowed sockets to the pool once they have been idle for `LINGER_MS`: back-to-back

@@ -80,15 +80,31 @@ export type ValidationCommand = 'mn' | 'version';
 /** Checks a reply against its request (e.g. that VALUE keys were asked for); an error means the stream is out of step. */
 export type Verify = (reply: Reply) => MemclusterError | undefined;
 
-interface Pending {
+/** One request to write: its bytes, what its reply must be, its deadline, and who hears the outcome. */
+export interface Outgoing {
+  bytes: Buffer;
   kind: ReplyKind;
   /** The call's deadline (monotonic ms): past it the call is rejected and the request abandoned. */
   deadline: number;
-  /** When the request was handed to the socket (monotonic ms): the base of the stall check. */
+  /** For retrievals: the number of keys asked for (a reply with more VALUE blocks is a protocol error). */
+  maxValues?: number | undefined;
+  /** Runs on the reply, in order, before delivery; an error ends the socket. */
+  verify?: Verify | undefined;
+  /** The routed key (single-key requests) or keys (coalesced gets) whose call order must hold. */
+  key?: string | undefined;
+  keys?: readonly string[] | undefined;
+  /** A pure read (get, gets, mg): it need not keep call order with other reads, only with writes. */
+  read?: boolean | undefined;
+  /** Exactly one of these is called, once. */
+  resolve(reply: Reply): void;
+  reject(err: MemclusterError): void;
+}
+
+/** A request written on this socket and not answered yet. */
+export interface Pending {
+  readonly out: Outgoing;
+  /** When the request's bytes left (monotonic ms): the base of the stall check. */
   writtenAt: number;
-  resolve: (reply: Reply) => void;
-  reject: (err: MemclusterError) => void;
-  verify: Verify | undefined;
   /** The call gave up (timed out or was cancelled): its reply is read and discarded in order. */
   abandoned: boolean;
   /** The request carried a data block (see DATA_BLOCK_KINDS). */
@@ -110,6 +126,8 @@ export interface RequestHandle {
 
 const UNAUTHENTICATED = 'unauthenticated';
 const DEFAULT_STALL_MS = 1000;
+/** A tick's requests up to this size are joined into one buffer before the write; larger ones go as a writev. */
+const MAX_JOIN_BYTES = 64 * 1024;
 /**
  * A timer that fires this much later than planned means our own event loop was busy: replies may sit
  * unread in the socket. No server is judged late on such a check; it is repeated after a poll phase.
@@ -120,7 +138,7 @@ const noop = (): void => {};
 let nextId = 1;
 
 /** The deadline a pending request still waits on (abandoned ones wait on nothing). */
-const liveDeadline = (p: Pending): number => (p.abandoned ? Infinity : p.deadline);
+const liveDeadline = (p: Pending): number => (p.abandoned ? Infinity : p.out.deadline);
 
 /** `mn` answered `ERROR`: the server does not speak the meta protocol; the socket is aligned and usable. */
 export class MetaUnsupportedError extends ValidationFailedError {
@@ -152,10 +170,10 @@ export class Connection {
   readonly id = nextId++;
   readonly server: string;
   /**
-   * Set by the owner; called when the reply to an abandoned request has been read and discarded
-   * (nobody else hears of it, and the socket has room again).
+   * Set by the owner; called after each reply was read and delivered (or discarded, for an abandoned
+   * request) while the socket stays in service: the server answered, and the socket has room again.
    */
-  onAbandonedReply: ((conn: Connection) => void) | undefined;
+  onReplied: ((conn: Connection) => void) | undefined;
   /** Set by the owner; called exactly once when the connection dies, whatever the reason. */
   onDeath: ((conn: Connection, reason: MemclusterError, pendingAtDeath: number) => void) | undefined;
   /** When the last reply arrived (monotonic ms), for "trust recently proven sockets". */
@@ -171,9 +189,13 @@ export class Connection {
   private timer: NodeJS.Timeout | undefined;
   /** The deadline the timer is armed for. */
   private timerAt = Infinity;
-  private corked = false;
-  /** Requests written since the last uncork: their bytes leave (and their stall clock starts) at uncork. */
+  /** A flush is scheduled for the end of this tick. */
+  private flushing = false;
+  /** Requests written since the last flush: their bytes leave (and their stall clock starts) at the flush. */
   private readonly unsent: Pending[] = [];
+  /** Their bytes, joined into one buffer (one write, one TCP segment where it fits) at the flush. */
+  private readonly out: Buffer[] = [];
+  private outBytes = 0;
   private dead: MemclusterError | undefined;
   /** While true, a missed deadline is a failed validation rather than a command timeout. */
   private validatingNow = false;
@@ -295,67 +317,91 @@ export class Connection {
   send(bytes: Buffer, kind: ReplyKind, deadline: number, maxValues?: number, verify?: Verify): Promise<Reply> {
     if (this.dead) return Promise.reject(this.dead);
     return new Promise<Reply>((resolve, reject) => {
-      this.write(bytes, kind, deadline, maxValues, verify, resolve, reject);
+      this.write({ bytes, kind, deadline, maxValues, verify, resolve, reject });
     });
   }
 
   /**
-   * `send` with callbacks instead of a promise, and a handle to abandon the request (cancellation).
-   * Exactly one of `resolve`/`reject` is called, once.
+   * `send` for an owner that brings its own request object (no promise, no closure per request):
+   * `out.resolve` or `out.reject` is called once. The returned token abandons the request
+   * (`abandon`). On a dead connection `out.reject` is called at once and undefined returned.
    */
-  request(
-    bytes: Buffer, kind: ReplyKind, deadline: number, maxValues: number | undefined, verify: Verify | undefined,
-    resolve: (reply: Reply) => void, reject: (err: MemclusterError) => void,
-  ): RequestHandle {
+  request(out: Outgoing): Pending | undefined {
     if (this.dead) {
-      reject(this.dead);
-      return { abandon: noop };
+      out.reject(this.dead);
+      return undefined;
     }
-    const p = this.write(bytes, kind, deadline, maxValues, verify, resolve, reject);
-    return { abandon: (err) => this.abandonOne(p, err) };
+    return this.write(out);
   }
 
-  private write(
-    bytes: Buffer, kind: ReplyKind, deadline: number, maxValues: number | undefined, verify: Verify | undefined,
-    resolve: (reply: Reply) => void, reject: (err: MemclusterError) => void,
-  ): Pending {
-    const t = now();
+  /** Gives up on a request written here: its call rejects with `err` now; the socket stays in service. */
+  abandon(p: Pending, err: MemclusterError): void {
+    if (p.abandoned || this.dead) return;
+    if (this.pending.indexOf(p) < 0) return; // already answered
+    p.abandoned = true;
+    p.out.reject(err);
+  }
+
+  /**
+   * Whether a request for `key` (or any of `keys`) is in flight here, so the next one for it must
+   * come here too; with `writesOnly`, only requests that change items count (reads may pass reads).
+   */
+  carries(key: string | undefined, keys: readonly string[] | undefined, writesOnly: boolean): boolean {
+    for (const p of this.pending.items()) {
+      const o = p.out;
+      if (writesOnly && o.read) continue;
+      if (key !== undefined) {
+        if (o.key === key || o.keys?.includes(key)) return true;
+      } else if (keys !== undefined) {
+        for (const k of keys) if (o.key === k || o.keys?.includes(k)) return true;
+      }
+    }
+    return false;
+  }
+
+  private write(out: Outgoing): Pending {
+    const bytes = out.bytes;
     // `ms` (meta set) carries a data block like the text stores; mg/md/ma do not.
-    const dataBlock = DATA_BLOCK_KINDS.has(kind) || (kind === 'meta' && bytes[0] === 0x6d && bytes[1] === 0x73);
-    const p: Pending = { kind, deadline, writtenAt: t, resolve, reject, verify, abandoned: false, dataBlock };
+    const dataBlock = DATA_BLOCK_KINDS.has(out.kind) || (out.kind === 'meta' && bytes[0] === 0x6d && bytes[1] === 0x73);
+    // writtenAt is stamped when the bytes leave (flush, at the end of this tick).
+    const p: Pending = { out, writtenAt: Infinity, abandoned: false, dataBlock };
     this.pending.push(p);
     this.unsent.push(p);
-    this.parser.expect(kind, maxValues);
-    if (!this.corked) {
-      // Batch every request issued in this tick into one write syscall.
-      this.corked = true;
-      this.socket.cork();
-      process.nextTick(this.uncork);
+    this.parser.expect(out.kind, out.maxValues);
+    if (!this.flushing) {
+      // Every request issued in this tick goes out in one write.
+      this.flushing = true;
+      process.nextTick(this.flush);
     }
-    this.socket.write(bytes);
+    this.out.push(bytes);
+    this.outBytes += bytes.length;
     // The timer may still be armed for a later time (it stays armed when the queue empties).
-    const due = Math.min(deadline, t + this.stallMs);
-    if (due < this.timerAt) this.armTimer(due);
+    if (out.deadline < this.timerAt) this.armTimer(out.deadline);
     return p;
   }
 
-  private readonly uncork = (): void => {
-    this.corked = false;
-    this.socket.uncork();
+  private readonly flush = (): void => {
+    this.flushing = false;
+    const out = this.out;
+    if (!this.dead) {
+      if (out.length === 1) this.socket.write(out[0]!);
+      else if (this.outBytes <= MAX_JOIN_BYTES) this.socket.write(Buffer.concat(out, this.outBytes));
+      else {
+        // Large values are not copied again: one writev of the pieces.
+        this.socket.cork();
+        for (const b of out) this.socket.write(b);
+        this.socket.uncork();
+      }
+    }
+    out.length = 0;
+    this.outBytes = 0;
     // The stall clock starts when the bytes leave, not when the request was queued: a caller's long
     // synchronous burst must not count against the server.
     const t = now();
     for (const p of this.unsent) p.writtenAt = t;
     this.unsent.length = 0;
+    if (t + this.stallMs < this.timerAt) this.armTimer(t + this.stallMs);
   };
-
-  private abandonOne(p: Pending, err: MemclusterError): void {
-    if (p.abandoned || this.dead) return;
-    const i = this.pending.indexOf(p);
-    if (i < 0) return; // already answered
-    p.abandoned = true;
-    p.reject(err);
-  }
 
   /**
    * Sends the light real request and checks the reply byte for byte (`MN`, or `VERSION <x>`),
@@ -402,7 +448,7 @@ export class Connection {
     // The owner hears first: the callers' rejections below may run its code synchronously (and,
     // through the pool, clear onDeath), and it must already know why the socket went.
     this.onDeath?.(this, reason, pending.length);
-    for (const p of pending) if (!p.abandoned) p.reject(reason);
+    for (const p of pending) if (!p.abandoned) p.out.reject(reason);
     this.flushDrainWaiters();
   }
 
@@ -440,22 +486,22 @@ export class Connection {
     switch (reply.kind) {
       case 'server_error':
         // SERVER_ERROR (object too large, out of memory) swallows a data block: the stream stays aligned.
-        if (!req.abandoned) req.reject(new ServerErrorReply(`SERVER_ERROR ${serverText(reply.message)}`, { server: this.server }));
+        if (!req.abandoned) req.out.reject(new ServerErrorReply(`SERVER_ERROR ${serverText(reply.message)}`, { server: this.server }));
         break;
       case 'oversize':
         // Read to its end without being kept: the call fails, the stream is aligned.
-        if (!req.abandoned) req.reject(new ReplyTooLargeError(reply.message, { server: this.server }));
+        if (!req.abandoned) req.out.reject(new ReplyTooLargeError(reply.message, { server: this.server }));
         break;
       case 'error':
       case 'client_error': {
         if (reply.kind === 'error' && reply.message === 'Too many open connections') {
           const err = new TooManyConnectionsError({ server: this.server });
-          if (!req.abandoned) req.reject(err);
+          if (!req.abandoned) req.out.reject(err);
           this.destroy(err); // the server closes the socket after this line
           return;
         }
         const err = new ClientErrorReply(reply.kind === 'error' ? `server answered ERROR${reply.message ? ' ' + serverText(reply.message) : ''}` : `CLIENT_ERROR ${serverText(reply.message)}`, { server: this.server });
-        if (!req.abandoned) req.reject(err);
+        if (!req.abandoned) req.out.reject(err);
         // Without a data block the error line is the whole reply: the next reply is the next request's.
         if (req.dataBlock) {
           this.destroy(new ConnectionError(`connection dropped after an error reply to a request with a data block: ${err.detail}`, { server: this.server, cause: err }));
@@ -464,21 +510,23 @@ export class Connection {
       }
       default: {
         // Checked here, in order, before anything later on this socket is delivered.
-        const bad = req.verify?.(reply);
+        const bad = req.out.verify?.(reply);
         if (bad) {
-          if (!req.abandoned) req.reject(bad);
+          if (!req.abandoned) req.out.reject(bad);
           this.destroy(bad);
           return;
         }
-        if (!req.abandoned) req.resolve(reply);
+        if (!req.abandoned) req.out.resolve(reply);
       }
     }
-    if (req.abandoned && !this.dead) this.onAbandonedReply?.(this);
+    if (!this.dead) this.onReplied?.(this);
     // The deadline timer stays armed when the queue empties: it finds nothing and stops, which is
     // cheaper than clearing and re-arming a timer per reply.
   }
 
   private armTimer(deadline: number): void {
+    // Nothing to wait for yet (e.g. only requests whose bytes have not left: the flush arms the stall check).
+    if (!Number.isFinite(deadline)) return;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timerAt = deadline;
     this.timer = setTimeout(() => this.checkDeadline(), Math.max(1, Math.ceil(deadline - now())));
@@ -511,18 +559,18 @@ export class Connection {
       return;
     }
     if (t >= Math.max(head.writtenAt, this.lastDataAt) + this.stallMs) {
-      const what = `no reply for ${this.stallMs} ms with ${this.pending.length} request(s) outstanding (${head.kind} first) on conn#${this.id}`;
+      const what = `no reply for ${this.stallMs} ms with ${this.pending.length} request(s) outstanding (${head.out.kind} first) on conn#${this.id}`;
       this.destroy(this.validatingNow
-        ? new ValidationFailedError(`no reply to the ${head.kind} validation request in time (conn#${this.id})`, { server: this.server })
+        ? new ValidationFailedError(`no reply to the ${head.out.kind} validation request in time (conn#${this.id})`, { server: this.server })
         : new TimeoutError(what, { server: this.server }));
       return;
     }
     for (const p of this.pending.items()) {
-      if (p.abandoned || p.deadline > t) continue;
+      if (p.abandoned || p.out.deadline > t) continue;
       p.abandoned = true;
-      p.reject(this.validatingNow && (p.kind === 'mn' || p.kind === 'version')
-        ? new ValidationFailedError(`no reply to the ${p.kind} validation request in time (conn#${this.id})`, { server: this.server })
-        : new TimeoutError(`no reply within the call's timeout (${p.kind}, request abandoned; conn#${this.id} kept)`, { server: this.server }));
+      p.out.reject(this.validatingNow && (p.out.kind === 'mn' || p.out.kind === 'version')
+        ? new ValidationFailedError(`no reply to the ${p.out.kind} validation request in time (conn#${this.id})`, { server: this.server })
+        : new TimeoutError(`no reply within the call's timeout (${p.out.kind}, request abandoned; conn#${this.id} kept)`, { server: this.server }));
     }
     this.checkDeadline(true);
   }
