@@ -12,7 +12,7 @@ import {
 import type { Reply, StoreCommand, ValueEntry } from '../protocol/types.js';
 import type { ServerNode } from '../cluster/server-node.js';
 import { inScope, scopeOf, type CallOptions, type Scope } from './call.js';
-import { ClientCore, verifyRetrieval } from './core.js';
+import { ClientCore, verifyRetrieval, type PreparedKey } from './core.js';
 import { counter, createOf, Fetcher, invalidate, type CounterOptions, type FetchOptions, type FetchStats, type InvalidateOptions, type Loader } from './fetch.js';
 import { entryOf, handBackIfWon, metaRequest, readFlags } from './meta.js';
 import { encodeMetaGet } from '../protocol/meta-encoder.js';
@@ -101,11 +101,17 @@ export class Client extends EventEmitter<ClientEvents> {
   }
 
   /** The value, or `undefined` on a miss. */
-  async get<T = unknown>(key: string, options?: CallOptions): Promise<T | undefined> {
-    const p = this.core.prepare(key);
-    const node = this.core.cluster.nodeFor(p.routed);
+  get<T = unknown>(key: string, options?: CallOptions): Promise<T | undefined> {
+    let p: PreparedKey;
+    let node: ServerNode;
+    try {
+      p = this.core.prepare(key);
+      node = this.core.cluster.nodeFor(p.routed);
+    } catch (err) {
+      return Promise.reject(err); // bad input rejects, never throws
+    }
     // Same-tick gets share one request; a call with its own signal or timeout goes alone.
-    if (options === undefined) return (await (this.core.opts.coalesce ? this.core.coalescedGet(p, node) : this.core.getOne(p, node))) as T | undefined;
+    if (!hasCallOptions(options)) return (this.core.opts.coalesce ? this.core.coalescedGet(p, node) : this.core.getOne(p, node)) as Promise<T | undefined>;
     return this.scoped(options, (scope) => this.core.getOne(p, node, scope)) as Promise<T | undefined>;
   }
 

@@ -22,7 +22,11 @@ export interface ClientOptions {
   idleTimeoutMs?: number;
   /** Requests that may wait for a socket, per server; more get `PoolFullError`. @default 10000 */
   maxQueue?: number;
-  /** Requests pipelined on one socket before another is borrowed. @default 32 */
+  /**
+   * Requests in flight on one socket before another is borrowed. Requests fill the first socket
+   * first (one key's requests stay on one socket), so a deeper pipeline means fewer sockets and writes.
+   * @default 128
+   */
   maxPipeline?: number;
   /** The request that proves a socket: `mn`, `version`, or `auto` (`mn` on memcached >= 1.6). @default 'auto' */
   validation?: 'auto' | 'mn' | 'version';
@@ -88,7 +92,7 @@ export const DEFAULTS = {
   minConnections: 0,
   idleTimeoutMs: 30_000,
   maxQueue: 10_000,
-  maxPipeline: 32,
+  maxPipeline: 128,
   validation: 'auto',
   trustRecentMs: 0,
   failureThreshold: 3,

@@ -13,8 +13,20 @@ const RELEARN_AFTER_MS = 30_000;
  * below 1.6, a proxy put in front, the proxy removed again), and a client must follow.
  */
 export class ServerTraits {
+  #version: string | undefined;
+  /** Whether `#version` is one whose meta protocol memcluster uses (cached: read per request). */
+  #metaVersion = false;
+
   /** The last `VERSION` a socket reported (undefined until one did). */
-  version: string | undefined;
+  get version(): string | undefined {
+    return this.#version;
+  }
+
+  set version(v: string | undefined) {
+    this.#version = v;
+    this.#metaVersion = supportsMetaProtocol(v);
+  }
+
   /** True when the last socket that tried `mn` got `MN`: it speaks the meta protocol's no-op. */
   meta = false;
   /** Until then (monotonic ms) new sockets are asked `version` only: `mn` was refused recently. */
@@ -33,8 +45,8 @@ export class ServerTraits {
    * `undefined` until a socket has reported the version.
    */
   get speaksMeta(): boolean | undefined {
-    if (this.version === undefined) return undefined;
-    return supportsMetaProtocol(this.version) && now() >= this.mnRefusedUntil;
+    if (this.#version === undefined) return undefined;
+    return this.#metaVersion && (this.mnRefusedUntil === 0 || now() >= this.mnRefusedUntil);
   }
 
   /** Remembers that `mn` did not work on this server (ERROR, or the socket was closed on it). */
