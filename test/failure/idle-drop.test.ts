@@ -14,7 +14,8 @@ describe('a server that drops idle connections (-o idle_timeout=2)', () => {
   it('evicts the dropped sockets (connectionEvicted) and every request after the idle period succeeds', async () => {
     const server = servers[0] as MemcachedServer;
     // Eviction by the client itself is off (idleTimeoutMs 0): only the server's FIN can end these sockets.
-    const client = newClient([server.address], { ...FAST, idleTimeoutMs: 0 });
+    // A shallow pipeline, so the burst below needs several sockets.
+    const client = newClient([server.address], { ...FAST, idleTimeoutMs: 0, maxPipeline: 8 });
     const events = recordEvents(client);
     const ks = keys('idle', 64);
     // Concurrent traffic opens several sockets.
