@@ -1,5 +1,5 @@
 import { ClientErrorReply, ConnectionError, ProtocolError, ServerErrorReply, type MemclusterError } from '../errors.js';
-import { encodeMetaDelete, encodeMetaGetBatch, encodeMetaNoop, encodeMetaSet } from '../protocol/meta-encoder.js';
+import { encodeMetaDelete, encodeMetaGetBatchValidated, encodeMetaNoop, encodeMetaSet, type MetaGetFlags } from '../protocol/meta-encoder.js';
 import type { MetaBatchError, MetaReply, Reply, ValueEntry } from '../protocol/types.js';
 import { serverText } from '../text.js';
 import { entryOf, handBackIfWon, readFlags } from './meta.js';
@@ -16,9 +16,16 @@ import type { ServerNode } from '../cluster/server-node.js';
  * or successes.
  */
 
-/** A quiet `mg` per key (value, flags, key; cas and touch as asked), then `mn`. */
+const PLAIN_READ = readFlags(false, undefined, true);
+const CAS_READ = readFlags(true, undefined, true);
+
+/**
+ * A quiet `mg` per key (value, flags, key; cas and touch as asked), then `mn`. The keys are routed
+ * keys that passed `validateKey` when the call began (they are not checked again per batch).
+ */
 export function encodeReadBatch(keys: readonly string[], withCas: boolean, touch: number | undefined): Buffer {
-  return encodeMetaGetBatch(keys, readFlags(withCas, touch, true));
+  const flags: MetaGetFlags = touch !== undefined ? readFlags(withCas, touch, true) : withCas ? CAS_READ : PLAIN_READ;
+  return encodeMetaGetBatchValidated(keys, flags);
 }
 
 /** Every hit must name a key of the batch, in request order (memcached answers in order). */
@@ -42,11 +49,20 @@ export interface ReadBatchResult {
 
 export function readBatchResult(reply: Extract<Reply, { kind: 'meta_batch' }>, keys: readonly string[], server: string, node?: ServerNode, timeoutMs = 1000): ReadBatchResult {
   const values: ValueEntry[] = [];
+  // Replies are in request order (verifyReadBatch checked it): each hit gets the request's own key
+  // string, so callers match it by identity instead of hashing the string parsed from the reply.
+  let i = 0;
   for (const r of reply.replies) {
+    const parsed = r.flags.key!;
+    while (i < keys.length && keys[i] !== parsed) i++;
+    const key = i < keys.length ? keys[i++]! : parsed;
     if (r.code !== 'VA') continue;
-    if (node && r.flags.stale && r.flags.win) handBackIfWon(node, r, r.flags.key!, timeoutMs);
-    const v = entryOf(r, r.flags.key!);
-    if (v) values.push(v);
+    if (node && r.flags.stale && r.flags.win) handBackIfWon(node, r, key, timeoutMs);
+    const v = entryOf(r, key);
+    if (v) {
+      v.key = key;
+      values.push(v);
+    }
   }
   if (reply.errors.length === 0) return { values, failed: undefined };
   const at = new Map<string, number>();

@@ -7,6 +7,7 @@ import { BatchWriter, callTimeout, makeSlicer, routeAll, type RetrievalCommand }
 import type { ClientCore } from './core.js';
 import type { Scope } from './call.js';
 import { encodeValue } from './values.js';
+import { validateKey } from '../protocol/keys.js';
 
 export type { RetrievalCommand };
 
@@ -41,8 +42,12 @@ export async function getMultiSettled<T>(core: ClientCore, keys: readonly string
   const values = new Map<string, T>();
   const errors = new Map<string, MemclusterError>();
   if (keys.length === 0) return { values, errors };
-  // routed key -> caller key (a prefix makes them differ; a Map makes duplicates collapse)
-  const callerOf = new Map<string, string>();
+  // With a key prefix, routed key -> caller key (a Map makes duplicates collapse). Without one the
+  // routed key is the caller's key: a Set drops duplicates, and hits (which carry the request's own
+  // key string, see BatchWriter) map back with no lookup at all.
+  const prefixed = core.opts.keyPrefix !== '';
+  const callerOf = prefixed ? new Map<string, string>() : undefined;
+  const seen = prefixed ? undefined : new Set<string>();
   const routed: string[] = [];
   const bytes: number[] = [];
   // Every key is checked before any batch is sent (bad input writes nothing), in slices.
@@ -52,32 +57,44 @@ export async function getMultiSettled<T>(core: ClientCore, keys: readonly string
     if (pause) {
       await pause;
       scope?.cancel?.check();
+      if (core.closed) throw new ClientClosedError();
     }
     const key = keys[i]!;
-    const p = core.prepare(key);
-    if (callerOf.has(p.routed)) continue;
-    callerOf.set(p.routed, key);
-    routed.push(p.routed);
-    bytes.push(p.bytes);
+    if (seen) {
+      // core.prepare without a prefix, minus its per-key object.
+      const n = validateKey(key);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      routed.push(key);
+      bytes.push(n);
+    } else {
+      const p = core.prepare(key);
+      if (callerOf!.has(p.routed)) continue;
+      callerOf!.set(p.routed, key);
+      routed.push(p.routed);
+      bytes.push(p.bytes);
+    }
   }
   const withCas = cmd === 'gets' || cmd === 'gats';
   const writer = new BatchWriter(cmd, exptime, core.opts, (server, batch, hits, err) => {
     if (!hits) {
-      for (const k of batch) errors.set(callerOf.get(k)!, err!);
+      for (const k of batch) errors.set(callerOf ? callerOf.get(k)! : k, err!);
       return;
     }
-    for (const v of hits) {
-      const key = callerOf.get(v.key)!;
+    for (let j = 0; j < hits.length; j++) {
+      const v = hits[j]!;
+      const key = callerOf ? callerOf.get(v.key)! : v.key;
       try {
         const value = core.decode(v, key, server);
-        if (withCas && v.cas === undefined) throw new ProtocolError(`${cmd} reply carried no cas`, { server });
-        values.set(key, (withCas ? { value, cas: v.cas } : value) as T);
+        if (!withCas) values.set(key, value as T);
+        else if (v.cas === undefined) throw new ProtocolError(`${cmd} reply carried no cas`, { server });
+        else values.set(key, { value, cas: v.cas } as T);
       } catch (e) {
         errors.set(key, e as MemclusterError);
       }
     }
   }, deadline, false, scope?.cancel);
-  await routeAll(core.cluster, writer, routed, bytes, (k, err) => errors.set(callerOf.get(k)!, err));
+  await routeAll(core.cluster, writer, routed, bytes, (k, err) => errors.set(callerOf ? callerOf.get(k)! : k, err));
   await writer.finish();
   scope?.cancel?.check(); // aborted: the call rejects with AbortError, not with per-key failures
   return { values, errors };

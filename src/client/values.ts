@@ -40,15 +40,16 @@ export const defaultSerializer: Serializer = {
     }
   },
   deserialize(data, flags) {
+    // `toString()` with no argument is UTF-8 and skips Buffer's encoding lookup (hot in getMulti).
     switch (flags) {
       case FLAGS.JSON:
-        return JSON.parse(data.toString('utf8'));
+        return JSON.parse(data.toString());
       case FLAGS.BUFFER:
         return Buffer.from(data); // a copy: `data` may be a view of a socket buffer
       case FLAGS.NUMBER:
         return Number(data.toString('latin1'));
       default:
-        return data.toString('utf8');
+        return data.toString();
     }
   },
 };

@@ -125,14 +125,21 @@ export function encodeMetaGet(key: string, flags: MetaGetFlags = {}): Buffer {
  * @throws {InvalidArgumentError} for an empty key list, and as {@link encodeMetaGet}.
  */
 export function encodeMetaGetBatch(keys: readonly string[], flags: MetaGetFlags): Buffer {
+  for (const key of keys) validateKey(key);
+  return encodeMetaGetBatchValidated(keys, flags);
+}
+
+/**
+ * {@link encodeMetaGetBatch} for keys that already passed `validateKey` (a multi-key call checks
+ * every key before anything is sent; checking them again per batch is pure cost on its hot path).
+ * The flags are still checked, and an empty list still throws.
+ */
+export function encodeMetaGetBatchValidated(keys: readonly string[], flags: MetaGetFlags): Buffer {
   if (keys.length === 0) throw new InvalidArgumentError('a meta get batch needs at least one key');
-  const tail = getFlags(flags);
+  const tail = getFlags(flags) + '\r\n';
   let s = '';
-  for (const key of keys) {
-    validateKey(key);
-    s += `mg ${key}${tail}\r\n`;
-  }
-  return Buffer.from(`${s}mn\r\n`, 'utf8');
+  for (let i = 0; i < keys.length; i++) s += 'mg ' + keys[i] + tail;
+  return Buffer.from(s + 'mn\r\n', 'utf8');
 }
 
 /**
