@@ -41,12 +41,9 @@ function verifyMetaKey(reply: Reply, routed: string, server: string): Memcluster
   return new ProtocolError(`meta reply for key ${JSON.stringify(reply.flags.key.slice(0, 60))}, expected ${JSON.stringify(routed.slice(0, 60))}`, { server });
 }
 
-/**
- * The `mg` flags that read what a classic retrieval reads (value, flags, key; cas for gets/gats;
- * touch for gat/gats), plus the remaining TTL, needed to hand back a refresh right (`handBack`).
- */
+/** The `mg` flags that read what a classic retrieval reads (value, flags, key; cas for gets/gats; touch for gat/gats). */
 export function readFlags(cas: boolean, touch: number | undefined, quiet: boolean): MetaGetFlags {
-  return { value: true, clientFlags: true, returnKey: true, cas, touch, quiet, ttl: true };
+  return { value: true, clientFlags: true, returnKey: true, cas, touch, quiet };
 }
 
 const ignore = (): void => {};
@@ -54,15 +51,14 @@ const ignore = (): void => {};
 /**
  * memcached gives the right to refresh a stale item (`W` with `X`) to the first `mg` that reads it,
  * whatever that `mg` asked for. A plain read cannot refresh anything, so it hands the right back by
- * marking the item stale again (`md <key> I`, same TTL), which re-arms it for the next `fetch`.
- * Fire and forget: if it fails, the item heals when its stale TTL runs out.
+ * marking the item stale again (`md <key> I`: it keeps its TTL), which re-arms it for the next
+ * `fetch`. Fire and forget: if it fails, the item heals when its stale TTL runs out.
  */
 export function handBackIfWon(node: ServerNode, reply: MetaReply, key: string, timeoutMs: number): void {
   const f = reply.flags;
   if (!(f.stale && f.win)) return;
-  const ttl = f.ttl !== undefined && f.ttl > 0 ? f.ttl : undefined;
   node.submit({
-    bytes: encodeMetaDelete(key, { invalidate: true, ttl }), kind: 'meta', deadline: now() + timeoutMs, key,
+    bytes: encodeMetaDelete(key, { invalidate: true }), kind: 'meta', deadline: now() + timeoutMs, key,
     resolve: ignore, reject: ignore,
   });
 }
