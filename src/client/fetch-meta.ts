@@ -5,21 +5,15 @@
  * See shared/meta-protocol.md for the replies these rely on (checked on memcached 1.6.18).
  */
 import createDebug from 'debug';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { now } from '../connection/connection.js';
 import { ProtocolError } from '../errors.js';
 import { encodeMetaArith, encodeMetaDelete, encodeMetaGet, encodeMetaSet } from '../protocol/meta-encoder.js';
 import type { Scope } from './call.js';
 import type { ClientCore, PreparedKey } from './core.js';
-import { CacheFailure, type Flight, type Outcome } from './fetch.js';
+import { CacheFailure, LeaseWait, type Flight, type Outcome } from './fetch.js';
 import { metaRequest } from './meta.js';
 import type { ServerNode } from '../cluster/server-node.js';
 
 const log = createDebug('memcluster:fetch');
-
-/** A loser re-asks after 10 ms, then 20, 40, 80, 100, 100... ms until the value comes or `waitMs` passes. */
-export const FIRST_BACKOFF_MS = 10;
-export const MAX_BACKOFF_MS = 100;
 
 /**
  * `mg <key> v f c t k N<leaseTtl> [R<recacheWithin>]`, and what its reply says:
@@ -34,8 +28,7 @@ export const MAX_BACKOFF_MS = 100;
 export async function fetchMeta(f: Flight): Promise<Outcome> {
   const { p, node } = f;
   const get = encodeMetaGet(p.routed, { value: true, clientFlags: true, cas: true, ttl: true, returnKey: true, vivify: f.o.leaseTtl, recache: f.o.recacheWithin });
-  let waitStarted: number | undefined;
-  let delay = FIRST_BACKOFF_MS;
+  const wait = new LeaseWait(f);
   for (;;) {
     const reply = await f.ask(() => metaRequest(f.core, node, get, p.routed, f.scope()));
     if (reply.code !== 'VA' || reply.data === undefined) {
@@ -56,15 +49,7 @@ export async function fetchMeta(f: Flight): Promise<Outcome> {
       await fill(f, item, flags.cas);
       return { value };
     }
-    const t = now();
-    if (waitStarted === undefined) {
-      waitStarted = t;
-      f.stats.waits++;
-    }
-    const left = f.o.waitMs - (t - waitStarted);
-    if (left <= 0) return { timedOut: true };
-    await sleep(Math.min(delay, left));
-    delay = Math.min(delay * 2, MAX_BACKOFF_MS);
+    if (!(await wait.next())) return { timedOut: true };
   }
 }
 
@@ -100,20 +85,6 @@ function refresh(f: Flight, cas: string | undefined, why: string): void {
     const { item } = await f.load();
     await fill(f, item, cas);
   })().catch((err: unknown) => f.refreshFailed(err));
-}
-
-/**
- * For readers that are not `fetch` (`get`, `getMulti`): the first `mg` of a stale item wins its
- * refresh (`X W`) whatever flags it carried (memcached 1.6.18), and a reader that throws the win
- * away leaves the item stale until `staleTtl` with nobody reloading it. `md <key> I C<cas>` hands it
- * back: the item stays stale with its TTL, gets a new cas, and the next `mg` wins again (checked on
- * 1.6.18). Fire and forget: a failure only means the item waits for its TTL, so it is logged.
- */
-export function handBackRefresh(core: ClientCore, node: ServerNode, routed: string, cas: string): void {
-  metaRequest(core, node, encodeMetaDelete(routed, { invalidate: true, compareCas: cas }), routed).then(
-    (r) => log('%s: refresh of stale %s handed back (%s)', node.server, routed, r.code),
-    (err: unknown) => log('%s: handing back the refresh of %s failed: %s', node.server, routed, (err as Error)?.message ?? err),
-  );
 }
 
 /** `md <key> I [T<staleTtl>]`: `true` when the item was marked stale, `false` when it was absent. */

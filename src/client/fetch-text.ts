@@ -13,16 +13,13 @@
  */
 import { createHash } from 'node:crypto';
 import createDebug from 'debug';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { now } from '../connection/connection.js';
 import { ProtocolError } from '../errors.js';
 import { encodeArith, encodeDelete, encodeGet, encodeStore } from '../protocol/encoder.js';
 import type { Reply } from '../protocol/types.js';
 import type { ServerNode } from '../cluster/server-node.js';
 import type { Scope } from './call.js';
 import type { ClientCore, PreparedKey } from './core.js';
-import { CacheFailure, type Flight, type Outcome } from './fetch.js';
-import { FIRST_BACKOFF_MS, MAX_BACKOFF_MS } from './fetch-meta.js';
+import { CacheFailure, LeaseWait, type Flight, type Outcome } from './fetch.js';
 
 const log = createDebug('memcluster:fetch');
 
@@ -47,8 +44,7 @@ export function lockKeyOf(routed: string): string {
 export async function fetchText(f: Flight): Promise<Outcome> {
   const { p, node } = f;
   const lock = lockKeyOf(p.routed);
-  let waitStarted: number | undefined;
-  let delay = FIRST_BACKOFF_MS;
+  const wait = new LeaseWait(f);
   for (;;) {
     const hit = await read(f);
     if (hit) {
@@ -77,15 +73,7 @@ export async function fetchText(f: Flight): Promise<Outcome> {
       release(f, lock);
       return { value };
     }
-    const t = now();
-    if (waitStarted === undefined) {
-      waitStarted = t;
-      f.stats.waits++;
-    }
-    const left = f.o.waitMs - (t - waitStarted);
-    if (left <= 0) return { timedOut: true };
-    await sleep(Math.min(delay, left));
-    delay = Math.min(delay * 2, MAX_BACKOFF_MS);
+    if (!(await wait.next())) return { timedOut: true };
   }
 }
 

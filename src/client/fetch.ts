@@ -6,6 +6,7 @@
  * The protocol paths are in fetch-meta.ts and fetch-text.ts; counters and invalidation at the end.
  */
 import createDebug from 'debug';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { now } from '../connection/connection.js';
 import type { ServerNode } from '../cluster/server-node.js';
 import { AbortError, InvalidArgumentError, InvalidValueError, LeaseWaitTimeoutError, MemclusterError } from '../errors.js';
@@ -88,6 +89,32 @@ export interface ResolvedFetchOptions {
 
 /** What a flight ended with: a value, or a wait that ran out. */
 export type Outcome = { value: unknown } | { timedOut: true };
+
+/** A loser re-asks after 10 ms, then 20, 40, 80, 100, 100... ms until the value comes or `waitMs` passes. */
+const FIRST_BACKOFF_MS = 10;
+const MAX_BACKOFF_MS = 100;
+
+/** One loser's wait for a lease winner's value (both protocols). */
+export class LeaseWait {
+  private started: number | undefined;
+  private delay = FIRST_BACKOFF_MS;
+
+  constructor(private readonly f: Flight) {}
+
+  /** Sleeps before the next ask; false once `waitMs` has passed (the caller then times out). */
+  async next(): Promise<boolean> {
+    const t = now();
+    if (this.started === undefined) {
+      this.started = t;
+      this.f.stats.waits++;
+    }
+    const left = this.f.o.waitMs - (t - this.started);
+    if (left <= 0) return false;
+    await sleep(Math.min(this.delay, left));
+    this.delay = Math.min(this.delay * 2, MAX_BACKOFF_MS);
+    return true;
+  }
+}
 
 /** A cache-side failure inside a flight: the flight falls back to calling the loader directly. */
 export class CacheFailure {

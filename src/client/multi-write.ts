@@ -102,16 +102,47 @@ async function writeAll(core: ClientCore, jobs: WriteJob[], what: 'set' | 'delet
   const submit = (node: ServerNode, bytes: Buffer, kind: 'store' | 'delete' | 'meta_batch', key: string | undefined, verify?: (r: Reply) => MemclusterError | undefined, maxValues?: number): Promise<Reply> =>
     new Promise((resolve, reject) => core.submit(node, { bytes, kind, deadline, resolve, reject, key, cancel, verify, maxValues }));
 
-  const oneText = async ({ job, node }: { job: WriteJob; node: ServerNode }): Promise<void> => {
-    try {
-      const bytes = job.item ? encodeStore('set', job.routed, job.item.flags, exptime, job.item.data) : encodeDelete(job.routed);
-      const reply = await submit(node, bytes, job.item ? 'store' : 'delete', job.routed);
-      if (reply.kind !== 'status' || !(reply.status in TEXT_RESULT)) throw new ProtocolError(`unexpected reply to ${what}: ${reply.kind}`, { server: node.server });
-      results.set(job.key, TEXT_RESULT[reply.status]!);
-    } catch (err) {
-      errors.set(job.key, err as MemclusterError);
-    }
-  };
+  const live = (): boolean => now() < deadline && !cancel?.aborted;
+  // Text: one request per key, a window of them in flight, driven by callbacks (no promise per key).
+  let nextText = 0;
+  const textDone = new Promise<void>((done) => {
+    let active = 0;
+    let pumping = false;
+    const settle = (): void => {
+      active--;
+      if (!pumping) pump();
+    };
+    const pump = (): void => {
+      pumping = true;
+      while (active < WINDOW && nextText < text.length && live()) {
+        const { job, node } = text[nextText++]!;
+        active++;
+        let bytes: Buffer;
+        try {
+          bytes = job.item ? encodeStore('set', job.routed, job.item.flags, exptime, job.item.data) : encodeDelete(job.routed);
+        } catch (err) {
+          errors.set(job.key, err as MemclusterError);
+          active--;
+          continue;
+        }
+        core.submit(node, {
+          bytes, kind: job.item ? 'store' : 'delete', deadline, key: job.routed, cancel,
+          resolve: (reply) => {
+            if (reply.kind === 'status' && reply.status in TEXT_RESULT) results.set(job.key, TEXT_RESULT[reply.status]!);
+            else errors.set(job.key, new ProtocolError(`unexpected reply to ${what}: ${reply.kind}`, { server: node.server }));
+            settle();
+          },
+          reject: (err) => {
+            errors.set(job.key, err);
+            settle();
+          },
+        });
+      }
+      pumping = false;
+      if (active === 0) done();
+    };
+    pump();
+  });
   const oneBatch = async ({ jobs: batch, node }: { jobs: WriteJob[]; node: ServerNode }): Promise<void> => {
     try {
       const n = batch.length;
@@ -127,20 +158,12 @@ async function writeAll(core: ClientCore, jobs: WriteJob[], what: 'set' | 'delet
     }
   };
 
-  const live = (): boolean => now() < deadline && !cancel?.aborted;
-  let nextText = 0;
   let nextMeta = 0;
-  const textWorker = async (): Promise<void> => {
-    while (nextText < text.length && live()) await oneText(text[nextText++]!);
-  };
   const metaWorker = async (): Promise<void> => {
     while (nextMeta < meta.length && live()) await oneBatch(meta[nextMeta++]!);
   };
   const metaWorkers = Math.max(1, Math.floor(WINDOW / core.opts.maxBatchKeys));
-  await Promise.all([
-    ...Array.from({ length: Math.min(WINDOW, text.length) }, textWorker),
-    ...Array.from({ length: Math.min(metaWorkers, meta.length) }, metaWorker),
-  ]);
+  await Promise.all([textDone, ...Array.from({ length: Math.min(metaWorkers, meta.length) }, metaWorker)]);
   cancel?.check();
   if (nextText < text.length || nextMeta < meta.length) {
     const late = callTimeout(undefined);

@@ -128,6 +128,14 @@ const UNAUTHENTICATED = 'unauthenticated';
 const DEFAULT_STALL_MS = 1000;
 /** A tick's requests up to this size are joined into one buffer before the write; larger ones go as a writev. */
 const MAX_JOIN_BYTES = 64 * 1024;
+const KEY_BUCKETS = 8192;
+
+/** A cheap hash of a key into KEY_BUCKETS (its length and last 12 characters: keys differ at the end). */
+function bucketOf(key: string): number {
+  let h = key.length;
+  for (let i = Math.max(0, key.length - 12); i < key.length; i++) h = (Math.imul(h, 31) + key.charCodeAt(i)) | 0;
+  return (h ^ (h >>> 10)) & (KEY_BUCKETS - 1);
+}
 /**
  * A timer that fires this much later than planned means our own event loop was busy: replies may sit
  * unread in the socket. No server is judged late on such a check; it is repeated after a poll phase.
@@ -189,6 +197,13 @@ export class Connection {
   private timer: NodeJS.Timeout | undefined;
   /** The deadline the timer is armed for. */
   private timerAt = Infinity;
+  /**
+   * Counts of the keys in flight here, by a cheap hash (all requests, and writes only): `carries`
+   * scans the pending requests only when a bucket says the key may be among them, so deep pipelines
+   * on several sockets do not cost a scan per request.
+   */
+  private readonly keyCounts = new Uint16Array(KEY_BUCKETS);
+  private readonly writeKeyCounts = new Uint16Array(KEY_BUCKETS);
   /** A flush is scheduled for the end of this tick. */
   private flushing = false;
   /** Requests written since the last flush: their bytes leave (and their stall clock starts) at the flush. */
@@ -347,6 +362,14 @@ export class Connection {
    * come here too; with `writesOnly`, only requests that change items count (reads may pass reads).
    */
   carries(key: string | undefined, keys: readonly string[] | undefined, writesOnly: boolean): boolean {
+    const counts = writesOnly ? this.writeKeyCounts : this.keyCounts;
+    if (key !== undefined) {
+      if (counts[bucketOf(key)] === 0) return false;
+    } else if (keys !== undefined) {
+      let maybe = false;
+      for (const k of keys) if (counts[bucketOf(k)] !== 0) { maybe = true; break; }
+      if (!maybe) return false;
+    }
     for (const p of this.pending.items()) {
       const o = p.out;
       if (writesOnly && o.read) continue;
@@ -366,6 +389,7 @@ export class Connection {
     // writtenAt is stamped when the bytes leave (flush, at the end of this tick).
     const p: Pending = { out, writtenAt: Infinity, abandoned: false, dataBlock };
     this.pending.push(p);
+    if (out.key !== undefined || out.keys !== undefined) this.countKeys(out, 1);
     this.unsent.push(p);
     this.parser.expect(out.kind, out.maxValues);
     if (!this.flushing) {
@@ -486,6 +510,7 @@ export class Connection {
     if (this.dead) return; // the rest of a chunk after the socket was condemned: never delivered
     const req = this.pending.shift();
     if (!req) return; // the parser tracks expectations, so this cannot happen; never throw from a socket handler
+    if (req.out.key !== undefined || req.out.keys !== undefined) this.countKeys(req.out, -1);
     this.lastReplyAt = this.lastDataAt;
     switch (reply.kind) {
       case 'server_error':
@@ -577,6 +602,22 @@ export class Connection {
         : new TimeoutError(`no reply within the call's timeout (${p.out.kind}, request abandoned; conn#${this.id} kept)`, { server: this.server }));
     }
     this.checkDeadline(true);
+  }
+
+  /** Adds (or removes, `by` -1) a request's keys to the in-flight key counts. */
+  private countKeys(out: Outgoing, by: 1 | -1): void {
+    const write = !out.read;
+    if (out.key !== undefined) {
+      const b = bucketOf(out.key);
+      this.keyCounts[b]! += by;
+      if (write) this.writeKeyCounts[b]! += by;
+      return;
+    }
+    for (const k of out.keys!) {
+      const b = bucketOf(k);
+      this.keyCounts[b]! += by;
+      if (write) this.writeKeyCounts[b]! += by;
+    }
   }
 
   private flushDrainWaiters(): void {

@@ -125,7 +125,7 @@ export function encodeAuth(username: string, password: string): Buffer {
 }
 
 /** Header, data and trailing `\r\n` in one allocation, so a store is one buffer and one write. */
-function withData(header: string, data: Buffer): Buffer {
+export function withData(header: string, data: Buffer): Buffer {
   const headerBytes = Buffer.byteLength(header, 'utf8');
   const total = headerBytes + data.length + 2;
   const out = Buffer.allocUnsafe(total);

@@ -12,6 +12,7 @@
  */
 import { InvalidArgumentError } from '../errors.js';
 import { validateKey } from './keys.js';
+import { withData } from './encoder.js';
 
 /** memcached 1.6.18 refuses an opaque token of 32 characters or more (`CLIENT_ERROR opaque token too long`). */
 export const MAX_OPAQUE_LENGTH = 31;
@@ -263,14 +264,3 @@ function uint64Arg(name: string, v: unknown): string {
   return s;
 }
 
-/** Header, data and trailing `\r\n` in one allocation, so a store is one buffer and one write. */
-function withData(header: string, data: Buffer): Buffer {
-  const headerBytes = Buffer.byteLength(header, 'utf8');
-  const total = headerBytes + data.length + 2;
-  const out = Buffer.allocUnsafe(total);
-  out.write(header, 0, headerBytes, 'utf8');
-  data.copy(out, headerBytes);
-  out[total - 2] = 13;
-  out[total - 1] = 10;
-  return out;
-}
