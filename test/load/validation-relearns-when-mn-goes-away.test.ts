@@ -46,9 +46,10 @@ describe('an address that stops speaking mn', () => {
       expect(client.serverStats()[0]!.state).toBe('up');
       // Swap what answers the address, with requests in flight so the cut is counted (down at once).
       await front.setUpstream(twem);
-      const inFlight = Array.from({ length: 20 }, () => client.get('relearn:a'));
+      // Settled handlers attached at once: the cut below rejects these while the test awaits it.
+      const inFlight = Promise.allSettled(Array.from({ length: 20 }, () => client.get('relearn:a')));
       await front.cutAll();
-      await Promise.allSettled(inFlight);
+      await inFlight;
       const served = await untilServed(() => client.set('relearn:b', 'v2'), 'a set through twemproxy succeeds');
       expect(await client.get('relearn:b')).toBe('v2');
       expect((await servers[1]!.stats()).cmd_set, 'the set went through twemproxy to its backend').not.toBe('0');
@@ -73,9 +74,10 @@ describe('an address that stops speaking mn', () => {
     try {
       expect(await client.set('relearn:c', 'v')).toBe(true);
       await front.setUpstream(fake);
-      const inFlight = Array.from({ length: 20 }, () => client.get('relearn:c'));
+      // Settled handlers attached at once: the cut below rejects these while the test awaits it.
+      const inFlight = Promise.allSettled(Array.from({ length: 20 }, () => client.get('relearn:c')));
       await front.cutAll();
-      await Promise.allSettled(inFlight);
+      await inFlight;
       await untilServed(() => client.touch('relearn:c', 10), 'a touch answered by the server without mn succeeds');
       expect(await client.get('relearn:c')).toBeUndefined(); // the fake answers every get with END
       expect(fake.lines.filter((l) => l === 'mn').length, 'mn was tried, then not on every request').toBeGreaterThan(0);
