@@ -140,7 +140,8 @@ export class BatchWriter {
         verify: (reply) => verifyReadBatch(reply, keys, node.server),
         resolve: (reply) => {
           const r = readBatchResult(reply as Extract<Reply, { kind: 'meta_batch' }>, keys, node.server, node, this.limits.timeoutMs);
-          this.settle(node.server, keys, r.values, undefined, r.failed);
+          if (r.handingBack) void Promise.all(r.handingBack).then(() => this.settle(node.server, keys, r.values, undefined, r.failed));
+          else this.settle(node.server, keys, r.values, undefined, r.failed);
         },
         reject: (err) => this.settle(node.server, keys, undefined, err),
       });

@@ -345,7 +345,7 @@ export class Client extends EventEmitter<ClientEvents> {
   /** One `mg` read on a meta server, as a classic retrieval sees it (see `entryOf`, `handBackIfWon`). */
   private async metaRead(node: ServerNode, routed: string, withCas: boolean, touch: number | undefined, scope: Scope | undefined, read: boolean): Promise<ValueEntry | undefined> {
     const r = await metaRequest(this.core, node, encodeMetaGet(routed, readFlags(withCas, touch, false)), routed, scope, read);
-    handBackIfWon(node, r, routed, this.core.opts.timeoutMs);
+    await handBackIfWon(node, r, routed, this.core.opts.timeoutMs);
     return entryOf(r, routed);
   }
 

@@ -89,7 +89,7 @@ export class ClientCore {
   async getOne(p: PreparedKey, node: ServerNode, scope?: Scope): Promise<unknown> {
     if (node.meta === true) {
       const r = await metaRequest(this, node, encodeMetaGet(p.routed, readFlags(false, undefined, false)), p.routed, scope, true);
-      handBackIfWon(node, r, p.routed, this.opts.timeoutMs);
+      await handBackIfWon(node, r, p.routed, this.opts.timeoutMs);
       const v = entryOf(r, p.routed);
       return v && this.decode(v, p.key, node.server);
     }

@@ -32,6 +32,7 @@ export function encodeReadBatch(keys: readonly string[], withCas: boolean, touch
 export function verifyReadBatch(reply: Reply, keys: readonly string[], server: string): MemclusterError | undefined {
   if (reply.kind !== 'meta_batch') return new ProtocolError(`expected a meta batch reply, got ${reply.kind}`, { server });
   let i = 0;
+  let handingBack: Promise<void>[] | undefined;
   for (const r of reply.replies) {
     const key = r.flags.key;
     while (i < keys.length && keys[i] !== key) i++;
@@ -45,6 +46,8 @@ export function verifyReadBatch(reply: Reply, keys: readonly string[], server: s
 export interface ReadBatchResult {
   values: ValueEntry[];
   failed: { keys: string[]; err: MemclusterError } | undefined;
+  /** Refresh rights of stale items this read won and is handing back (settle the read after them). */
+  handingBack: Promise<void>[] | undefined;
 }
 
 export function readBatchResult(reply: Extract<Reply, { kind: 'meta_batch' }>, keys: readonly string[], server: string, node?: ServerNode, timeoutMs = 1000): ReadBatchResult {
@@ -52,23 +55,24 @@ export function readBatchResult(reply: Extract<Reply, { kind: 'meta_batch' }>, k
   // Replies are in request order (verifyReadBatch checked it): each hit gets the request's own key
   // string, so callers match it by identity instead of hashing the string parsed from the reply.
   let i = 0;
+  let handingBack: Promise<void>[] | undefined;
   for (const r of reply.replies) {
     const parsed = r.flags.key!;
     while (i < keys.length && keys[i] !== parsed) i++;
     const key = i < keys.length ? keys[i++]! : parsed;
     if (r.code !== 'VA') continue;
-    if (node && r.flags.stale && r.flags.win) handBackIfWon(node, r, key, timeoutMs);
+    if (node && r.flags.stale && r.flags.win) (handingBack ??= []).push(handBackIfWon(node, r, key, timeoutMs)!);
     const v = entryOf(r, key);
     if (v) {
       v.key = key;
       values.push(v);
     }
   }
-  if (reply.errors.length === 0) return { values, failed: undefined };
+  if (reply.errors.length === 0) return { values, failed: undefined, handingBack };
   const at = new Map<string, number>();
   keys.forEach((k, i) => at.set(k, i));
   const taken = blamed(reply.replies, reply.errors, keys.length, (r) => at.get(r.flags.key!) ?? -1);
-  return { values, failed: { keys: [...taken.set].map((i) => keys[i]!), err: taken.err(server) } };
+  return { values, failed: { keys: [...taken.set].map((i) => keys[i]!), err: taken.err(server) }, handingBack };
 }
 
 /** One key's write in a meta batch: `ms` with its item, or `md`. */

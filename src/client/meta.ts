@@ -46,20 +46,22 @@ export function readFlags(cas: boolean, touch: number | undefined, quiet: boolea
   return { value: true, clientFlags: true, returnKey: true, cas, touch, quiet };
 }
 
-const ignore = (): void => {};
 
 /**
  * memcached gives the right to refresh a stale item (`W` with `X`) to the first `mg` that reads it,
  * whatever that `mg` asked for. A plain read cannot refresh anything, so it hands the right back by
  * marking the item stale again (`md <key> I`: it keeps its TTL), which re-arms it for the next
- * `fetch`. Fire and forget: if it fails, the item heals when its stale TTL runs out.
+ * `fetch`. The read settles once that is done (so a `fetch` right after it can win the reload);
+ * if it fails, the item heals when its stale TTL runs out. Undefined when there is nothing to hand back.
  */
-export function handBackIfWon(node: ServerNode, reply: MetaReply, key: string, timeoutMs: number): void {
+export function handBackIfWon(node: ServerNode, reply: MetaReply, key: string, timeoutMs: number): Promise<void> | undefined {
   const f = reply.flags;
-  if (!(f.stale && f.win)) return;
-  node.submit({
-    bytes: encodeMetaDelete(key, { invalidate: true }), kind: 'meta', deadline: now() + timeoutMs, key,
-    resolve: ignore, reject: ignore,
+  if (!(f.stale && f.win)) return undefined;
+  return new Promise<void>((settle) => {
+    node.submit({
+      bytes: encodeMetaDelete(key, { invalidate: true }), kind: 'meta', deadline: now() + timeoutMs, key,
+      resolve: () => settle(), reject: () => settle(),
+    });
   });
 }
 

@@ -19,7 +19,7 @@ describe('memcluster/compat does not copy the bugs of memcached 2.2.2', () => {
     const frozen = servers[1]!;
     const a = new Memcached(servers.map((s) => s.address), { timeout: 300, retry: 50, failures: 100 }) as any;
     await ok(a, 'set', 'warm', 'x', 0);
-    frozen.freeze();
+    await frozen.freeze();
     try {
       const started = clock();
       const calls = await Promise.all(Array.from({ length: 40 }, (_, i) => {

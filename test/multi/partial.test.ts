@@ -59,7 +59,7 @@ describe('multi-key calls with one of 3 servers stopped', () => {
     const { keys, mine, others } = await setup('gm', 300, victim);
     const mc = client();
     expect((await mc.getMulti(keys)).size).toBe(keys.length); // warm pools, including the victim's
-    victim.freeze();
+    await victim.freeze(); // every thread really stopped (SIGSTOP is delivered asynchronously)
     const t0 = now();
     const err = await within(rejectionOf(mc.getMulti<string>(keys)), 5000, 'getMulti');
     const ms = now() - t0;
@@ -75,7 +75,7 @@ describe('multi-key calls with one of 3 servers stopped', () => {
     const victim = servers[2]!;
     const { keys, mine, others } = await setup('gms', 300, victim);
     const mc = client();
-    victim.freeze();
+    await victim.freeze(); // every thread really stopped (SIGSTOP is delivered asynchronously)
     const t0 = now();
     const { values, errors } = await within(mc.getMultiSettled<string>([...keys, 'gms:absent']), 5000, 'getMultiSettled');
     const ms = now() - t0;
@@ -98,7 +98,7 @@ describe('multi-key calls with one of 3 servers stopped', () => {
     const victim = servers[0]!;
     const { keys, mine, others } = await setup('sm', 240, victim);
     const mc = client();
-    victim.freeze();
+    await victim.freeze(); // every thread really stopped (SIGSTOP is delivered asynchronously)
 
     const t0 = now();
     const err = await within(rejectionOf(mc.setMulti(keys.map((k) => [k, `w-${k}`] as const))), 5000, 'setMulti');

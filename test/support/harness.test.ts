@@ -88,7 +88,7 @@ describe('MemcachedServer', () => {
 
   it('freeze makes requests time out while the other server answers; thaw restores it', async () => {
     const [a, b] = servers as [MemcachedServer, MemcachedServer];
-    a.freeze();
+    await a.freeze();
     try {
       const err = await rawError(a.command('version\r\n', { timeoutMs: 300 }));
       expect(err.reason).toBe('timeout');
@@ -252,7 +252,7 @@ describe('stopAll', () => {
     const pids = [a.pid, b.pid];
     await b.restart();
     pids.push(b.pid);
-    a.freeze();
+    await a.freeze();
     expect(allServers().length).toBeGreaterThanOrEqual(2);
     await stopAll();
     await stopAll();
