@@ -9,7 +9,7 @@ import { describeValue } from '../text.js';
 import {
   encodeArith, encodeCas, encodeDelete, encodeFlushAll, encodeGat, encodeGet, encodeStats, encodeStore, encodeTouch, encodeVersion,
 } from '../protocol/encoder.js';
-import type { Reply, StoreCommand, ValueEntry } from '../protocol/types.js';
+import type { Reply, StoreCommand, ValueEntry, Wire } from '../protocol/types.js';
 import type { ServerNode } from '../cluster/server-node.js';
 import { inScope, scopeOf, type CallOptions, type Scope } from './call.js';
 import { ClientCore, verifyRetrieval, type PreparedKey } from './core.js';
@@ -20,7 +20,7 @@ import { deleteMulti, getMulti, getMultiSettled, setMulti, type MultiResult, typ
 import { normalizeLocation, normalizeServers, resolveOptions, type ClientOptions } from './options.js';
 import { CLIENT_CALLS, traceMethods } from './tracing.js';
 import { toExptime } from './ttl.js';
-import { encodeValue } from './values.js';
+import { encodeItem, type WireItem } from './values.js';
 
 const log = createDebug('memcluster:client');
 
@@ -165,8 +165,8 @@ export class Client extends EventEmitter<ClientEvents> {
     }
     const p = this.core.prepare(key);
     const exptime = toExptime(options?.ttl);
-    const item = encodeValue(this.core.opts.serializer, value, key, this.core.opts.maxValueBytes);
-    const bytes = encodeCas(p.routed, item.flags, exptime, item.data, cas);
+    const item = encodeItem(this.core.opts.serializer, value, key, this.core.opts.maxValueBytes);
+    const bytes = encodeCas(p.routed, item.flags, exptime, item.data, cas, item.bytes);
     return this.scoped(options, async (scope) => statusOf(await this.sendFor(p.routed, bytes, 'store', scope), STORE_OK));
   }
 
@@ -377,25 +377,27 @@ export class Client extends EventEmitter<ClientEvents> {
   }
 
   private store(cmd: StoreCommand, key: string, value: unknown, options: StoreOptions | CallOptions | undefined): Promise<boolean> {
-    let bytes: Buffer;
+    let bytes: Wire;
     let routed: string;
     try {
       routed = this.core.prepare(key).routed;
       const exptime = toExptime((options as StoreOptions | undefined)?.ttl);
-      if ((cmd === 'append' || cmd === 'prepend') && typeof value !== 'string' && !Buffer.isBuffer(value)) {
-        throw new InvalidArgumentError(`${cmd} takes a string or Buffer (raw bytes added to the item), got ${typeof value}`);
+      let item: WireItem;
+      if (cmd === 'append' || cmd === 'prepend') {
+        if (typeof value === 'string') item = { data: value, bytes: Buffer.byteLength(value, 'utf8'), flags: 0 };
+        else if (Buffer.isBuffer(value)) item = { data: value, bytes: value.length, flags: 0 };
+        else throw new InvalidArgumentError(`${cmd} takes a string or Buffer (raw bytes added to the item), got ${typeof value}`);
+        if (item.bytes > this.core.opts.maxValueBytes) throw new InvalidArgumentError(`${cmd} of ${item.bytes} bytes exceeds maxValueBytes`);
+      } else {
+        item = encodeItem(this.core.opts.serializer, value, key, this.core.opts.maxValueBytes);
       }
-      const item = cmd === 'append' || cmd === 'prepend'
-        ? { data: Buffer.isBuffer(value) ? value : Buffer.from(value as string), flags: 0 }
-        : encodeValue(this.core.opts.serializer, value, key, this.core.opts.maxValueBytes);
-      if (item.data.length > this.core.opts.maxValueBytes) throw new InvalidArgumentError(`${cmd} of ${item.data.length} bytes exceeds maxValueBytes`);
-      bytes = encodeStore(cmd, routed, item.flags, exptime, item.data);
+      bytes = encodeStore(cmd, routed, item.flags, exptime, item.data, item.bytes);
     } catch (err) {
       return Promise.reject(err); // bad input rejects, never throws
     }
     // The hot path: no extra async layer when the call has no options of its own.
-    if (!hasCallOptions(options)) return this.sendFor(routed, bytes, 'store', undefined).then(storeResult);
-    return this.scoped(options, (scope) => this.sendFor(routed, bytes, 'store', scope).then(storeResult));
+    if (!hasCallOptions(options)) return this.core.sendMapped(this.core.cluster.nodeFor(routed), bytes, 'store', storeResult, undefined, routed);
+    return this.scoped(options, (scope) => this.core.sendMapped(this.core.cluster.nodeFor(routed), bytes, 'store', storeResult, undefined, routed, scope));
   }
 
 
@@ -413,11 +415,11 @@ export class Client extends EventEmitter<ClientEvents> {
     });
   }
 
-  private sendFor(routed: string, bytes: Buffer, kind: Parameters<ClientCore['send']>[2], scope: Scope | undefined): Promise<Reply> {
+  private sendFor(routed: string, bytes: Wire, kind: Parameters<ClientCore['send']>[2], scope: Scope | undefined): Promise<Reply> {
     return this.core.send(this.core.cluster.nodeFor(routed), bytes, kind, undefined, routed, scope);
   }
 
-  private async everyServer<R>(bytes: Buffer, kind: Parameters<ClientCore['send']>[2], pick: (r: Reply) => R | undefined, scope: Scope | undefined): Promise<Map<string, R>> {
+  private async everyServer<R>(bytes: Wire, kind: Parameters<ClientCore['send']>[2], pick: (r: Reply) => R | undefined, scope: Scope | undefined): Promise<Map<string, R>> {
     if (this.core.closed) throw new ClientClosedError();
     const values = new Map<string, R>();
     const errors = new Map<string, MemclusterError>();

@@ -1,9 +1,10 @@
 import { now } from '../connection/connection.js';
 import { ClientClosedError, MemclusterError, ProtocolError } from '../errors.js';
 import { validateKey } from '../protocol/keys.js';
-import type { Reply, ReplyKind, ValueEntry } from '../protocol/types.js';
+import type { Reply, ReplyKind, ValueEntry, Wire } from '../protocol/types.js';
 import type { Cluster } from '../cluster/cluster.js';
-import type { Job, ServerNode } from '../cluster/server-node.js';
+import type { Cancel, Job, ServerNode } from '../cluster/server-node.js';
+import type { Verify } from '../connection/connection.js';
 import { encodeGet } from '../protocol/encoder.js';
 import { BatchWriter, verifyRetrieval } from './batch.js';
 import type { Scope } from './call.js';
@@ -11,6 +12,36 @@ import { encodeMetaGet } from '../protocol/meta-encoder.js';
 import { entryOf, handBackIfWon, metaRequest, readFlags } from './meta.js';
 import type { ResolvedOptions } from './options.js';
 import { decodeValue } from './values.js';
+
+/** One single-key request: what its server's queue and socket need, and its call's promise to settle. */
+class SingleRequest<T> implements Job {
+  readonly keys = undefined;
+  readonly maxValues: number | undefined;
+
+  constructor(
+    readonly bytes: Wire, readonly kind: ReplyKind, readonly deadline: number, readonly verify: Verify | undefined,
+    readonly key: string | undefined, readonly read: boolean | undefined, readonly cancel: Cancel | undefined,
+    private readonly map: ((reply: Reply) => T) | undefined, private readonly done: (value: T) => void, private readonly fail: (err: MemclusterError) => void,
+  ) {
+    // Every single-key call that expects VALUE blocks asked for exactly one key.
+    this.maxValues = kind === 'retrieval' ? 1 : undefined;
+  }
+
+  resolve(reply: Reply): void {
+    if (this.map === undefined) return this.done(reply as T);
+    let value: T;
+    try {
+      value = this.map(reply);
+    } catch (err) {
+      return this.fail(err as MemclusterError);
+    }
+    this.done(value);
+  }
+
+  reject(err: MemclusterError): void {
+    this.fail(err);
+  }
+}
 
 /** A key ready for the wire: the caller's key, the routed (prefixed) key and its UTF-8 length. */
 export interface PreparedKey {
@@ -53,13 +84,19 @@ export class ClientCore {
    * Sends one request to the key's server; settles by the call's deadline. `key` (the routed key of
    * a single-key request) keeps one key's requests in call order across the server's sockets.
    */
-  send(node: ServerNode, bytes: Buffer, kind: ReplyKind, verify?: (reply: Reply) => MemclusterError | undefined, key?: string, scope?: Scope, read?: boolean): Promise<Reply> {
-    return new Promise<Reply>((resolve, reject) => {
-      // Every single-key call that expects VALUE blocks asked for exactly one key.
-      this.submit(node, {
-        bytes, kind, deadline: scope?.deadline ?? now() + this.opts.timeoutMs, resolve, reject, verify,
-        maxValues: kind === 'retrieval' ? 1 : undefined, key, cancel: scope?.cancel, read,
-      });
+  send(node: ServerNode, bytes: Wire, kind: ReplyKind, verify?: (reply: Reply) => MemclusterError | undefined, key?: string, scope?: Scope, read?: boolean): Promise<Reply> {
+    return this.sendMapped(node, bytes, kind, undefined, verify, key, scope, read);
+  }
+
+  /**
+   * `send`, settling with `map(reply)` instead of the reply (a throw from `map` rejects): one promise
+   * per call, not one more per `.then`.
+   */
+  sendMapped<T>(
+    node: ServerNode, bytes: Wire, kind: ReplyKind, map: ((reply: Reply) => T) | undefined, verify?: Verify, key?: string, scope?: Scope, read?: boolean,
+  ): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.submit(node, new SingleRequest<T>(bytes, kind, scope?.deadline ?? now() + this.opts.timeoutMs, verify, key, read, scope?.cancel, map, resolve, reject));
     });
   }
 

@@ -1,6 +1,6 @@
 import { ClientErrorReply, ConnectionError, ProtocolError, ServerErrorReply, type MemclusterError } from '../errors.js';
 import { encodeMetaDelete, encodeMetaGetBatchValidated, encodeMetaNoop, encodeMetaSet, type MetaGetFlags } from '../protocol/meta-encoder.js';
-import type { MetaBatchError, MetaReply, Reply, ValueEntry } from '../protocol/types.js';
+import { joinWire, type MetaBatchError, type MetaReply, type Reply, type ValueEntry, type Wire } from '../protocol/types.js';
 import { serverText } from '../text.js';
 import { entryOf, handBackIfWon, readFlags } from './meta.js';
 import type { ServerNode } from '../cluster/server-node.js';
@@ -23,7 +23,7 @@ const CAS_READ = readFlags(true, undefined, true);
  * A quiet `mg` per key (value, flags, key; cas and touch as asked), then `mn`. The keys are routed
  * keys that passed `validateKey` when the call began (they are not checked again per batch).
  */
-export function encodeReadBatch(keys: readonly string[], withCas: boolean, touch: number | undefined): Buffer {
+export function encodeReadBatch(keys: readonly string[], withCas: boolean, touch: number | undefined): string {
   const flags: MetaGetFlags = touch !== undefined ? readFlags(withCas, touch, true) : withCas ? CAS_READ : PLAIN_READ;
   return encodeMetaGetBatchValidated(keys, flags);
 }
@@ -82,8 +82,8 @@ export interface MetaWrite {
 }
 
 /** Quiet `ms` (set, TTL, client flags) or `md` per key, each tagged with its position (`O<i>`), then `mn`. */
-export function encodeWriteBatch(writes: readonly MetaWrite[], exptime: number): Buffer {
-  const parts: Buffer[] = [];
+export function encodeWriteBatch(writes: readonly MetaWrite[], exptime: number): Wire {
+  const parts: Wire[] = [];
   for (let i = 0; i < writes.length; i++) {
     const w = writes[i]!;
     const opaque = String(i);
@@ -92,7 +92,7 @@ export function encodeWriteBatch(writes: readonly MetaWrite[], exptime: number):
       : encodeMetaDelete(w.routed, { quiet: true, opaque }));
   }
   parts.push(encodeMetaNoop());
-  return Buffer.concat(parts);
+  return joinWire(parts);
 }
 
 /**

@@ -2,7 +2,7 @@ import { ProtocolError, type MemclusterError } from '../errors.js';
 import { now } from '../connection/connection.js';
 import { encodeVersion } from '../protocol/encoder.js';
 import { encodeMetaDelete, type MetaGetFlags } from '../protocol/meta-encoder.js';
-import type { MetaReply, Reply, ValueEntry } from '../protocol/types.js';
+import type { MetaReply, Reply, ValueEntry, Wire } from '../protocol/types.js';
 import type { ServerNode } from '../cluster/server-node.js';
 import type { Scope } from './call.js';
 import type { ClientCore } from './core.js';
@@ -30,7 +30,7 @@ export async function protocolOf(core: ClientCore, node: ServerNode, scope?: Sco
  * `EX`); an error line rejects (`ClientErrorReply`/`ServerErrorReply`). When the request asked for
  * the key back (`k`), a reply naming another key is a protocol error and ends the socket.
  */
-export async function metaRequest(core: ClientCore, node: ServerNode, bytes: Buffer, routed: string, scope?: Scope, read = false): Promise<MetaReply> {
+export async function metaRequest(core: ClientCore, node: ServerNode, bytes: Wire, routed: string, scope?: Scope, read = false): Promise<MetaReply> {
   const reply = await core.send(node, bytes, 'meta', (r) => verifyMetaKey(r, routed, node.server), routed, scope, read);
   if (reply.kind !== 'meta') throw new ProtocolError(`unexpected reply to a meta request: ${reply.kind}`, { server: node.server });
   return reply;

@@ -1,7 +1,7 @@
 import { now } from '../connection/connection.js';
 import { ClientClosedError, InvalidArgumentError, MemclusterError, PartialFailureError, ProtocolError } from '../errors.js';
 import { encodeDelete, encodeStore } from '../protocol/encoder.js';
-import type { Reply } from '../protocol/types.js';
+import type { Reply, Wire } from '../protocol/types.js';
 import type { ServerNode } from '../cluster/server-node.js';
 import { callTimeout, makeSlicer } from './batch.js';
 import type { Scope } from './call.js';
@@ -99,7 +99,7 @@ async function writeAll(core: ClientCore, jobs: WriteJob[], what: 'set' | 'delet
   }
   for (const [node, batch] of open) meta.push({ jobs: batch, node });
 
-  const submit = (node: ServerNode, bytes: Buffer, kind: 'store' | 'delete' | 'meta_batch', key: string | undefined, verify?: (r: Reply) => MemclusterError | undefined, maxValues?: number): Promise<Reply> =>
+  const submit = (node: ServerNode, bytes: Wire, kind: 'store' | 'delete' | 'meta_batch', key: string | undefined, verify?: (r: Reply) => MemclusterError | undefined, maxValues?: number): Promise<Reply> =>
     new Promise((resolve, reject) => core.submit(node, { bytes, kind, deadline, resolve, reject, key, cancel, verify, maxValues }));
 
   const live = (): boolean => now() < deadline && !cancel?.aborted;
@@ -117,7 +117,7 @@ async function writeAll(core: ClientCore, jobs: WriteJob[], what: 'set' | 'delet
       while (active < WINDOW && nextText < text.length && live()) {
         const { job, node } = text[nextText++]!;
         active++;
-        let bytes: Buffer;
+        let bytes: Wire;
         try {
           bytes = job.item ? encodeStore('set', job.routed, job.item.flags, exptime, job.item.data) : encodeDelete(job.routed);
         } catch (err) {

@@ -72,6 +72,34 @@ export function encodeValue(serializer: Serializer, value: unknown, key: string,
   return out;
 }
 
+/** An item ready for a request: its data block (a string for a text value under the default format), UTF-8 length and flags. */
+export interface WireItem {
+  data: Buffer | string;
+  bytes: number;
+  flags: number;
+}
+
+/**
+ * `encodeValue` for the single-key and multi-key stores: a string under the default serializer
+ * stays a string (the request is then one string, joined with the tick's others: no Buffer per
+ * value); anything else goes through the serializer as `encodeValue` does, with the same errors.
+ */
+export function encodeItem(serializer: Serializer, value: unknown, key: string, maxValueBytes: number): WireItem {
+  if (typeof value === 'string' && serializer === defaultSerializer) {
+    if (!(value as string & { isWellFormed(): boolean }).isWellFormed()) {
+      const cause = new TypeError('string holds a lone UTF-16 surrogate (not valid UTF-8)');
+      throw new InvalidValueError(`cannot serialize the value for key ${key}: ${cause.message}`, { cause });
+    }
+    const bytes = Buffer.byteLength(value, 'utf8');
+    if (bytes > maxValueBytes) {
+      throw new InvalidValueError(`value for key ${key} is ${bytes} bytes, over maxValueBytes (${maxValueBytes}); nothing was written`);
+    }
+    return { data: value, bytes, flags: FLAGS.STRING };
+  }
+  const out = encodeValue(serializer, value, key, maxValueBytes);
+  return { data: out.data, bytes: out.data.length, flags: out.flags };
+}
+
 /** Deserializes, turning a failure into `DecodeError` naming the key and server. */
 export function decodeValue(serializer: Serializer, data: Buffer, flags: number, key: string, server: string): unknown {
   try {

@@ -7,7 +7,7 @@ import {
 import { shapeError, TEXT } from './errors.js';
 import type { ServerState } from './servers.js';
 import { encodeFlushAll, encodeStats, encodeVersion } from '../protocol/encoder.js';
-import type { Reply, ReplyKind } from '../protocol/types.js';
+import type { Reply, ReplyKind, Wire } from '../protocol/types.js';
 import type { Fleet } from './fleet.js';
 import { compatKey, type KeyOptions } from './options.js';
 import type { CompatCacheDumpData as CacheDumpData, CompatStatusData as StatusData, CompatVersionData as VersionData } from './types.js';
@@ -82,7 +82,7 @@ export async function getMultiCompat(fleet: Fleet, state: ServerState, keyOpts: 
 /** The commands 2.2.2 sends to every server, by the `type` it gives them. */
 export type SingleType = 'version' | 'flush_all' | 'stats' | 'stats settings' | 'stats slabs' | 'stats items';
 
-const SINGLES: Record<SingleType, { bytes: () => Buffer; kind: ReplyKind }> = {
+const SINGLES: Record<SingleType, { bytes: () => Wire; kind: ReplyKind }> = {
   version: { bytes: encodeVersion, kind: 'version' },
   flush_all: { bytes: () => encodeFlushAll(), kind: 'ok' },
   stats: { bytes: () => encodeStats(), kind: 'stats' },

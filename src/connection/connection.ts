@@ -9,7 +9,7 @@ import {
 import { serverText } from '../text.js';
 import { encodeAuth, encodeMn, encodeVersion } from '../protocol/encoder.js';
 import { ReplyParser } from '../protocol/parser.js';
-import type { Reply, ReplyKind } from '../protocol/types.js';
+import type { Reply, ReplyKind, Wire } from '../protocol/types.js';
 import { Deque } from './deque.js';
 import { connectTrace, isTraced, targetOf, traceAsync } from '../tracing.js';
 
@@ -82,7 +82,8 @@ export type Verify = (reply: Reply) => MemclusterError | undefined;
 
 /** One request to write: its bytes, what its reply must be, its deadline, and who hears the outcome. */
 export interface Outgoing {
-  bytes: Buffer;
+  /** The request (a string goes out as UTF-8). */
+  bytes: Wire;
   kind: ReplyKind;
   /** The call's deadline (monotonic ms): past it the call is rejected and the request abandoned. */
   deadline: number;
@@ -126,8 +127,15 @@ export interface RequestHandle {
 
 const UNAUTHENTICATED = 'unauthenticated';
 const DEFAULT_STALL_MS = 1000;
-/** A tick's requests up to this size are joined into one buffer before the write; larger ones go as a writev. */
+/** A tick's Buffer requests up to this size are joined into one buffer before the write; larger ones go as a writev. */
 const MAX_JOIN_BYTES = 64 * 1024;
+
+/** Whether a request is a meta set (`ms ...`), which carries a data block like the text stores. */
+function isMetaSet(bytes: Wire): boolean {
+  return typeof bytes === 'string'
+    ? bytes.charCodeAt(0) === 0x6d && bytes.charCodeAt(1) === 0x73 && bytes.charCodeAt(2) === 0x20
+    : bytes[0] === 0x6d && bytes[1] === 0x73 && bytes[2] === 0x20;
+}
 const KEY_BUCKETS = 8192;
 
 /** A cheap hash of a key into KEY_BUCKETS (its length and last 12 characters: keys differ at the end). */
@@ -208,9 +216,13 @@ export class Connection {
   private flushing = false;
   /** Requests written since the last flush: their bytes leave (and their stall clock starts) at the flush. */
   private readonly unsent: Pending[] = [];
-  /** Their bytes, joined into one buffer (one write, one TCP segment where it fits) at the flush. */
-  private readonly out: Buffer[] = [];
-  private outBytes = 0;
+  /**
+   * Their bytes, for one write at the flush: the string requests joined as one string (`outText`);
+   * when a Buffer request comes, the text so far and the Buffer go to `outParts`, in order.
+   */
+  private outText = '';
+  private readonly outParts: Wire[] = [];
+  private outBufferBytes = 0;
   private dead: MemclusterError | undefined;
   /** While true, a missed deadline is a failed validation rather than a command timeout. */
   private validatingNow = false;
@@ -329,7 +341,7 @@ export class Connection {
    * runs synchronously on the reply before it is delivered; an error from it ends the socket.
    * `maxValues` caps the VALUE blocks of a retrieval reply (the number of keys asked for).
    */
-  send(bytes: Buffer, kind: ReplyKind, deadline: number, maxValues?: number, verify?: Verify): Promise<Reply> {
+  send(bytes: Wire, kind: ReplyKind, deadline: number, maxValues?: number, verify?: Verify): Promise<Reply> {
     if (this.dead) return Promise.reject(this.dead);
     return new Promise<Reply>((resolve, reject) => {
       this.write({ bytes, kind, deadline, maxValues, verify, resolve, reject });
@@ -385,7 +397,7 @@ export class Connection {
   private write(out: Outgoing): Pending {
     const bytes = out.bytes;
     // `ms` (meta set) carries a data block like the text stores; mg/md/ma do not.
-    const dataBlock = DATA_BLOCK_KINDS.has(out.kind) || (out.kind === 'meta' && bytes[0] === 0x6d && bytes[1] === 0x73);
+    const dataBlock = DATA_BLOCK_KINDS.has(out.kind) || (out.kind === 'meta' && isMetaSet(bytes));
     // writtenAt is stamped when the bytes leave (flush, at the end of this tick).
     const p: Pending = { out, writtenAt: Infinity, abandoned: false, dataBlock };
     this.pending.push(p);
@@ -401,8 +413,13 @@ export class Connection {
       if (this.pending.length > 1) setImmediate(this.flush);
       else process.nextTick(this.flush);
     }
-    this.out.push(bytes);
-    this.outBytes += bytes.length;
+    if (typeof bytes === 'string') this.outText += bytes;
+    else {
+      if (this.outText.length > 0) this.outParts.push(this.outText);
+      this.outText = '';
+      this.outParts.push(bytes);
+      this.outBufferBytes += bytes.length;
+    }
     // The timer may still be armed for a later time (it stays armed when the queue empties).
     if (out.deadline < this.timerAt) this.armTimer(out.deadline);
     return p;
@@ -410,19 +427,26 @@ export class Connection {
 
   private readonly flush = (): void => {
     this.flushing = false;
-    const out = this.out;
+    const parts = this.outParts;
+    const text = this.outText;
     if (!this.dead) {
-      if (out.length === 1) this.socket.write(out[0]!);
-      else if (this.outBytes <= MAX_JOIN_BYTES) this.socket.write(Buffer.concat(out, this.outBytes));
+      if (parts.length === 0) this.socket.write(text);
       else {
-        // Large values are not copied again: one writev of the pieces.
-        this.socket.cork();
-        for (const b of out) this.socket.write(b);
-        this.socket.uncork();
+        if (text.length > 0) parts.push(text);
+        if (parts.length === 1) this.socket.write(parts[0]!);
+        else if (this.outBufferBytes + text.length * 3 <= MAX_JOIN_BYTES) {
+          this.socket.write(Buffer.concat(parts.map((w) => (typeof w === 'string' ? Buffer.from(w, 'utf8') : w))));
+        } else {
+          // Large values are not copied again: one writev of the pieces.
+          this.socket.cork();
+          for (const w of parts) this.socket.write(w);
+          this.socket.uncork();
+        }
       }
     }
-    out.length = 0;
-    this.outBytes = 0;
+    parts.length = 0;
+    this.outText = '';
+    this.outBufferBytes = 0;
     // The stall clock starts when the bytes leave, not when the request was queued: a caller's long
     // synchronous burst must not count against the server.
     const t = now();

@@ -1,21 +1,16 @@
 /**
  * Request encoders for the memcached text protocol.
  *
- * Every function returns exactly one `Buffer` holding the whole request, so the connection can
- * write it with a single `socket.write()`. Inputs are assumed to be validated already (keys by
+ * Every function returns one `Wire` holding the whole request: a string (written as UTF-8) unless
+ * a Buffer data block is in it, so the connection joins a tick's requests into one write with no
+ * Buffer per request. Inputs are assumed to be validated already (keys by
  * `validateKey`, numbers by the caller): the encoder is on the hot path and does not re-check.
  * `noreply` is never used, because it silently hides failures such as
  * `SERVER_ERROR object too large for cache`.
  *
- * Constant requests (`mn`, `version`, `flush_all`, `stats`) return shared buffers: do not mutate them.
  */
 import { InvalidArgumentError } from '../errors.js';
-import type { StoreCommand } from './types.js';
-
-const MN = Buffer.from('mn\r\n', 'latin1');
-const VERSION = Buffer.from('version\r\n', 'latin1');
-const FLUSH_ALL = Buffer.from('flush_all\r\n', 'latin1');
-const STATS = Buffer.from('stats\r\n', 'latin1');
+import type { StoreCommand, Wire } from './types.js';
 
 /**
  * A stats group is one or more printable words. It goes into the request line unescaped, so a
@@ -27,55 +22,58 @@ const STATS_GROUP = /^[\x21-\x7e]+(?: [\x21-\x7e]+)*$/;
  * `get|gets <key>*\r\n`. Keys must be validated and non-empty; keep batches small, since memcached
  * keeps the grown read buffer of a long multi-get line.
  */
-export function encodeGet(cmd: 'get' | 'gets', keys: readonly string[]): Buffer {
+export function encodeGet(cmd: 'get' | 'gets', keys: readonly string[]): string {
   // A bare `get\r\n` is answered with `ERROR`, which would poison the connection.
   if (keys.length === 0) throw new InvalidArgumentError(`${cmd} needs at least one key`);
-  return Buffer.from(`${cmd} ${keys.join(' ')}\r\n`, 'utf8');
+  return `${cmd} ${keys.join(' ')}\r\n`;
 }
 
 /**
  * `gat|gats <exptime> <key>*\r\n`. Unlike `get`, memcached closes the connection when this line
  * exceeds 2048 bytes, so the caller must batch gat keys by bytes.
  */
-export function encodeGat(cmd: 'gat' | 'gats', exptime: number, keys: readonly string[]): Buffer {
+export function encodeGat(cmd: 'gat' | 'gats', exptime: number, keys: readonly string[]): string {
   if (keys.length === 0) throw new InvalidArgumentError(`${cmd} needs at least one key`);
-  return Buffer.from(`${cmd} ${exptime} ${keys.join(' ')}\r\n`, 'utf8');
+  return `${cmd} ${exptime} ${keys.join(' ')}\r\n`;
 }
 
-/** `<cmd> <key> <flags> <exptime> <bytes>\r\n<data>\r\n` for set/add/replace/append/prepend. */
-export function encodeStore(cmd: StoreCommand, key: string, flags: number, exptime: number, data: Buffer): Buffer {
-  return withData(`${cmd} ${key} ${flags} ${exptime} ${data.length}\r\n`, data);
+/**
+ * `<cmd> <key> <flags> <exptime> <bytes>\r\n<data>\r\n` for set/add/replace/append/prepend. A string
+ * data block (a text value; `dataBytes` its UTF-8 length when the caller has it) makes a string request.
+ */
+export function encodeStore(cmd: StoreCommand, key: string, flags: number, exptime: number, data: Buffer | string, dataBytes?: number): Wire {
+  return withData(`${cmd} ${key} ${flags} ${exptime} `, '\r\n', data, dataBytes);
 }
 
 /** `cas <key> <flags> <exptime> <bytes> <cas>\r\n<data>\r\n`; `cas` is the uint64 from `gets`, as a decimal string. */
-export function encodeCas(key: string, flags: number, exptime: number, data: Buffer, cas: string): Buffer {
-  return withData(`cas ${key} ${flags} ${exptime} ${data.length} ${cas}\r\n`, data);
+export function encodeCas(key: string, flags: number, exptime: number, data: Buffer | string, cas: string, dataBytes?: number): Wire {
+  return withData(`cas ${key} ${flags} ${exptime} `, ` ${cas}\r\n`, data, dataBytes);
 }
 
 /** `incr|decr <key> <delta>\r\n`; `delta` is a decimal uint64 string (a JS number cannot hold every uint64). */
-export function encodeArith(cmd: 'incr' | 'decr', key: string, delta: string): Buffer {
-  return Buffer.from(`${cmd} ${key} ${delta}\r\n`, 'utf8');
+export function encodeArith(cmd: 'incr' | 'decr', key: string, delta: string): string {
+  return `${cmd} ${key} ${delta}\r\n`;
 }
 
 /** `delete <key>\r\n`. */
-export function encodeDelete(key: string): Buffer {
-  return Buffer.from(`delete ${key}\r\n`, 'utf8');
+export function encodeDelete(key: string): string {
+  return `delete ${key}\r\n`;
 }
 
 /** `touch <key> <exptime>\r\n`. */
-export function encodeTouch(key: string, exptime: number): Buffer {
-  return Buffer.from(`touch ${key} ${exptime}\r\n`, 'utf8');
+export function encodeTouch(key: string, exptime: number): string {
+  return `touch ${key} ${exptime}\r\n`;
 }
 
-/** `flush_all [<delay>]\r\n`; without a delay (or with 0) the shared constant buffer is returned. */
-export function encodeFlushAll(delaySeconds?: number): Buffer {
-  if (delaySeconds === undefined || delaySeconds === 0) return FLUSH_ALL;
-  return Buffer.from(`flush_all ${delaySeconds}\r\n`, 'latin1');
+/** `flush_all [<delay>]\r\n`. */
+export function encodeFlushAll(delaySeconds?: number): string {
+  if (delaySeconds === undefined || delaySeconds === 0) return 'flush_all\r\n';
+  return `flush_all ${delaySeconds}\r\n`;
 }
 
-/** `version\r\n` (shared constant buffer). Answered by `VERSION <x>` on every memcached and proxy. */
-export function encodeVersion(): Buffer {
-  return VERSION;
+/** `version\r\n`. Answered by `VERSION <x>` on every memcached and proxy. */
+export function encodeVersion(): string {
+  return 'version\r\n';
 }
 
 /**
@@ -84,10 +82,10 @@ export function encodeVersion(): Buffer {
  *
  * @throws {InvalidArgumentError} if the group holds anything but printable words.
  */
-export function encodeStats(group?: string): Buffer {
-  if (group === undefined || group === '') return STATS;
+export function encodeStats(group?: string): string {
+  if (group === undefined || group === '') return 'stats\r\n';
   if (!STATS_GROUP.test(group)) throw new InvalidArgumentError(`invalid stats group ${JSON.stringify(group)}`);
-  return Buffer.from(`stats ${group}\r\n`, 'latin1');
+  return `stats ${group}\r\n`;
 }
 
 /**
@@ -100,9 +98,9 @@ export function statsReplyKind(group?: string): 'stats' | 'stats_line' {
   return first === 'sizes_enable' || first === 'sizes_disable' ? 'stats_line' : 'stats';
 }
 
-/** `mn\r\n` (shared constant buffer), the meta no-op: answered by exactly `MN\r\n` on memcached >= 1.6. */
-export function encodeMn(): Buffer {
-  return MN;
+/** `mn\r\n`, the meta no-op: answered by exactly `MN\r\n` on memcached >= 1.6. */
+export function encodeMn(): string {
+  return 'mn\r\n';
 }
 
 /**
@@ -119,13 +117,18 @@ const AUTH_KEY = 'memcluster-auth-'.padEnd(251, '_');
  * without `-Y` answers `CLIENT_ERROR bad command line format` (see `AUTH_KEY`).
  * The username must not contain a space (the server splits on the first one).
  */
-export function encodeAuth(username: string, password: string): Buffer {
+export function encodeAuth(username: string, password: string): string {
   const data = `${username} ${password}`;
-  return Buffer.from(`set ${AUTH_KEY} 0 0 ${Buffer.byteLength(data, 'utf8')}\r\n${data}\r\n`, 'utf8');
+  return `set ${AUTH_KEY} 0 0 ${Buffer.byteLength(data, 'utf8')}\r\n${data}\r\n`;
 }
 
-/** Header, data and trailing `\r\n` in one allocation, so a store is one buffer and one write. */
-export function withData(header: string, data: Buffer): Buffer {
+/**
+ * `<head><bytes><tail><data>\r\n`: a string when the data is a string (the connection joins it with
+ * the tick's other requests), else header, data and trailing `\r\n` in one Buffer (one write).
+ */
+export function withData(head: string, tail: string, data: Buffer | string, dataBytes?: number): Wire {
+  if (typeof data === 'string') return `${head}${dataBytes ?? Buffer.byteLength(data, 'utf8')}${tail}${data}\r\n`;
+  const header = `${head}${data.length}${tail}`;
   const headerBytes = Buffer.byteLength(header, 'utf8');
   const total = headerBytes + data.length + 2;
   const out = Buffer.allocUnsafe(total);

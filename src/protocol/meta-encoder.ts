@@ -2,7 +2,8 @@
  * Request encoders for the memcached meta protocol (`mg`, `ms`, `md`, `ma`, `mn`), in the syntax
  * of memcached >= 1.6.10 (checked on 1.6.18; see shared/meta-protocol.md).
  *
- * Each function returns one `Buffer` holding the whole request (one `socket.write()`), and emits
+ * Each function returns one `Wire` holding the whole request (a string unless a Buffer data block is
+ * in it; the connection joins a tick's requests into one write), and emits
  * exactly the flags the caller asked for, in a fixed order, never more: no base64 keys (`b`), no
  * `E` (1.6.18 refuses it), no `s` on `ms` (1.6.20). Unlike the text encoders, which trust their
  * caller, these check every input that reaches the request line (key, opaque, numbers, cas), since
@@ -13,12 +14,12 @@
 import { InvalidArgumentError } from '../errors.js';
 import { validateKey } from './keys.js';
 import { withData } from './encoder.js';
+import type { Wire } from './types.js';
 
 /** memcached 1.6.18 refuses an opaque token of 32 characters or more (`CLIENT_ERROR opaque token too long`). */
 export const MAX_OPAQUE_LENGTH = 31;
 const UINT64_MAX = 18446744073709551615n;
 const INT32_MAX = 2 ** 31 - 1;
-const MN = Buffer.from('mn\r\n', 'latin1');
 
 /** Flags shared by every meta command. */
 export interface MetaCommonFlags {
@@ -114,8 +115,8 @@ export interface MetaArithFlags extends MetaCommonFlags {
  * `mg <key> <flags>*\r\n`. Flag order: v f c t k s h l u N R T O q.
  * @throws {InvalidKeyError} for a key `validateKey` refuses; {@link InvalidArgumentError} for a bad opaque or TTL.
  */
-export function encodeMetaGet(key: string, flags: MetaGetFlags = {}): Buffer {
-  return Buffer.from(`${getLine(key, flags)}\r\n`, 'utf8');
+export function encodeMetaGet(key: string, flags: MetaGetFlags = {}): string {
+  return `${getLine(key, flags)}\r\n`;
 }
 
 /**
@@ -125,7 +126,7 @@ export function encodeMetaGet(key: string, flags: MetaGetFlags = {}): Buffer {
  * same flags, so an `opaque` here would be the same on every line; leave it out.
  * @throws {InvalidArgumentError} for an empty key list, and as {@link encodeMetaGet}.
  */
-export function encodeMetaGetBatch(keys: readonly string[], flags: MetaGetFlags): Buffer {
+export function encodeMetaGetBatch(keys: readonly string[], flags: MetaGetFlags): string {
   for (const key of keys) validateKey(key);
   return encodeMetaGetBatchValidated(keys, flags);
 }
@@ -135,21 +136,21 @@ export function encodeMetaGetBatch(keys: readonly string[], flags: MetaGetFlags)
  * every key before anything is sent; checking them again per batch is pure cost on its hot path).
  * The flags are still checked, and an empty list still throws.
  */
-export function encodeMetaGetBatchValidated(keys: readonly string[], flags: MetaGetFlags): Buffer {
+export function encodeMetaGetBatchValidated(keys: readonly string[], flags: MetaGetFlags): string {
   if (keys.length === 0) throw new InvalidArgumentError('a meta get batch needs at least one key');
   const tail = getFlags(flags) + '\r\n';
   let s = '';
   for (let i = 0; i < keys.length; i++) s += 'mg ' + keys[i] + tail;
-  return Buffer.from(s + 'mn\r\n', 'utf8');
+  return s + 'mn\r\n';
 }
 
 /**
  * `ms <key> <datalen> <flags>*\r\n<data>\r\n`. Flag order: M F T C I c k O q.
  * @throws {InvalidKeyError} / {@link InvalidArgumentError} for bad input.
  */
-export function encodeMetaSet(key: string, data: Buffer, flags: MetaSetFlags = {}): Buffer {
+export function encodeMetaSet(key: string, data: Buffer | string, flags: MetaSetFlags = {}, dataBytes?: number): Wire {
   validateKey(key);
-  let s = `ms ${key} ${data.length}`;
+  let s = '';
   if (flags.mode !== undefined) {
     if (!'SEAPR'.includes(flags.mode) || flags.mode.length !== 1) throw new InvalidArgumentError(`invalid ms mode ${JSON.stringify(flags.mode)} (S, E, A, P or R)`);
     s += ` M${flags.mode}`;
@@ -160,27 +161,27 @@ export function encodeMetaSet(key: string, data: Buffer, flags: MetaSetFlags = {
   if (flags.invalidate) s += ' I';
   if (flags.returnCas) s += ' c';
   s += common(flags);
-  return withData(`${s}\r\n`, data);
+  return withData(`ms ${key} `, `${s}\r\n`, data, dataBytes);
 }
 
 /**
  * `md <key> <flags>*\r\n`. Flag order: C I T k O q.
  * @throws {InvalidKeyError} / {@link InvalidArgumentError} for bad input.
  */
-export function encodeMetaDelete(key: string, flags: MetaDeleteFlags = {}): Buffer {
+export function encodeMetaDelete(key: string, flags: MetaDeleteFlags = {}): string {
   validateKey(key);
   let s = `md ${key}`;
   if (flags.compareCas !== undefined) s += ` C${uint64Arg('compareCas', flags.compareCas)}`;
   if (flags.invalidate) s += ' I';
   if (flags.ttl !== undefined) s += ` T${ttlArg('ttl', flags.ttl, -1)}`;
-  return Buffer.from(`${s}${common(flags)}\r\n`, 'utf8');
+  return `${s}${common(flags)}\r\n`;
 }
 
 /**
  * `ma <key> <flags>*\r\n`. Flag order: M D N J T C v t c k O q.
  * @throws {InvalidKeyError} / {@link InvalidArgumentError} for bad input.
  */
-export function encodeMetaArith(key: string, flags: MetaArithFlags = {}): Buffer {
+export function encodeMetaArith(key: string, flags: MetaArithFlags = {}): string {
   validateKey(key);
   let s = `ma ${key}`;
   if (flags.mode !== undefined) {
@@ -195,12 +196,12 @@ export function encodeMetaArith(key: string, flags: MetaArithFlags = {}): Buffer
   if (flags.value) s += ' v';
   if (flags.returnTtl) s += ' t';
   if (flags.returnCas) s += ' c';
-  return Buffer.from(`${s}${common(flags)}\r\n`, 'utf8');
+  return `${s}${common(flags)}\r\n`;
 }
 
-/** `mn\r\n` (a shared constant buffer: do not mutate): the fence that ends a quiet batch; answered `MN`. */
-export function encodeMetaNoop(): Buffer {
-  return MN;
+/** `mn\r\n`: the fence that ends a quiet batch; answered `MN`. */
+export function encodeMetaNoop(): string {
+  return 'mn\r\n';
 }
 
 function getLine(key: string, flags: MetaGetFlags): string {

@@ -130,3 +130,27 @@ export interface ParserOptions {
 
 /** The store commands that share `<cmd> <key> <flags> <exptime> <bytes>`. */
 export type StoreCommand = 'set' | 'add' | 'replace' | 'append' | 'prepend';
+
+/**
+ * One request's bytes as the connection writes them: a string (written as UTF-8) or a Buffer. The
+ * encoders return strings where nothing but text goes on the line (and for text values), so a
+ * tick's requests join into one string and one write with no Buffer per request.
+ */
+export type Wire = string | Buffer;
+
+/** The bytes of a request, as a Buffer (tests, and the rare path that needs bytes). */
+export function wireBuffer(w: Wire): Buffer {
+  return typeof w === 'string' ? Buffer.from(w, 'utf8') : w;
+}
+
+/** The UTF-8 length of a request. */
+export function wireLength(w: Wire): number {
+  return typeof w === 'string' ? Buffer.byteLength(w, 'utf8') : w.length;
+}
+
+/** Several requests as one: a string when all are strings, else one Buffer. */
+export function joinWire(parts: readonly Wire[]): Wire {
+  let text = true;
+  for (const w of parts) if (typeof w !== 'string') { text = false; break; }
+  return text ? parts.join('') : Buffer.concat(parts.map(wireBuffer));
+}

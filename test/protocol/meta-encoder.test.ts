@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError, InvalidKeyError } from '../../src/errors.js';
 import {
   encodeMetaArith, encodeMetaDelete, encodeMetaGet, encodeMetaGetBatch, encodeMetaNoop, encodeMetaSet, MAX_OPAQUE_LENGTH,
-} from '../../src/protocol/meta-encoder.js';
+} from '../support/encoded.js';
 
 const text = (buf: Buffer): string => buf.toString('latin1');
 

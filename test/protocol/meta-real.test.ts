@@ -5,10 +5,10 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MemclusterError } from '../../src/errors.js';
-import { encodeGet, encodeStats, encodeStore, statsReplyKind } from '../../src/protocol/encoder.js';
+import { encodeGet, encodeStats, encodeStore, statsReplyKind } from '../support/encoded.js';
 import {
   encodeMetaArith, encodeMetaDelete, encodeMetaGet, encodeMetaGetBatch, encodeMetaNoop, encodeMetaSet,
-} from '../../src/protocol/meta-encoder.js';
+} from '../support/encoded.js';
 import { ReplyParser } from '../../src/protocol/parser.js';
 import type { MetaReply, Reply, ReplyKind } from '../../src/protocol/types.js';
 import { LOOPBACK, rawCommand, startServers, type MemcachedServer } from '../../src/testing/memcached-server.js';

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import {
   Client, InvalidArgumentError, InvalidKeyError, InvalidValueError, MemclusterError,
 } from '../../src/index.js';
-import { encodeArith, encodeDelete, encodeGat, encodeGet, encodeStore, encodeTouch } from '../../src/protocol/encoder.js';
+import { encodeArith, encodeDelete, encodeGat, encodeGet, encodeStore, encodeTouch } from '../support/encoded.js';
 import { validateKey } from '../../src/protocol/keys.js';
 import { MAX_RELATIVE_TTL } from '../../src/client/ttl.js';
 import { useMemcached } from '../support/memcached.js';
