@@ -33,7 +33,9 @@ const hashValue: (key: string) => number = md5Word0Supported
  */
 export class Ring {
   private readonly ring: HashRing;
-  private points: RingNode[] = [];
+  /** The continuum as two parallel arrays: each point's hash, and its server's index in `ids`. */
+  private values = new Float64Array(0);
+  private owners = new Int32Array(0);
   private ids: string[];
 
   constructor(locations: Locations) {
@@ -49,9 +51,15 @@ export class Ring {
 
   /** The server for a key; `undefined` only when the ring is empty. With one server, no hashing at all (as 2.2.2). */
   get(key: string): string | undefined {
-    if (this.ids.length <= 1) return this.ids[0];
-    const node = this.points[this.find(hashValue(key))];
-    return node?.server;
+    const i = this.indexOf(key);
+    return i < 0 ? undefined : this.ids[i];
+  }
+
+  /** The index in `servers` of the key's server; -1 only when the ring is empty. */
+  indexOf(key: string): number {
+    if (this.ids.length <= 1) return this.ids.length - 1;
+    if (this.values.length === 0) return -1;
+    return this.owners[this.find(hashValue(key))]!;
   }
 
   /** Up to `n` distinct servers in ring order from the key's position: failover candidates. */
@@ -88,20 +96,27 @@ export class Ring {
   }
 
   private refresh(): void {
-    this.points = (this.ring as unknown as { ring: RingNode[] }).ring.slice();
+    const points = (this.ring as unknown as { ring: RingNode[] }).ring;
+    const at = new Map(this.ids.map((id, i) => [id, i]));
+    this.values = new Float64Array(points.length);
+    this.owners = new Int32Array(points.length);
+    for (let i = 0; i < points.length; i++) {
+      this.values[i] = points[i]!.value;
+      this.owners[i] = at.get(points[i]!.server) ?? -1;
+    }
   }
 
   /** hashring 3.2.0's `find`, kept verbatim (its edge cases decide which server a key gets). */
   private find(hash: number): number {
-    const ring = this.points;
+    const ring = this.values;
     const size = ring.length;
     let high = size;
     let low = 0;
     for (;;) {
       const mid = (low + high) >> 1;
       if (mid === size) return 0;
-      const middle = ring[mid]!.value;
-      const prev = mid === 0 ? 0 : ring[mid - 1]!.value;
+      const middle = ring[mid]!;
+      const prev = mid === 0 ? 0 : ring[mid - 1]!;
       if (hash <= middle && hash > prev) return mid;
       if (middle < hash) low = mid + 1;
       else high = mid - 1;
