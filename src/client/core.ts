@@ -17,6 +17,7 @@ import { decodeValue } from './values.js';
 class SingleRequest<T> implements Job {
   readonly keys = undefined;
   readonly maxValues: number | undefined;
+  readonly replyKeys: readonly string[] | undefined;
 
   constructor(
     readonly bytes: Wire, readonly kind: ReplyKind, readonly deadline: number, readonly verify: Verify | undefined,
@@ -25,6 +26,8 @@ class SingleRequest<T> implements Job {
   ) {
     // Every single-key call that expects VALUE blocks asked for exactly one key.
     this.maxValues = kind === 'retrieval' ? 1 : undefined;
+    // A hit names the key asked for: matched by the parser without decoding it.
+    this.replyKeys = key !== undefined && (kind === 'retrieval' || kind === 'meta') ? [key] : undefined;
   }
 
   resolve(reply: Reply): void {

@@ -1,4 +1,5 @@
 import { DecodeError, InvalidValueError } from '../errors.js';
+import { latin1Of, utf8Of } from '../protocol/slices.js';
 
 /** Turns values into item bytes + flags and back. Supply your own for another format. */
 export interface Serializer {
@@ -40,16 +41,16 @@ export const defaultSerializer: Serializer = {
     }
   },
   deserialize(data, flags) {
-    // `toString()` with no argument is UTF-8 and skips Buffer's encoding lookup (hot in getMulti).
+    // utf8Of/latin1Of skip toString's argument handling and encoding lookup (hot in getMulti).
     switch (flags) {
       case FLAGS.JSON:
-        return JSON.parse(data.toString());
+        return JSON.parse(utf8Of(data, 0, data.length));
       case FLAGS.BUFFER:
         return Buffer.from(data); // a copy: `data` may be a view of a socket buffer
       case FLAGS.NUMBER:
-        return Number(data.toString('latin1'));
+        return Number(latin1Of(data, 0, data.length));
       default:
-        return data.toString();
+        return utf8Of(data, 0, data.length);
     }
   },
 };

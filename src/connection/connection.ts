@@ -89,6 +89,11 @@ export interface Outgoing {
   deadline: number;
   /** For retrievals: the number of keys asked for (a reply with more VALUE blocks is a protocol error). */
   maxValues?: number | undefined;
+  /**
+   * The keys (as written) the reply's hits must name, in request order: the parser matches them
+   * byte for byte and the hits carry these strings (see `ReplyParser#expect`).
+   */
+  replyKeys?: readonly string[] | undefined;
   /** Runs on the reply, in order, before delivery; an error ends the socket. */
   verify?: Verify | undefined;
   /** The routed key (single-key requests) or keys (coalesced gets) whose call order must hold. */
@@ -403,7 +408,7 @@ export class Connection {
     this.pending.push(p);
     if (out.key !== undefined || out.keys !== undefined) this.countKeys(out, 1);
     this.unsent.push(p);
-    this.parser.expect(out.kind, out.maxValues);
+    this.parser.expect(out.kind, out.maxValues, out.replyKeys);
     if (!this.flushing) {
       // Every request issued in this tick goes out in one write. When requests are already in flight
       // on this socket, the write waits for the end of this turn of the event loop instead: the

@@ -10,7 +10,8 @@
  * double or trailing space is a protocol error, since a server only returns the flags asked for.
  */
 import type { MetaBatchError, MetaCode, MetaFlags, MetaReply, Reply, ReplyKind } from './types.js';
-import { D0, decimal, equals, errorLine, type Grammar, type GrammarSink, isUint64, MAX_KEY_BYTES, snippet, SP, bytes } from './wire.js';
+import { D0, decimal, equals, errorLine, type Grammar, type GrammarSink, isUint64, matchKey, MAX_KEY_BYTES, snippet, SP, bytes } from './wire.js';
+import { keyOf, latin1Of } from './slices.js';
 
 const MN = bytes('MN');
 /** The longest opaque token memcached 1.6.18 accepts is 31; one more leaves room for newer servers. */
@@ -19,10 +20,16 @@ const MAX_OPAQUE_BYTES = 32;
 /** The kinds this grammar parses. */
 export const META_KINDS: readonly ReplyKind[] = ['meta', 'meta_batch'];
 
-const code2 = (a: number, b: number): number => (a << 8) | b;
-const CODES = new Map<number, MetaCode>(
-  (['VA', 'HD', 'EN', 'NF', 'NS', 'EX'] as const).map((c) => [code2(c.charCodeAt(0), c.charCodeAt(1)), c]),
-);
+/** The meta code of a line's first two bytes (`MN` is not a code: it ends a batch). */
+function codeOf(a: number, b: number): MetaCode | undefined {
+  switch (a) {
+    case 0x56: return b === 0x41 ? 'VA' : undefined; // VA
+    case 0x48: return b === 0x44 ? 'HD' : undefined; // HD
+    case 0x45: return b === 0x4e ? 'EN' : b === 0x58 ? 'EX' : undefined; // EN EX
+    case 0x4e: return b === 0x46 ? 'NF' : b === 0x53 ? 'NS' : undefined; // NF NS
+    default: return undefined;
+  }
+}
 
 export class MetaGrammar implements Grammar {
   readonly #sink: GrammarSink;
@@ -31,6 +38,11 @@ export class MetaGrammar implements Grammar {
   // The batch being collected (valid while a meta_batch expectation is the oldest).
   #replies: MetaReply[] = [];
   #errors: MetaBatchError[] = [];
+
+  /** Where the next hit's key is looked for among the batch's keys. */
+  #keyNext = 0;
+  /** Where parseFlags found the `k` token of the line (start -1: none). */
+  readonly #keyAt = { start: -1, end: -1 };
 
   // The VA line whose data block the parser is reading.
   #dFlags: MetaFlags | null = null;
@@ -41,20 +53,20 @@ export class MetaGrammar implements Grammar {
     this.#maxValue = maxValueBytes;
   }
 
-  line(buf: Buffer, start: number, end: number, kind: ReplyKind, maxValues: number): void {
+  line(buf: Buffer, start: number, end: number, kind: ReplyKind, maxValues: number, keys: readonly string[] | undefined): void {
     const batch = kind === 'meta_batch';
-    const code = end - start >= 2 && (end - start === 2 || buf[start + 2] === SP)
-      ? CODES.get(code2(buf[start]!, buf[start + 1]!)) : undefined;
+    const code = end - start >= 2 && (end - start === 2 || buf[start + 2] === SP) ? codeOf(buf[start]!, buf[start + 1]!) : undefined;
     if (code !== undefined) {
       if (batch && this.#replies.length >= maxValues) {
         return this.#sink.fail(`more meta replies than the ${maxValues} request(s) in the batch: ${snippet(buf, start, end)}`);
       }
-      return this.#metaLine(code, buf, start, end, batch);
+      return this.#metaLine(code, buf, start, end, batch, keys);
     }
     if (batch && equals(buf, start, end, MN)) {
       const reply: Reply = { kind: 'meta_batch', replies: this.#replies, errors: this.#errors };
       this.#replies = [];
       this.#errors = [];
+      this.#keyNext = 0;
       return this.#sink.answer(reply);
     }
     const error = errorLine(buf, start, end);
@@ -76,6 +88,7 @@ export class MetaGrammar implements Grammar {
   }
 
   reset(): void {
+    this.#keyNext = 0;
     this.#replies = [];
     this.#errors = [];
     this.#dFlags = null;
@@ -86,7 +99,7 @@ export class MetaGrammar implements Grammar {
     else this.#sink.answer(reply);
   }
 
-  #metaLine(code: MetaCode, buf: Buffer, start: number, end: number, batch: boolean): void {
+  #metaLine(code: MetaCode, buf: Buffer, start: number, end: number, batch: boolean, keys: readonly string[] | undefined): void {
     let p = start + 2;
     let size = 0;
     if (code === 'VA') {
@@ -102,8 +115,20 @@ export class MetaGrammar implements Grammar {
       }
       if (p === sizeStart || sizeStart > end) return this.#bad(buf, start, end, 'bad VA length');
     }
-    const flags = parseFlags(buf, p, end);
+    const at = this.#keyAt;
+    at.start = -1;
+    const flags = parseFlags(buf, p, end, at);
     if (typeof flags === 'string') return this.#bad(buf, start, end, flags);
+    if (at.start >= 0) {
+      if (keys === undefined) flags.key = keyOf(buf, at.start, at.end);
+      else {
+        const i = matchKey(buf, at.start, at.end, keys, this.#keyNext);
+        if (i < 0) return this.#sink.fail(`meta reply for key ${snippet(buf, at.start, at.end)} that was not requested (or out of order)`);
+        flags.key = keys[i]!;
+        // A single request's reply may repeat nothing; a batch's hits move on through its keys.
+        this.#keyNext = batch ? i + 1 : 0;
+      }
+    }
     if (code !== 'VA') return this.#push({ kind: 'meta', code, data: undefined, flags }, batch);
     this.#dFlags = flags;
     this.#dBatch = batch;
@@ -116,7 +141,7 @@ export class MetaGrammar implements Grammar {
 }
 
 /** Parses ` <flag>*` from `p` to `end`; returns the flags or why they are malformed. */
-function parseFlags(buf: Buffer, p: number, end: number): MetaFlags | string {
+function parseFlags(buf: Buffer, p: number, end: number, keyAt: { start: number; end: number }): MetaFlags | string {
   const f: MetaFlags = {
     opaque: undefined, key: undefined, cas: undefined, ttl: undefined, clientFlags: undefined, size: undefined,
     hitBefore: undefined, lastAccess: undefined, win: false, stale: false, otherWon: false,
@@ -131,15 +156,17 @@ function parseFlags(buf: Buffer, p: number, end: number): MetaFlags | string {
     switch (letter) {
       case 0x4f: // O
         if (e === t || e - t > MAX_OPAQUE_BYTES || !tokenBytes(buf, t, e)) return 'bad opaque';
-        f.opaque = buf.toString('latin1', t, e);
+        f.opaque = latin1Of(buf, t, e);
         break;
       case 0x6b: // k
-        if (e === t || e - t > MAX_KEY_BYTES || !tokenBytes(buf, t, e)) return 'bad key';
-        f.key = buf.toString('utf8', t, e);
+        if (e === t || e - t > MAX_KEY_BYTES || !tokenBytes(buf, t, e) || keyAt.start >= 0) return 'bad key';
+        // Decoded (or matched to a request key) by the caller.
+        keyAt.start = t;
+        keyAt.end = e;
         break;
       case 0x63: // c
         if (!isUint64(buf, t, e)) return 'bad cas';
-        f.cas = buf.toString('latin1', t, e);
+        f.cas = latin1Of(buf, t, e);
         break;
       case 0x74: // t
         if (e - t === 2 && buf[t] === 0x2d && buf[t + 1] === 0x31) {

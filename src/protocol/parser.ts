@@ -48,6 +48,8 @@ export class ReplyParser {
   #kinds: ReplyKind[] = [];
   /** Per expectation, the most VALUE blocks its reply may hold (the keys it asked for). */
   #maxValues: number[] = [];
+  /** Per expectation, the keys its hits must name, in request order (undefined: any key, decoded). */
+  #keys: Array<readonly string[] | undefined> = [];
   #head = 0;
   #failed = false;
   #feeding = false;
@@ -114,12 +116,16 @@ export class ReplyParser {
    * Registers the reply kind of the next request; call once per request, in write order.
    * `maxValues` (for retrievals: the number of keys asked for; for a `meta_batch`: the number of
    * requests before its `mn`) bounds the VALUE blocks / meta reply lines the reply may hold, so a
-   * server cannot grow one reply without end.
+   * server cannot grow one reply without end. `keys`, when given, are the keys as written that the
+   * reply's `VALUE` lines / `k` flags must name, in request order: each is matched byte for byte
+   * (not decoded), the reply carries these very strings, and a key that is not among them (or comes
+   * out of order) is a protocol error.
    */
-  expect(kind: ReplyKind, maxValues = Number.MAX_SAFE_INTEGER): void {
+  expect(kind: ReplyKind, maxValues = Number.MAX_SAFE_INTEGER, keys?: readonly string[]): void {
     if (!KINDS.has(kind)) throw new TypeError(`ReplyParser.expect: unknown reply kind ${String(kind)}`);
     this.#kinds.push(kind);
     this.#maxValues.push(maxValues);
+    this.#keys.push(keys);
   }
 
   /** Consumes a chunk of bytes from the server. Never throws; see the class notes. */
@@ -221,7 +227,7 @@ export class ReplyParser {
       return;
     }
     const kind = this.#kinds[this.#head]!;
-    (IS_META.has(kind) ? this.#meta : this.#text).line(buf, start, end, kind, this.#maxValues[this.#head]!);
+    (IS_META.has(kind) ? this.#meta : this.#text).line(buf, start, end, kind, this.#maxValues[this.#head]!, this.#keys[this.#head]);
   }
 
   #beginData(size: number): void {
@@ -296,11 +302,13 @@ export class ReplyParser {
     if (this.#head === this.#kinds.length) {
       this.#kinds.length = 0;
       this.#maxValues.length = 0;
+      this.#keys.length = 0;
       this.#head = 0;
     } else if (this.#head >= 1024 && this.#head * 2 >= this.#kinds.length) {
       // Amortised compaction instead of shift(), which is O(n) on large queues.
       this.#kinds.splice(0, this.#head);
       this.#maxValues.splice(0, this.#head);
+      this.#keys.splice(0, this.#head);
       this.#head = 0;
     }
     try {

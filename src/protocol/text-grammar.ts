@@ -3,9 +3,10 @@
  * The parser frames lines and data blocks; this file decides what each line means for the kind
  * of request it answers, and builds the reply.
  */
+import { keyOf, latin1Of } from './slices.js';
 import type { Reply, ReplyKind, Status, ValueEntry } from './types.js';
 import {
-  bytes, D0, equals, errorLine, type Grammar, type GrammarSink, isUint64, MAX_KEY_BYTES, snippet, SP, startsWith,
+  bytes, D0, equals, errorLine, type Grammar, type GrammarSink, isUint64, matchKey, MAX_KEY_BYTES, snippet, SP, startsWith,
 } from './wire.js';
 
 const VALUE_ = bytes('VALUE ');
@@ -60,6 +61,8 @@ export class TextGrammar implements Grammar {
 
   // The VALUE line whose data block the parser is reading.
   #dKey = '';
+  /** Where the next hit's key is looked for among the expectation's keys. */
+  #keyNext = 0;
   #dFlags = 0;
   #dCas: string | undefined = undefined;
 
@@ -68,12 +71,13 @@ export class TextGrammar implements Grammar {
     this.#lim = limits;
   }
 
-  line(buf: Buffer, start: number, end: number, kind: ReplyKind, maxValues: number): void {
+  line(buf: Buffer, start: number, end: number, kind: ReplyKind, maxValues: number, keys: readonly string[] | undefined): void {
     if (kind === 'retrieval') {
-      if (startsWith(buf, start, end, VALUE_)) return this.#valueLine(buf, start, end, maxValues);
+      if (startsWith(buf, start, end, VALUE_)) return this.#valueLine(buf, start, end, maxValues, keys);
       if (equals(buf, start, end, END)) {
         const values = this.#values;
         this.#values = [];
+        this.#keyNext = 0;
         return this.#sink.answer({ kind: 'values', values });
       }
     } else if (kind === 'stats' || kind === 'stats_line') {
@@ -104,6 +108,7 @@ export class TextGrammar implements Grammar {
 
   reset(): void {
     this.#values = [];
+    this.#keyNext = 0;
     this.#stats = [];
     this.#lines = [];
     this.#statLines = 0;
@@ -158,7 +163,7 @@ export class TextGrammar implements Grammar {
   }
 
   /** `VALUE <key> <flags> <bytes> [<cas>]`, checked before anything is allocated for the data. */
-  #valueLine(buf: Buffer, start: number, end: number, maxValues: number): void {
+  #valueLine(buf: Buffer, start: number, end: number, maxValues: number, keys: readonly string[] | undefined): void {
     if (this.#values.length >= maxValues) {
       return this.#sink.fail(`more VALUE blocks than the ${maxValues} key(s) requested: ${snippet(buf, start, end)}`);
     }
@@ -193,9 +198,15 @@ export class TextGrammar implements Grammar {
     let cas: string | undefined;
     if (p < end) {
       if (!isUint64(buf, p + 1, end)) return this.#badValue(buf, start, end);
-      cas = buf.toString('latin1', p + 1, end);
+      cas = latin1Of(buf, p + 1, end);
     }
-    this.#dKey = buf.toString('utf8', keyStart, keyEnd);
+    if (keys === undefined) this.#dKey = keyOf(buf, keyStart, keyEnd);
+    else {
+      const i = matchKey(buf, keyStart, keyEnd, keys, this.#keyNext);
+      if (i < 0) return this.#sink.fail(`server returned key ${snippet(buf, keyStart, keyEnd)} that was not requested (or out of order)`);
+      this.#keyNext = i + 1;
+      this.#dKey = keys[i]!;
+    }
     this.#dFlags = flags;
     this.#dCas = cas;
     this.#sink.beginData(size);

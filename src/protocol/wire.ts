@@ -2,6 +2,7 @@
  * Byte-level helpers shared by the reply grammars (text and meta) and the parser that frames
  * lines and data blocks for them. Internal to the protocol layer.
  */
+import { utf8Of } from './slices.js';
 import type { Reply } from './types.js';
 
 export const CR = 13;
@@ -24,10 +25,33 @@ export interface GrammarSink {
   beginData(size: number): void;
 }
 
+/**
+ * The index, from `from` on, of the key in `keys` whose UTF-8 bytes are `buf[start, end)`; -1 if
+ * none. Hits come in request order, so the first candidate is almost always the one: a reply's key
+ * is matched without decoding it, and the hit carries the request's own key string.
+ */
+export function matchKey(buf: Buffer, start: number, end: number, keys: readonly string[], from: number): number {
+  const n = end - start;
+  next: for (let i = from; i < keys.length; i++) {
+    const k = keys[i]!;
+    if (k.length > n) continue; // a key has at least one byte per UTF-16 unit
+    for (let j = 0; j < k.length; j++) {
+      const c = k.charCodeAt(j);
+      if (c >= 0x80) {
+        if (utf8Of(buf, start, end) === k) return i;
+        continue next;
+      }
+      if (buf[start + j] !== c) continue next;
+    }
+    if (k.length === n) return i;
+  }
+  return -1;
+}
+
 /** A grammar: the lines of the kinds it owns, the data blocks it announced, and a reset on failure. */
 export interface Grammar {
   /** One complete line `buf[start, end)` (without `\r\n`) for the oldest expectation. */
-  line(buf: Buffer, start: number, end: number, kind: string, maxValues: number): void;
+  line(buf: Buffer, start: number, end: number, kind: string, maxValues: number, keys: readonly string[] | undefined): void;
   /** The data block announced by `beginData`, complete and followed by `\r\n`. */
   data(block: Buffer): void;
   /** Drops any half-built reply (the parser failed). */
