@@ -5,11 +5,9 @@ import type { Reply, ReplyKind, ValueEntry, Wire } from '../protocol/types.js';
 import type { Cluster } from '../cluster/cluster.js';
 import type { Cancel, Job, ServerNode } from '../cluster/server-node.js';
 import type { Verify } from '../connection/connection.js';
-import { encodeGet } from '../protocol/encoder.js';
 import { BatchWriter, verifyRetrieval } from './batch.js';
 import type { Scope } from './call.js';
-import { encodeMetaGet } from '../protocol/meta-encoder.js';
-import { entryOf, handBackIfWon, metaRequest, readFlags } from './meta.js';
+import { entryOf, handBackIfWon, metaGetLine } from './meta.js';
 import type { ResolvedOptions } from './options.js';
 import { decodeValue } from './values.js';
 
@@ -126,16 +124,35 @@ export class ClientCore {
   }
 
   /** One `get` on its own request line: the value, or undefined on a miss. */
-  async getOne(p: PreparedKey, node: ServerNode, scope?: Scope): Promise<unknown> {
+  getOne(p: PreparedKey, node: ServerNode, scope?: Scope): Promise<unknown> {
+    return new Promise((resolve, reject) => this.getInto(p, node, scope, resolve, reject));
+  }
+
+  /**
+   * `getOne` settling the caller's own promise: the request's reply is checked and decoded as it
+   * arrives and the value handed to `resolve`, with no promise or async step of its own.
+   */
+  private getInto(p: PreparedKey, node: ServerNode, scope: Scope | undefined, resolve: (value: unknown) => void, reject: (err: MemclusterError) => void): void {
+    const deadline = scope?.deadline ?? now() + this.opts.timeoutMs;
     if (node.meta === true) {
-      const r = await metaRequest(this, node, encodeMetaGet(p.routed, readFlags(false, undefined, false)), p.routed, scope, true);
-      await handBackIfWon(node, r, p.routed, this.opts.timeoutMs);
-      const v = entryOf(r, p.routed);
-      return v && this.decode(v, p.key, node.server);
+      // The parser matches the reply's key to p.routed (replyKeys), as verifyMetaKey would.
+      const read = (r: Reply): unknown => {
+        if (r.kind !== 'meta') throw new ProtocolError(`unexpected reply to a meta request: ${r.kind}`, { server: node.server });
+        const v = entryOf(r, p.routed);
+        const value = v && this.decode(v, p.key, node.server);
+        // A stale item's refresh right this read won goes back before the read settles (rare).
+        const back = handBackIfWon(node, r, p.routed, this.opts.timeoutMs);
+        return back ? back.then(() => value) : value;
+      };
+      this.submit(node, new SingleRequest(metaGetLine(p.routed), 'meta', deadline, undefined, p.routed, true, scope?.cancel, read, resolve, reject));
+      return;
     }
-    const reply = await this.send(node, encodeGet('get', [p.routed]), 'retrieval', (r) => verifyRetrieval(r, [p.routed], node.server), p.routed, scope, true);
-    const v = this.single(reply, p.routed, node.server);
-    return v && this.decode(v, p.key, node.server);
+    const read = (r: Reply): unknown => {
+      const v = this.single(r, p.routed, node.server);
+      return v && this.decode(v, p.key, node.server);
+    };
+    const verify = (r: Reply): MemclusterError | undefined => verifyRetrieval(r, [p.routed], node.server);
+    this.submit(node, new SingleRequest(`get ${p.routed}\r\n`, 'retrieval', deadline, verify, p.routed, true, scope?.cancel, read, resolve, reject));
   }
 
   /**
@@ -159,7 +176,7 @@ export class ClientCore {
     this.tick = undefined;
     if (gets.length === 1) {
       const g = gets[0]!;
-      this.getOne(g.p, g.node).then(g.resolve, g.reject);
+      this.getInto(g.p, g.node, undefined, g.resolve, g.reject);
       return;
     }
     const waiters = new Map<string, Waiter[]>();
@@ -167,7 +184,7 @@ export class ClientCore {
     for (const g of gets) {
       if (g.node.writing(g.p.routed)) {
         // A write of this key is in flight while several sockets are busy: read it alone, after it.
-        this.getOne(g.p, g.node).then(g.resolve, g.reject);
+        this.getInto(g.p, g.node, undefined, g.resolve, g.reject);
         continue;
       }
       const waiter = { key: g.p.key, resolve: g.resolve, reject: g.reject };

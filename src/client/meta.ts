@@ -1,7 +1,7 @@
 import { ProtocolError, type MemclusterError } from '../errors.js';
 import { now } from '../connection/connection.js';
 import { encodeVersion } from '../protocol/encoder.js';
-import { encodeMetaDelete, type MetaGetFlags } from '../protocol/meta-encoder.js';
+import { encodeMetaDelete, metaGetTail, type MetaGetFlags } from '../protocol/meta-encoder.js';
 import type { MetaReply, Reply, ValueEntry, Wire } from '../protocol/types.js';
 import type { ServerNode } from '../cluster/server-node.js';
 import type { Scope } from './call.js';
@@ -39,6 +39,13 @@ export async function metaRequest(core: ClientCore, node: ServerNode, bytes: Wir
 function verifyMetaKey(reply: Reply, routed: string, server: string): MemclusterError | undefined {
   if (reply.kind !== 'meta' || reply.flags.key === undefined || reply.flags.key === routed) return undefined;
   return new ProtocolError(`meta reply for key ${JSON.stringify(reply.flags.key.slice(0, 60))}, expected ${JSON.stringify(routed.slice(0, 60))}`, { server });
+}
+
+const PLAIN_GET_TAIL = metaGetTail({ value: true, clientFlags: true, returnKey: true });
+
+/** The `mg` line of a plain `get` for a routed key that passed `validateKey` (value, client flags, key). */
+export function metaGetLine(routed: string): string {
+  return `mg ${routed}${PLAIN_GET_TAIL}`;
 }
 
 /** The `mg` flags that read what a classic retrieval reads (value, flags, key; cas for gets/gats; touch for gat/gats). */

@@ -145,6 +145,14 @@ export function encodeMetaGetBatchValidated(keys: readonly string[], flags: Meta
 }
 
 /**
+ * The flags of an `mg` line and its `\r\n` (flags checked here, once): `'mg ' + key + tail` is then
+ * the request for a key that already passed `validateKey`, with nothing rebuilt per call.
+ */
+export function metaGetTail(flags: MetaGetFlags): string {
+  return `${getFlags(flags)}\r\n`;
+}
+
+/**
  * `ms <key> <datalen> <flags>*\r\n<data>\r\n`. Flag order: M F T C I c k O q.
  * @throws {InvalidKeyError} / {@link InvalidArgumentError} for bad input.
  */
