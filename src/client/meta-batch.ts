@@ -28,7 +28,10 @@ export function encodeReadBatch(keys: readonly string[], withCas: boolean, touch
   return encodeMetaGetBatchValidated(keys, flags);
 }
 
-/** Every hit must name a key of the batch, in request order (memcached answers in order). */
+/**
+ * Every reply must name a key of the batch, in request order (memcached answers in order). Plain
+ * hits (`hits`) were matched to the keys by the parser already; this checks the other replies.
+ */
 export function verifyReadBatch(reply: Reply, keys: readonly string[], server: string): MemclusterError | undefined {
   if (reply.kind !== 'meta_batch') return new ProtocolError(`expected a meta batch reply, got ${reply.kind}`, { server });
   let i = 0;
@@ -51,7 +54,10 @@ export interface ReadBatchResult {
 }
 
 export function readBatchResult(reply: Extract<Reply, { kind: 'meta_batch' }>, keys: readonly string[], server: string, node?: ServerNode, timeoutMs = 1000): ReadBatchResult {
-  const values: ValueEntry[] = [];
+  // Plain hits come as value entries with the request's own key strings, in key order: the common
+  // case is those alone. Other replies (leases, stale items, recache wins) are turned into entries here.
+  if (reply.replies.length === 0 && reply.errors.length === 0) return { values: reply.hits, failed: undefined, handingBack: undefined };
+  let values: ValueEntry[] = [];
   // Replies are in request order (verifyReadBatch checked it): each hit gets the request's own key
   // string, so callers match it by identity instead of hashing the string parsed from the reply.
   let i = 0;
@@ -68,10 +74,13 @@ export function readBatchResult(reply: Extract<Reply, { kind: 'meta_batch' }>, k
       values.push(v);
     }
   }
-  if (reply.errors.length === 0) return { values, failed: undefined, handingBack };
   const at = new Map<string, number>();
   keys.forEach((k, i) => at.set(k, i));
-  const taken = blamed(reply.replies, reply.errors, keys.length, (r) => at.get(r.flags.key!) ?? -1);
+  if (reply.hits.length > 0) values = values.length === 0 ? reply.hits : [...reply.hits, ...values].sort((a, b) => at.get(a.key)! - at.get(b.key)!);
+  if (reply.errors.length === 0) return { values, failed: undefined, handingBack };
+  // Entries arrived in key order: the positions of hits and replies, merged, are the arrival order.
+  const arrived = [...reply.hits.map((h) => at.get(h.key)!), ...reply.replies.map((r) => at.get(r.flags.key!) ?? -1)].sort((a, b) => a - b);
+  const taken = blamed(arrived, reply.errors, keys.length);
   return { values, failed: { keys: [...taken.set].map((i) => keys[i]!), err: taken.err(server) }, handingBack };
 }
 
@@ -124,7 +133,7 @@ export function writeBatchResult(reply: Extract<Reply, { kind: 'meta_batch' }>, 
   const out: Array<boolean | MemclusterError> = new Array<boolean | MemclusterError>(n).fill(true);
   for (const r of reply.replies) out[opaqueIndex(r)] = r.code === 'HD';
   if (reply.errors.length > 0) {
-    const taken = blamed(reply.replies, reply.errors, n, opaqueIndex);
+    const taken = blamed(reply.replies.map(opaqueIndex), reply.errors, n);
     const err = taken.err(server);
     for (const i of taken.set) out[i] = err;
   }
@@ -137,17 +146,16 @@ function opaqueIndex(r: MetaReply): number {
 }
 
 /**
- * The requests an error line may belong to: those after the reply before it and before the reply
+ * The requests an error line may belong to (`arrived`: the request positions of the entries, in arrival order): those after the entry before it and before the entry
  * after it, excluding requests that answered. (Quiet successes are silent, so which of them failed
  * cannot be known; all of them are reported failed rather than guessed.)
  */
-function blamed(replies: readonly MetaReply[], errors: readonly MetaBatchError[], n: number, pos: (r: MetaReply) => number): { set: Set<number>; err: (server: string) => MemclusterError } {
-  const answered = new Set<number>();
-  for (const r of replies) answered.add(pos(r));
+function blamed(arrived: readonly number[], errors: readonly MetaBatchError[], n: number): { set: Set<number>; err: (server: string) => MemclusterError } {
+  const answered = new Set<number>(arrived);
   const set = new Set<number>();
   for (const e of errors) {
-    const lo = e.index > 0 ? pos(replies[e.index - 1]!) : -1;
-    const hi = e.index < replies.length ? pos(replies[e.index]!) : n;
+    const lo = e.index > 0 ? arrived[e.index - 1]! : -1;
+    const hi = e.index < arrived.length ? arrived[e.index]! : n;
     for (let i = lo + 1; i < hi; i++) if (!answered.has(i)) set.add(i);
   }
   const first = errors[0]!;

@@ -9,7 +9,7 @@
  * answered once. Return flags are checked one by one: an unknown letter, a malformed value, a
  * double or trailing space is a protocol error, since a server only returns the flags asked for.
  */
-import type { MetaBatchError, MetaCode, MetaFlags, MetaReply, Reply, ReplyKind } from './types.js';
+import type { MetaBatchError, MetaCode, MetaFlags, MetaReply, Reply, ReplyKind, ValueEntry } from './types.js';
 import { D0, decimal, equals, errorLine, type Grammar, type GrammarSink, isUint64, matchKey, MAX_KEY_BYTES, snippet, SP, bytes } from './wire.js';
 import { keyOf, latin1Of } from './slices.js';
 
@@ -38,6 +38,11 @@ export class MetaGrammar implements Grammar {
   // The batch being collected (valid while a meta_batch expectation is the oldest).
   #replies: MetaReply[] = [];
   #errors: MetaBatchError[] = [];
+  #hits: ValueEntry[] = [];
+  /** A plain hit's flags, as `#hitFlags` read them. */
+  readonly #hit = { flags: 0, keyStart: -1, keyEnd: -1, cas: undefined as string | undefined };
+  /** The data block being read belongs to a plain hit (`#dHitKey`), not to a MetaReply. */
+  #dHitKey: string | undefined = undefined;
 
   /** Where the next hit's key is looked for among the batch's keys. */
   #keyNext = 0;
@@ -57,15 +62,16 @@ export class MetaGrammar implements Grammar {
     const batch = kind === 'meta_batch';
     const code = end - start >= 2 && (end - start === 2 || buf[start + 2] === SP) ? codeOf(buf[start]!, buf[start + 1]!) : undefined;
     if (code !== undefined) {
-      if (batch && this.#replies.length >= maxValues) {
+      if (batch && this.#replies.length + this.#hits.length >= maxValues) {
         return this.#sink.fail(`more meta replies than the ${maxValues} request(s) in the batch: ${snippet(buf, start, end)}`);
       }
       return this.#metaLine(code, buf, start, end, batch, keys);
     }
     if (batch && equals(buf, start, end, MN)) {
-      const reply: Reply = { kind: 'meta_batch', replies: this.#replies, errors: this.#errors };
+      const reply: Reply = { kind: 'meta_batch', replies: this.#replies, errors: this.#errors, hits: this.#hits };
       this.#replies = [];
       this.#errors = [];
+      this.#hits = [];
       this.#keyNext = 0;
       return this.#sink.answer(reply);
     }
@@ -73,22 +79,30 @@ export class MetaGrammar implements Grammar {
     if (error !== null) {
       if (!batch) return this.#sink.answer(error);
       // A request answers one line, or at worst two error lines (CLIENT_ERROR + ERROR for its data).
-      if (this.#replies.length + this.#errors.length >= 2 * maxValues) {
+      if (this.#replies.length + this.#hits.length + this.#errors.length >= 2 * maxValues) {
         return this.#sink.fail(`more error lines than the ${maxValues} request(s) in the batch can cause: ${snippet(buf, start, end)}`);
       }
-      this.#errors.push({ kind: error.kind, message: error.message, index: this.#replies.length });
+      this.#errors.push({ kind: error.kind, message: error.message, index: this.#replies.length + this.#hits.length });
       return;
     }
     this.#sink.fail(`unexpected reply to a ${kind} request: ${snippet(buf, start, end + 2)}`);
   }
 
   data(block: Buffer): void {
+    if (this.#dHitKey !== undefined) {
+      const h = this.#hit;
+      this.#hits.push({ key: this.#dHitKey, flags: h.flags, data: block, cas: h.cas });
+      this.#dHitKey = undefined;
+      return;
+    }
     this.#push({ kind: 'meta', code: 'VA', data: block, flags: this.#dFlags! }, this.#dBatch);
     this.#dFlags = null;
   }
 
   reset(): void {
     this.#keyNext = 0;
+    this.#hits = [];
+    this.#dHitKey = undefined;
     this.#replies = [];
     this.#errors = [];
     this.#dFlags = null;
@@ -115,6 +129,16 @@ export class MetaGrammar implements Grammar {
       }
       if (p === sizeStart || sizeStart > end) return this.#bad(buf, start, end, 'bad VA length');
     }
+    // A read batch's plain hit: straight to a value entry (no flags object, no MetaReply).
+    if (code === 'VA' && batch && keys !== undefined && this.#hitFlags(buf, p, end)) {
+      const h = this.#hit;
+      const i = matchKey(buf, h.keyStart, h.keyEnd, keys, this.#keyNext);
+      if (i < 0) return this.#sink.fail(`meta reply for key ${snippet(buf, h.keyStart, h.keyEnd)} that was not requested (or out of order)`);
+      this.#keyNext = i + 1;
+      this.#dHitKey = keys[i]!;
+      this.#sink.beginData(size);
+      return;
+    }
     const at = this.#keyAt;
     at.start = -1;
     const flags = parseFlags(buf, p, end, at);
@@ -133,6 +157,44 @@ export class MetaGrammar implements Grammar {
     this.#dFlags = flags;
     this.#dBatch = batch;
     this.#sink.beginData(size);
+  }
+
+  /**
+   * Reads the flags of a plain hit (`f<n>`, `k<key>`, `c<cas>`, each at most once, `k` present) into
+   * `#hit`; false when the line holds anything else (the general path then parses, or refuses, it).
+   */
+  #hitFlags(buf: Buffer, p: number, end: number): boolean {
+    const h = this.#hit;
+    h.flags = 0;
+    h.keyStart = -1;
+    h.cas = undefined;
+    let seen = 0;
+    while (p < end) {
+      if (buf[p] !== SP || p + 1 === end) return false;
+      const letter = buf[p + 1];
+      const t = p + 2;
+      let e = t;
+      while (e < end && buf[e] !== SP) e++;
+      if (letter === 0x66) { // f
+        const n = decimal(buf, t, e, 10);
+        if ((seen & 1) !== 0 || n < 0 || n > 0xffffffff) return false;
+        seen |= 1;
+        h.flags = n;
+      } else if (letter === 0x6b) { // k
+        if ((seen & 2) !== 0 || e === t || e - t > MAX_KEY_BYTES || !tokenBytes(buf, t, e)) return false;
+        seen |= 2;
+        h.keyStart = t;
+        h.keyEnd = e;
+      } else if (letter === 0x63) { // c
+        if ((seen & 4) !== 0 || !isUint64(buf, t, e)) return false;
+        seen |= 4;
+        h.cas = latin1Of(buf, t, e);
+      } else {
+        return false;
+      }
+      p = e;
+    }
+    return h.keyStart >= 0;
   }
 
   #bad(buf: Buffer, start: number, end: number, why: string): void {

@@ -78,7 +78,7 @@ export interface MetaReply {
 export interface MetaBatchError {
   kind: 'error' | 'client_error' | 'server_error';
   message: string;
-  /** How many entries of `replies` arrived before it (its position in the reply stream). */
+  /** How many entries (`replies` and `hits`) arrived before it (its position in the reply stream). */
   index: number;
 }
 
@@ -105,9 +105,12 @@ export type Reply =
   | MetaReply
   /**
    * The answer to a `meta_batch` expectation, once its `MN` arrived: every reply line in order
-   * (quiet requests that succeeded sent nothing), and the error lines found among them.
+   * (quiet requests that succeeded sent nothing), and the error lines found among them. When the
+   * expectation named its keys (a read batch), the plain hits (`VA` with only `f`, `k`, `c` flags,
+   * the key one of those keys) come as `hits` instead, each as a value entry carrying the request's
+   * key string; everything else stays in `replies`. Both are in arrival order, which is key order.
    */
-  | { kind: 'meta_batch'; replies: MetaReply[]; errors: MetaBatchError[] }
+  | { kind: 'meta_batch'; replies: MetaReply[]; errors: MetaBatchError[]; hits: ValueEntry[] }
   /** `SERVER_ERROR <msg>`: the request failed; the connection stays in a known state. */
   | { kind: 'server_error'; message: string }
   /** `CLIENT_ERROR <msg>`: the connection is no longer in a known state. */

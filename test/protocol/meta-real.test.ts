@@ -98,7 +98,7 @@ describe('meta encoders and parser against memcached 1.6.18', () => {
   it('a quiet mg batch + mn: hits only, misses silent; quiet ms/md batches report only failures', async () => {
     const [a, b, c] = [uniq('a'), uniq('b'), uniq('c')];
     await s.one(Buffer.concat([encodeMetaSet(a, Buffer.from('A'), { quiet: true, clientFlags: 1 }), encodeMetaSet(c, Buffer.from(''), { quiet: true }), encodeMetaNoop()]), ['meta_batch', 2])
-      .then((r) => expect(r).toEqual({ kind: 'meta_batch', replies: [], errors: [] }));
+      .then((r) => expect(r).toEqual({ kind: 'meta_batch', replies: [], errors: [], hits: [] }));
     const r = await s.one(encodeMetaGetBatch([a, b, c], { value: true, clientFlags: true, returnKey: true, quiet: true }), ['meta_batch', 3]);
     expect(r.kind).toBe('meta_batch');
     const got = (r as Extract<Reply, { kind: 'meta_batch' }>).replies.map((m) => [m.code, m.flags.key, m.flags.clientFlags, text(m)]);

@@ -23,7 +23,7 @@ function run(kind: ReplyKind, keys: readonly string[], wire: string, splitAt?: n
   return { replies, errors };
 }
 
-const hitKeys = (r: Reply): string[] => (r.kind === 'values' ? r.values.map((v) => v.key) : r.kind === 'meta_batch' ? r.replies.map((m) => m.flags.key!) : []);
+const hitKeys = (r: Reply): string[] => (r.kind === 'values' ? r.values.map((v) => v.key) : r.kind === 'meta_batch' ? [...r.hits.map((v) => v.key), ...r.replies.map((m) => m.flags.key!)] : []);
 
 describe('text VALUE lines matched to the request keys', () => {
   const keys = ['a:1', 'é日本', 'a:10', 'b'];
@@ -68,14 +68,27 @@ describe('text VALUE lines matched to the request keys', () => {
 describe('meta k flags matched to the request keys', () => {
   const keys = ['k1', 'k2', 'ключ'];
 
-  it('in a quiet batch, hits carry the request key strings', () => {
-    const wire = 'VA 1 f0 kk1\r\nx\r\nVA 1 f0 kключ\r\ny\r\nMN\r\n';
+  it('in a quiet batch, plain hits come as value entries carrying the request key strings', () => {
+    const wire = 'VA 1 f0 kk1\r\nx\r\nVA 1 f7 kключ c99\r\ny\r\nMN\r\n';
     for (let at = 1; at < Buffer.byteLength(wire); at++) {
       const { replies, errors } = run('meta_batch', keys, wire, at);
       expect(errors).toEqual([]);
       expect(hitKeys(replies[0]!)).toEqual(['k1', 'ключ']);
-      expect((replies[0] as Extract<Reply, { kind: 'meta_batch' }>).replies[1]!.flags.key).toBe(keys[2]);
+      const batch = replies[0] as Extract<Reply, { kind: 'meta_batch' }>;
+      expect(batch.replies).toEqual([]);
+      expect(batch.hits[1]!.key).toBe(keys[2]);
+      expect(batch.hits.map((h) => [h.flags, h.data.toString(), h.cas])).toEqual([[0, 'x', undefined], [7, 'y', '99']]);
     }
+  });
+
+  it('leaves hits with other flags (a lease won, a stale item) to the general path, in arrival order with the plain ones', () => {
+    const wire = 'VA 1 f0 kk1\r\nx\r\nVA 0 f0 kk2 W\r\n\r\nVA 1 f0 kключ\r\ny\r\nCLIENT_ERROR bad\r\nMN\r\n';
+    const { replies, errors } = run('meta_batch', keys, wire);
+    expect(errors).toEqual([]);
+    const batch = replies[0] as Extract<Reply, { kind: 'meta_batch' }>;
+    expect(batch.hits.map((h) => h.key)).toEqual(['k1', 'ключ']);
+    expect(batch.replies.map((r) => [r.flags.key, r.flags.win])).toEqual([['k2', true]]);
+    expect(batch.errors).toEqual([{ kind: 'client_error', message: 'bad', index: 3 }]);
   });
 
   it('refuses a hit for another key, out of order, or with two k flags', () => {
