@@ -113,7 +113,7 @@ export interface Pending {
   writtenAt: number;
   /** The call gave up (timed out or was cancelled): its reply is read and discarded in order. */
   abandoned: boolean;
-  /** The request carried a data block (see DATA_BLOCK_KINDS). */
+  /** The request carried a data block (see `hasDataBlock`). */
   dataBlock: boolean;
 }
 
@@ -122,7 +122,7 @@ export interface Pending {
  * of these may be followed by a second reply for the data block run as a command (memcached answers
  * `CLIENT_ERROR bad data chunk` then `ERROR`), so it leaves the stream out of step.
  */
-const DATA_BLOCK_KINDS: ReadonlySet<ReplyKind> = new Set<ReplyKind>(['store', 'auth']);
+const hasDataBlock = (kind: ReplyKind, bytes: Wire): boolean => kind === 'store' || kind === 'auth' || (kind === 'meta' && isMetaSet(bytes));
 
 /** A handle on one written request, to give up on it (the reply is then read and discarded). */
 export interface RequestHandle {
@@ -402,7 +402,7 @@ export class Connection {
   private write(out: Outgoing): Pending {
     const bytes = out.bytes;
     // `ms` (meta set) carries a data block like the text stores; mg/md/ma do not.
-    const dataBlock = DATA_BLOCK_KINDS.has(out.kind) || (out.kind === 'meta' && isMetaSet(bytes));
+    const dataBlock = hasDataBlock(out.kind, bytes);
     // writtenAt is stamped when the bytes leave (flush, at the end of this tick).
     const p: Pending = { out, writtenAt: Infinity, abandoned: false, dataBlock };
     this.pending.push(p);

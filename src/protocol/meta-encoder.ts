@@ -139,9 +139,8 @@ export function encodeMetaGetBatch(keys: readonly string[], flags: MetaGetFlags)
 export function encodeMetaGetBatchValidated(keys: readonly string[], flags: MetaGetFlags): string {
   if (keys.length === 0) throw new InvalidArgumentError('a meta get batch needs at least one key');
   const tail = getFlags(flags) + '\r\n';
-  let s = '';
-  for (let i = 0; i < keys.length; i++) s += 'mg ' + keys[i] + tail;
-  return s + 'mn\r\n';
+  // One join: a flat string built at once, not a rope of three pieces per key.
+  return `mg ${keys.join(`${tail}mg `)}${tail}mn\r\n`;
 }
 
 /**

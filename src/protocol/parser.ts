@@ -23,7 +23,8 @@ import { bytes, CR, type Grammar, type GrammarSink, LF, snippet } from './wire.j
 const DEFAULT_MAX_LINE_BYTES = 8192;
 const TOO_MANY = bytes('ERROR Too many open connections\r\n');
 const KINDS: ReadonlySet<string> = new Set([...TEXT_KINDS, ...META_KINDS]);
-const IS_META: ReadonlySet<string> = new Set(META_KINDS);
+/** Whether a kind's replies are read by the meta grammar (`META_KINDS`); a comparison, not a lookup, per line. */
+const isMeta = (kind: ReplyKind): boolean => kind === 'meta' || kind === 'meta_batch';
 
 /**
  * Turns a byte stream of memcached replies (classic text and meta) into {@link Reply} objects,
@@ -227,11 +228,11 @@ export class ReplyParser {
       return;
     }
     const kind = this.#kinds[this.#head]!;
-    (IS_META.has(kind) ? this.#meta : this.#text).line(buf, start, end, kind, this.#maxValues[this.#head]!, this.#keys[this.#head]);
+    (isMeta(kind) ? this.#meta : this.#text).line(buf, start, end, kind, this.#maxValues[this.#head]!, this.#keys[this.#head]);
   }
 
   #beginData(size: number): void {
-    this.#dOwner = IS_META.has(this.#kinds[this.#head]!) ? this.#meta : this.#text;
+    this.#dOwner = isMeta(this.#kinds[this.#head]!) ? this.#meta : this.#text;
     this.#dBytes = size;
     this.#dFilled = 0;
     this.#dCrlf = 0;
