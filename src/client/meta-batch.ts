@@ -1,9 +1,10 @@
 import { ClientErrorReply, ConnectionError, ProtocolError, ServerErrorReply, type MemclusterError } from '../errors.js';
-import { encodeMetaDelete, encodeMetaGetBatchValidated, encodeMetaNoop, encodeMetaSet, type MetaGetFlags } from '../protocol/meta-encoder.js';
+import { encodeMetaGetBatchValidated, type MetaGetFlags } from '../protocol/meta-encoder.js';
 import { joinWire, type MetaBatchError, type MetaReply, type Reply, type ValueEntry, type Wire } from '../protocol/types.js';
 import { serverText } from '../text.js';
 import { entryOf, handBackIfWon, readFlags } from './meta.js';
 import type { ServerNode } from '../cluster/server-node.js';
+import type { WireItem } from './values.js';
 
 /**
  * Multi-key requests on the meta protocol: one short line per key, quiet (`q`: only hits and
@@ -87,20 +88,36 @@ export function readBatchResult(reply: Extract<Reply, { kind: 'meta_batch' }>, k
 /** One key's write in a meta batch: `ms` with its item, or `md`. */
 export interface MetaWrite {
   routed: string;
-  item: { flags: number; data: Buffer } | undefined;
+  item: WireItem | undefined;
 }
 
-/** Quiet `ms` (set, TTL, client flags) or `md` per key, each tagged with its position (`O<i>`), then `mn`. */
+/**
+ * Quiet `ms` (set, TTL, client flags) or `md` per key, each tagged with its position (`O<i>`), then
+ * `mn`: the bytes `encodeMetaSet`/`encodeMetaDelete` give for `{ clientFlags, ttl, opaque, quiet }`,
+ * built here for keys that passed `validateKey` when the call began and items `encodeItem` checked
+ * (nothing is re-checked per key). Text items make one string; Buffer items go as they are.
+ */
 export function encodeWriteBatch(writes: readonly MetaWrite[], exptime: number): Wire {
   const parts: Wire[] = [];
+  let text = '';
   for (let i = 0; i < writes.length; i++) {
     const w = writes[i]!;
-    const opaque = String(i);
-    parts.push(w.item
-      ? encodeMetaSet(w.routed, w.item.data, { clientFlags: w.item.flags, ttl: exptime, quiet: true, opaque })
-      : encodeMetaDelete(w.routed, { quiet: true, opaque }));
+    const item = w.item;
+    if (item === undefined) {
+      text += `md ${w.routed} O${i} q\r\n`;
+      continue;
+    }
+    const head = `ms ${w.routed} ${item.bytes} F${item.flags} T${exptime} O${i} q\r\n`;
+    if (typeof item.data === 'string') {
+      text += `${head}${item.data}\r\n`;
+      continue;
+    }
+    parts.push(text + head, item.data);
+    text = '\r\n';
   }
-  parts.push(encodeMetaNoop());
+  text += 'mn\r\n';
+  if (parts.length === 0) return text;
+  parts.push(text);
   return joinWire(parts);
 }
 

@@ -7,7 +7,7 @@ import { callTimeout, makeSlicer } from './batch.js';
 import type { Scope } from './call.js';
 import type { ClientCore } from './core.js';
 import { encodeWriteBatch, verifyWriteBatch, writeBatchResult } from './meta-batch.js';
-import { encodeValue } from './values.js';
+import { encodeItem, type WireItem } from './values.js';
 
 /** Keys one setMulti/deleteMulti call keeps in flight (text: one request each; meta: in batches). */
 const WINDOW = 1024;
@@ -16,7 +16,7 @@ const WINDOW = 1024;
 interface WriteJob {
   key: string;
   routed: string;
-  item: { flags: number; data: Buffer } | undefined;
+  item: WireItem | undefined;
 }
 
 /**
@@ -35,7 +35,7 @@ export async function setMulti(core: ClientCore, entries: Iterable<readonly [str
     if (!Array.isArray(entry) || entry.length < 2) throw new InvalidArgumentError('setMulti takes [key, value] pairs (a Map or an array of pairs)');
     const [key, value] = entry as readonly [string, unknown];
     const p = core.prepare(key);
-    jobs.set(key, { key, routed: p.routed, item: encodeValue(core.opts.serializer, value, key, core.opts.maxValueBytes) });
+    jobs.set(key, { key, routed: p.routed, item: encodeItem(core.opts.serializer, value, key, core.opts.maxValueBytes) });
   }
   return writeAll(core, [...jobs.values()], 'set', exptime, deadline, scope);
 }
@@ -119,7 +119,7 @@ async function writeAll(core: ClientCore, jobs: WriteJob[], what: 'set' | 'delet
         active++;
         let bytes: Wire;
         try {
-          bytes = job.item ? encodeStore('set', job.routed, job.item.flags, exptime, job.item.data) : encodeDelete(job.routed);
+          bytes = job.item ? encodeStore('set', job.routed, job.item.flags, exptime, job.item.data, job.item.bytes) : encodeDelete(job.routed);
         } catch (err) {
           errors.set(job.key, err as MemclusterError);
           active--;
