@@ -11,8 +11,14 @@ import { ServerHealth, type HealthOptions, type HealthState } from './health.js'
 
 const log = createDebug('memcluster:server');
 
-/** How long an idle borrowed socket stays borrowed before it goes back to the pool. */
-const LINGER_MS = 2;
+/**
+ * How long an idle borrowed socket stays borrowed before it goes back to the pool (and its next
+ * borrow is validated). 50 ms, the bound the pool uses for a new socket's own proof (FRESH_MS): a
+ * socket that answered a real request that recently counts as proven. Traffic a few ms apart (a
+ * web app's requests) keeps its socket instead of paying a validation round trip per request;
+ * a socket idle for longer, where drops and restarts go unnoticed, is validated before reuse.
+ */
+const LINGER_MS = 50;
 
 /**
  * One request on its way to a server: what the connection writes (`Outgoing`: bytes, reply kind,

@@ -21,7 +21,7 @@ describe('close() during borrow-time validation', () => {
     const s = servers[0]!;
     const mc = new Client([s.address], { timeoutMs: 400, coalesce: false });
     await mc.set('k', 'v');
-    await waitFor(() => mc.serverStats()[0]!.free === 1, 1000, 'the socket back in the pool (2 ms linger)');
+    await waitFor(() => mc.serverStats()[0]!.free === 1, 1000, 'the socket back in the pool (50 ms linger)');
     const base = Number((await s.stats()).curr_connections); // includes the client's idle socket + stats socket
     const p = mc.get('k'); // borrow -> validateOnBorrow writes `mn` on the idle socket
     p.catch(() => {});

@@ -33,7 +33,7 @@ describe('connection deadline timer with mixed deadlines', () => {
     // so a command re-arms the socket's timer at (its send time + 3000).
     const start = performance.now();
     while (performance.now() - start < 200) await mc.set('k', 'v');
-    // The socket goes back to the pool (2 ms linger), with a timer that may still be armed for ~3 s.
+    // The socket goes back to the pool (50 ms linger), with a timer that may still be armed for ~3 s.
     await waitFor(() => mc!.serverStats()[0]!.free === 1, 1000, 'the socket back in the pool');
     expect(mc.serverStats()[0]).toMatchObject({ size: 1, free: 1 });
     await s.freeze();
