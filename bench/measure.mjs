@@ -64,11 +64,15 @@ async function within(p, ms) {
  * @param {number} a.round
  * @param {number} a.targetMs how long the workload keeps starting operations
  * @param {number} a.capMs the run is abandoned (did not finish) after this long
+ * @param {number} [a.warmMs] before the clock starts, the workload itself runs untimed for this long
+ *   (at least one call), so every client is measured with its code for this workload compiled: the
+ *   forced GC before each run lets V8 drop code a client has not run lately, and a 1 s run that
+ *   starts cold measures the JIT as much as the client
  * @param {import('./baseline.mjs').BaselineClient} a.checker reads back what set workloads wrote
  * @param {() => void} [a.onStart] called just before the clock starts (the worker tells the main thread)
  * @returns {Promise<RunResult>}
  */
-export async function measureRun({ spec, workload, servers, round, targetMs, capMs, checker, onStart }) {
+export async function measureRun({ spec, workload, servers, round, targetMs, capMs, checker, onStart, warmMs = 0 }) {
   /** @type {RunResult} */
   const r = {
     client: spec.id, workload: workload.id, round, status: 'ok', elapsedMs: 0, ops: 0, calls: 0, throughput: 0, cpuUsPerOp: 0,
@@ -89,6 +93,28 @@ export async function measureRun({ spec, workload, servers, round, targetMs, cap
   await sleep(5);
 
   const probe = new LoopProbe().start();
+  /** Data loss or errors seen in the untimed warm-up run: reported with the run's own. */
+  let warm = { wrong: 0, missing: 0, errors: 0, firstError: /** @type {string | undefined} */ (undefined), firstLoss: /** @type {string | undefined} */ (undefined) };
+  if (warmMs > 0) {
+    /** @type {import('./workloads.mjs').RunCtx} */
+    const wctx = { deadline: performance.now() + warmMs, stop: false, tag: `${spec.id}:${round}:warm`, seed: round * 7919 + 29, probe, checker };
+    let warmTimer;
+    const warmCapped = new Promise((resolve) => { warmTimer = setTimeout(() => resolve('cap'), capMs); });
+    const w = await Promise.race([workload.run(client, wctx), warmCapped]);
+    clearTimeout(warmTimer);
+    if (w === 'cap') {
+      wctx.stop = true;
+      probe.stop();
+      r.status = 'dnf';
+      r.firstError = `the untimed warm-up run did not finish in ${Math.round(capMs / 1000)} s`;
+      await within(client.close(), 1000);
+      return r;
+    }
+    const t = /** @type {import('./workloads.mjs').Tally} */ (w);
+    warm = { wrong: t.wrong, missing: t.missing, errors: t.errors, firstError: t.firstError, firstLoss: t.firstLoss };
+    gc();
+    await sleep(5);
+  }
   /** @type {import('./workloads.mjs').RunCtx} */
   const ctx = { deadline: 0, stop: false, tag: `${spec.id}:${round}`, seed: round * 7919 + 17, probe, checker };
   await probe.settle();
@@ -114,7 +140,10 @@ export async function measureRun({ spec, workload, servers, round, targetMs, cap
     r.status = 'dnf';
   } else {
     const t = /** @type {import('./workloads.mjs').Tally} */ (outcome);
-    Object.assign(r, { ops: t.ops, calls: t.calls, wrong: t.wrong, missing: t.missing, errors: t.errors, firstError: t.firstError, firstLoss: t.firstLoss });
+    Object.assign(r, {
+      ops: t.ops, calls: t.calls, wrong: t.wrong + warm.wrong, missing: t.missing + warm.missing, errors: t.errors + warm.errors,
+      firstError: t.firstError ?? warm.firstError, firstLoss: t.firstLoss ?? warm.firstLoss,
+    });
     // getMulti workloads time their calls themselves, so checking a 100,000-key result between
     // calls is not charged to the client; the loop workloads are measured around the whole run.
     const cpuUs = t.callCpuUs ?? cpu.user + cpu.system;

@@ -13,6 +13,9 @@
  *                        the 100,000-key calls in round 1 only, and only for the floor and memcluster (default)
  *   --rounds N           override the number of rounds
  *   --target-ms N        how long each run keeps starting operations
+ *   --warm-ms N          how long the workload runs untimed just before each measured run (at
+ *                        least one call; default 500, --quick 20; 0: none). Not for the one run
+ *                        isolated in a worker (memcached 2.2.2's getMulti of 100,000 keys)
  *   --cap-s N            time cap per run (did not finish after that)
  *   --workloads a,b      only these workload ids (get-seq, get-64, set-64, getmulti-100, ...)
  *   --clients a,b        only these client ids (baseline is always included)
@@ -39,6 +42,7 @@ const { values: args } = parseArgs({
     quick: { type: 'boolean', default: false },
     rounds: { type: 'string' },
     'target-ms': { type: 'string' },
+    'warm-ms': { type: 'string' },
     'cap-s': { type: 'string' },
     workloads: { type: 'string' },
     clients: { type: 'string' },
@@ -50,6 +54,8 @@ const { values: args } = parseArgs({
 const QUICK = args.quick;
 const ROUNDS = Number(args.rounds ?? (QUICK ? 2 : 5));
 const TARGET_MS = Number(args['target-ms'] ?? (QUICK ? 100 : 1000));
+/** The untimed run of the same workload just before each measured run (see measure.mjs). */
+const WARM_MS = Number(args['warm-ms'] ?? (QUICK ? 20 : 500));
 const CAP_S = Number(args['cap-s'] ?? (QUICK ? 5 : 20));
 /**
  * The cap of one run of a workload: setMulti/deleteMulti of 100,000 keys also do untimed set-up
@@ -63,7 +69,7 @@ const SERVER_MEMORY_MB = 256;
 const SERVER_COUNT = 3;
 
 /** Only a full, unfiltered run writes latest.*: quick and partial runs must not overwrite it. */
-const OUT = args.workloads || args.clients || args['inject-loss'] || args.rounds || args['target-ms'] || args['cap-s'] ? 'latest-partial' : QUICK ? 'latest-quick' : 'latest';
+const OUT = args.workloads || args.clients || args['inject-loss'] || args.rounds || args['target-ms'] || args['warm-ms'] || args['cap-s'] ? 'latest-partial' : QUICK ? 'latest-quick' : 'latest';
 const workloads = args.workloads ? WORKLOADS.filter((w) => args.workloads?.split(',').includes(w.id)) : WORKLOADS;
 const clients = [
   ...(args.clients ? CLIENTS.filter((c) => c.id === 'baseline' || args.clients?.split(',').includes(c.id)) : CLIENTS),
@@ -217,7 +223,7 @@ async function main() {
         const wall0 = performance.now();
         const r = mustIsolate(spec, workload)
           ? await runIsolated(args)
-          : await measureRun({ ...args, targetMs: TARGET_MS, capMs: capSFor(workload) * 1000, checker });
+          : await measureRun({ ...args, targetMs: TARGET_MS, capMs: capSFor(workload) * 1000, checker, warmMs: WARM_MS });
         runs.push(r);
         const flag = r.wrong + r.missing ? `  DATA LOSS ${r.wrong} wrong ${r.missing} missing` : '';
         const err = r.errors || r.status === 'failed' ? `  ${r.errors} errors: ${r.firstError}` : '';
@@ -256,7 +262,7 @@ async function main() {
     `- node ${process.version}; memcached ${facts.version} x ${SERVER_COUNT} on loopback (\`${SERVER_ARGS.join(' ')} -m ${SERVER_MEMORY_MB}\`)`,
     `- memcluster source: ${gitState()} (dist/ built by \`npm run bench\` just before the run)`,
     `- packages: ${Object.entries(versions).map(([n, v]) => `${n} ${v}`).join(', ')}`,
-    `- mode: ${QUICK ? 'quick' : 'full'}; ${ROUNDS} rounds (clients interleaved, order rotated each round); each run starts operations for ${TARGET_MS} ms, capped at ${CAP_S} s; fresh client per run, after a short warm-up`,
+    `- mode: ${QUICK ? 'quick' : 'full'}; ${ROUNDS} rounds (clients interleaved, order rotated each round); each run starts operations for ${TARGET_MS} ms, capped at ${CAP_S} s; fresh client per run, after a short warm-up and ${WARM_MS} ms (at least one call) of the same workload untimed`,
     `- ${SEEDED_KEYS.length.toLocaleString('en-US')} seeded keys with 100-byte values; server evictions during the run: ${facts.evictions}`,
     `- took ${durationS.toFixed(0)} s`,
     '',

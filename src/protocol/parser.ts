@@ -173,8 +173,10 @@ export class ReplyParser {
         this.#unsolicited(chunk, pos, len);
         return;
       } else {
-        const nl = chunk.indexOf(LF, pos);
-        if (nl < 0) {
+        // A JS scan, not Buffer#indexOf: reply lines are short, and a native call per line costs more.
+        let nl = pos;
+        while (nl < len && chunk[nl] !== LF) nl++;
+        if (nl === len) {
           if (len - pos > this.#maxLine + 1) {
             this.#fail(`reply line longer than maxLineBytes (${this.#maxLine}): ${snippet(chunk, pos, len)}`);
           } else {
