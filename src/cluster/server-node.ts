@@ -304,6 +304,7 @@ export class ServerNode {
         this.acquiring--;
         if (this.closed) return this.pool.release(conn);
         this.conns.push(conn);
+        this.keyTracking();
         conn.onReplied = this.afterReply;
         this.pump();
         this.scheduleRelease();
@@ -357,7 +358,9 @@ export class ServerNode {
           continue;
         }
         this.conns.splice(i, 1);
+        c.trackKeys(false);
         this.pool.release(c);
+        this.keyTracking();
       }
       if (lingering) this.scheduleRelease();
     }, LINGER_MS);
@@ -369,7 +372,14 @@ export class ServerNode {
     if (i < 0) return;
     this.conns.splice(i, 1);
     this.pool.evict(conn);
+    this.keyTracking();
     if (this.queue.length > 0) this.pump();
+  }
+
+  /** Sockets count their in-flight keys only while there are several to choose from (see `pick`). */
+  private keyTracking(): void {
+    const on = this.conns.length > 1;
+    for (const c of this.conns) c.trackKeys(on);
   }
 
   private rejectQueued(err: MemclusterError): void {

@@ -217,6 +217,8 @@ export class Connection {
    */
   private readonly keyCounts = new Uint16Array(KEY_BUCKETS);
   private readonly writeKeyCounts = new Uint16Array(KEY_BUCKETS);
+  /** The counts are kept only while the owner has other sockets to choose from (see `trackKeys`). */
+  private trackingKeys = false;
   /** A flush is scheduled for the end of this tick. */
   private flushing = false;
   /** Requests written since the last flush: their bytes leave (and their stall clock starts) at the flush. */
@@ -379,13 +381,16 @@ export class Connection {
    * come here too; with `writesOnly`, only requests that change items count (reads may pass reads).
    */
   carries(key: string | undefined, keys: readonly string[] | undefined, writesOnly: boolean): boolean {
-    const counts = writesOnly ? this.writeKeyCounts : this.keyCounts;
-    if (key !== undefined) {
-      if (counts[bucketOf(key)] === 0) return false;
-    } else if (keys !== undefined) {
-      let maybe = false;
-      for (const k of keys) if (counts[bucketOf(k)] !== 0) { maybe = true; break; }
-      if (!maybe) return false;
+    // Without counts (one socket: the owner has no choice to make), the scan alone answers.
+    if (this.trackingKeys) {
+      const counts = writesOnly ? this.writeKeyCounts : this.keyCounts;
+      if (key !== undefined) {
+        if (counts[bucketOf(key)] === 0) return false;
+      } else if (keys !== undefined) {
+        let maybe = false;
+        for (const k of keys) if (counts[bucketOf(k)] !== 0) { maybe = true; break; }
+        if (!maybe) return false;
+      }
     }
     for (const p of this.pending.items()) {
       const o = p.out;
@@ -399,6 +404,19 @@ export class Connection {
     return false;
   }
 
+  /**
+   * Keeps (or stops keeping) the in-flight key counts `carries` reads. An owner with one socket has
+   * no choice to make, so it keeps them off and requests pay nothing for them; turning them on
+   * counts what is in flight now.
+   */
+  trackKeys(on: boolean): void {
+    if (on === this.trackingKeys) return;
+    this.trackingKeys = on;
+    this.keyCounts.fill(0);
+    this.writeKeyCounts.fill(0);
+    if (on) for (const p of this.pending.items()) if (p.out.key !== undefined || p.out.keys !== undefined) this.countKeys(p.out, 1);
+  }
+
   private write(out: Outgoing): Pending {
     const bytes = out.bytes;
     // `ms` (meta set) carries a data block like the text stores; mg/md/ma do not.
@@ -406,7 +424,7 @@ export class Connection {
     // writtenAt is stamped when the bytes leave (flush, at the end of this tick).
     const p: Pending = { out, writtenAt: Infinity, abandoned: false, dataBlock };
     this.pending.push(p);
-    if (out.key !== undefined || out.keys !== undefined) this.countKeys(out, 1);
+    if (this.trackingKeys && (out.key !== undefined || out.keys !== undefined)) this.countKeys(out, 1);
     this.unsent.push(p);
     this.parser.expect(out.kind, out.maxValues, out.replyKeys);
     if (!this.flushing) {
@@ -539,7 +557,7 @@ export class Connection {
     if (this.dead) return; // the rest of a chunk after the socket was condemned: never delivered
     const req = this.pending.shift();
     if (!req) return; // the parser tracks expectations, so this cannot happen; never throw from a socket handler
-    if (req.out.key !== undefined || req.out.keys !== undefined) this.countKeys(req.out, -1);
+    if (this.trackingKeys && (req.out.key !== undefined || req.out.keys !== undefined)) this.countKeys(req.out, -1);
     this.lastReplyAt = this.lastDataAt;
     switch (reply.kind) {
       case 'server_error':
