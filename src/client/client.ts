@@ -380,7 +380,7 @@ export class Client extends EventEmitter<ClientEvents> {
     let bytes: Wire;
     let routed: string;
     try {
-      routed = this.core.prepare(key).routed;
+      routed = this.core.routedKey(key);
       const exptime = toExptime((options as StoreOptions | undefined)?.ttl);
       let item: WireItem;
       if (cmd === 'append' || cmd === 'prepend') {
@@ -474,7 +474,8 @@ function hasCallOptions(options: CallOptions | undefined): options is CallOption
   return options !== undefined && (options.signal !== undefined || options.timeoutMs !== undefined);
 }
 
-const storeResult = (reply: Reply): boolean => statusOf(reply, STORE_OK);
+/** A store's outcome: `STORED` true, `NOT_STORED`/`EXISTS`/`NOT_FOUND` false (the first checked directly: it is the usual one). */
+const storeResult = (reply: Reply): boolean => (reply.kind === 'status' && reply.status === 'STORED') || statusOf(reply, STORE_OK);
 
 function statusOf(reply: Reply, table: Record<string, boolean>): boolean {
   if (reply.kind === 'status' && reply.status in table) return table[reply.status]!;

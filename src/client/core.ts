@@ -11,6 +11,8 @@ import { entryOf, handBackIfWon, metaGetLine } from './meta.js';
 import type { ResolvedOptions } from './options.js';
 import { decodeValue } from './values.js';
 
+const noop = (): void => {};
+
 /** One single-key request: what its server's queue and socket need, and its call's promise to settle. */
 class SingleRequest<T> implements Job {
   readonly keys = undefined;
@@ -20,7 +22,9 @@ class SingleRequest<T> implements Job {
   constructor(
     readonly bytes: Wire, readonly kind: ReplyKind, readonly deadline: number, readonly verify: Verify | undefined,
     readonly key: string | undefined, readonly read: boolean | undefined, readonly cancel: Cancel | undefined,
-    private readonly map: ((reply: Reply) => T) | undefined, private readonly done: (value: T) => void, private readonly fail: (err: MemclusterError) => void,
+    private readonly map: ((reply: Reply) => T) | undefined,
+    /** The call's promise: set before the request is submitted. */
+    public done: (value: T) => void = noop, public fail: (err: MemclusterError) => void = noop,
   ) {
     // Every single-key call that expects VALUE blocks asked for exactly one key.
     this.maxValues = kind === 'retrieval' ? 1 : undefined;
@@ -81,6 +85,16 @@ export class ClientCore {
     return { key, routed, bytes: validateKey(routed) };
   }
 
+  /** `prepare(key).routed`, without the object: for calls that need the routed key alone. */
+  routedKey(key: string): string {
+    if (this.closed) throw new ClientClosedError();
+    if (this.prefixBytes === 0) {
+      validateKey(key);
+      return key;
+    }
+    return this.prepare(key).routed;
+  }
+
   /**
    * Sends one request to the key's server; settles by the call's deadline. `key` (the routed key of
    * a single-key request) keeps one key's requests in call order across the server's sockets.
@@ -96,8 +110,11 @@ export class ClientCore {
   sendMapped<T>(
     node: ServerNode, bytes: Wire, kind: ReplyKind, map: ((reply: Reply) => T) | undefined, verify?: Verify, key?: string, scope?: Scope, read?: boolean,
   ): Promise<T> {
+    const job = new SingleRequest<T>(bytes, kind, scope?.deadline ?? now() + this.opts.timeoutMs, verify, key, read, scope?.cancel, map);
     return new Promise<T>((resolve, reject) => {
-      this.submit(node, new SingleRequest<T>(bytes, kind, scope?.deadline ?? now() + this.opts.timeoutMs, verify, key, read, scope?.cancel, map, resolve, reject));
+      job.done = resolve;
+      job.fail = reject;
+      this.submit(node, job);
     });
   }
 
