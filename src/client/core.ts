@@ -9,7 +9,8 @@ import { BatchWriter, verifyRetrieval } from './batch.js';
 import type { Scope } from './call.js';
 import { entryOf, handBackIfWon, metaGetLine } from './meta.js';
 import type { ResolvedOptions } from './options.js';
-import { decodeValue } from './values.js';
+import { decodeHit, decodeValue } from './values.js';
+import { Hit } from '../protocol/meta-grammar.js';
 
 const noop = (): void => {};
 
@@ -137,6 +138,7 @@ export class ClientCore {
   }
 
   decode(v: ValueEntry, key: string, server: string): unknown {
+    if (v instanceof Hit) return decodeHit(this.opts.serializer, v, key, server);
     return decodeValue(this.opts.serializer, v.data, v.flags, key, server);
   }
 

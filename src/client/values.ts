@@ -1,4 +1,5 @@
 import { DecodeError, InvalidValueError } from '../errors.js';
+import type { Hit } from '../protocol/meta-grammar.js';
 import { latin1Of, utf8Of } from '../protocol/slices.js';
 
 /** Turns values into item bytes + flags and back. Supply your own for another format. */
@@ -41,19 +42,24 @@ export const defaultSerializer: Serializer = {
     }
   },
   deserialize(data, flags) {
-    // utf8Of/latin1Of skip toString's argument handling and encoding lookup (hot in getMulti).
-    switch (flags) {
-      case FLAGS.JSON:
-        return JSON.parse(utf8Of(data, 0, data.length));
-      case FLAGS.BUFFER:
-        return Buffer.from(data); // a copy: `data` may be a view of a socket buffer
-      case FLAGS.NUMBER:
-        return Number(latin1Of(data, 0, data.length));
-      default:
-        return utf8Of(data, 0, data.length);
-    }
+    return decodeRange(data, 0, data.length, flags);
   },
 };
+
+/** The default format's decoding of `buf[start, end)`, with no view of it made first. */
+function decodeRange(buf: Buffer, start: number, end: number, flags: number): unknown {
+  // utf8Of/latin1Of skip toString's argument handling and encoding lookup (hot in getMulti).
+  switch (flags) {
+    case FLAGS.JSON:
+      return JSON.parse(utf8Of(buf, start, end));
+    case FLAGS.BUFFER:
+      return Buffer.from(buf.subarray(start, end)); // a copy: `buf` may be a socket buffer
+    case FLAGS.NUMBER:
+      return Number(latin1Of(buf, start, end));
+    default:
+      return utf8Of(buf, start, end);
+  }
+}
 
 /** Serializes with the user's serializer, turning any failure into `InvalidValueError`. */
 export function encodeValue(serializer: Serializer, value: unknown, key: string, maxValueBytes: number): { data: Buffer; flags: number } {
@@ -99,6 +105,19 @@ export function encodeItem(serializer: Serializer, value: unknown, key: string, 
   }
   const out = encodeValue(serializer, value, key, maxValueBytes);
   return { data: out.data, bytes: out.data.length, flags: out.flags };
+}
+
+/**
+ * `decodeValue` for a read batch's plain hit: under the default serializer straight from the chunk
+ * the value arrived in (no Buffer view per value); any other serializer gets `hit.data` as usual.
+ */
+export function decodeHit(serializer: Serializer, hit: Hit, key: string, server: string): unknown {
+  if (serializer !== defaultSerializer) return decodeValue(serializer, hit.data, hit.flags, key, server);
+  try {
+    return decodeRange(hit.buf, hit.start, hit.end, hit.flags);
+  } catch (err) {
+    throw new DecodeError(`cannot decode item ${key} (flags ${hit.flags}, ${hit.end - hit.start} bytes): ${(err as Error).message}`, { server, cause: err });
+  }
 }
 
 /** Deserializes, turning a failure into `DecodeError` naming the key and server. */

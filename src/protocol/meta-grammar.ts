@@ -31,6 +31,24 @@ function codeOf(a: number, b: number): MetaCode | undefined {
   }
 }
 
+/**
+ * A plain hit of a read batch: a value entry whose `data` view of the chunk is made only when asked
+ * for (the default serializer decodes straight from `buf[start, end)`).
+ */
+export class Hit implements ValueEntry {
+  #data: Buffer | undefined = undefined;
+
+  constructor(
+    public key: string, readonly flags: number, readonly cas: string | undefined,
+    readonly buf: Buffer, readonly start: number, readonly end: number,
+  ) {}
+
+  /** The value's bytes: a view of the chunk it arrived in (keeps that chunk alive). */
+  get data(): Buffer {
+    return (this.#data ??= this.buf.subarray(this.start, this.end));
+  }
+}
+
 export class MetaGrammar implements Grammar {
   readonly #sink: GrammarSink;
   readonly #maxValue: number;
@@ -88,13 +106,14 @@ export class MetaGrammar implements Grammar {
     this.#sink.fail(`unexpected reply to a ${kind} request: ${snippet(buf, start, end + 2)}`);
   }
 
-  data(block: Buffer): void {
+  data(buf: Buffer, start: number, end: number): void {
     if (this.#dHitKey !== undefined) {
       const h = this.#hit;
-      this.#hits.push({ key: this.#dHitKey, flags: h.flags, data: block, cas: h.cas });
+      this.#hits.push(new Hit(this.#dHitKey, h.flags, h.cas, buf, start, end));
       this.#dHitKey = undefined;
       return;
     }
+    const block = buf.subarray(start, end);
     this.#push({ kind: 'meta', code: 'VA', data: block, flags: this.#dFlags! }, this.#dBatch);
     this.#dFlags = null;
   }

@@ -254,7 +254,7 @@ export class ReplyParser {
           this.#badTrailer(chunk, pos + size);
           return len;
         }
-        this.#pushValue(chunk.subarray(pos, pos + size));
+        this.#pushValue(chunk, pos, pos + size);
         return pos + size + 2;
       }
       if (avail >= size) {
@@ -281,17 +281,18 @@ export class ReplyParser {
       }
       pos++;
       if (++this.#dCrlf === 2) {
-        this.#pushValue(this.#dBuf);
+        this.#pushValue(this.#dBuf, 0, size);
         break;
       }
     }
     return pos;
   }
 
-  #pushValue(data: Buffer): void {
+  /** The data block is `buf[start, end)`: the chunk it arrived in, or a buffer of its own. */
+  #pushValue(buf: Buffer, start: number, end: number): void {
     this.#inData = false;
     this.#dBuf = null;
-    this.#dOwner!.data(data);
+    this.#dOwner!.data(buf, start, end);
   }
 
   #badTrailer(chunk: Buffer, at: number): void {

@@ -102,8 +102,8 @@ export class TextGrammar implements Grammar {
     this.#sink.fail(`unexpected reply to a ${kind} request: ${snippet(buf, start, end + 2)}`);
   }
 
-  data(block: Buffer): void {
-    this.#values.push({ key: this.#dKey, flags: this.#dFlags, data: block, cas: this.#dCas });
+  data(buf: Buffer, start: number, end: number): void {
+    this.#values.push({ key: this.#dKey, flags: this.#dFlags, data: buf.subarray(start, end), cas: this.#dCas });
   }
 
   reset(): void {

@@ -53,7 +53,7 @@ export interface Grammar {
   /** One complete line `buf[start, end)` (without `\r\n`) for the oldest expectation. */
   line(buf: Buffer, start: number, end: number, kind: string, maxValues: number, keys: readonly string[] | undefined): void;
   /** The data block announced by `beginData`, complete and followed by `\r\n`. */
-  data(block: Buffer): void;
+  data(buf: Buffer, start: number, end: number): void;
   /** Drops any half-built reply (the parser failed). */
   reset(): void;
 }

@@ -4,10 +4,12 @@
  * between the entries around it, wherever those entries came from.
  */
 import { describe, expect, it } from 'vitest';
-import { ClientErrorReply } from '../../src/errors.js';
+import { ClientErrorReply, DecodeError } from '../../src/errors.js';
 import { ReplyParser } from '../../src/protocol/parser.js';
 import type { Reply } from '../../src/protocol/types.js';
 import { readBatchResult } from '../../src/client/meta-batch.js';
+import { decodeHit, defaultSerializer } from '../../src/client/values.js';
+import { Hit } from '../../src/protocol/meta-grammar.js';
 
 function batch(keys: string[], wire: string): Extract<Reply, { kind: 'meta_batch' }> {
   const replies: Reply[] = [];
@@ -43,5 +45,35 @@ describe('readBatchResult', () => {
     const out = readBatchResult(r, keys, 's');
     expect(out.values.map((v) => v.key)).toEqual(['c']);
     expect(out.failed?.keys).toEqual(['d', 'e']);
+  });
+});
+
+describe('decoding a plain hit (no view of the chunk unless a serializer asks for one)', () => {
+  const keys = ['s', 'j', 'b', 'n', 'bad'];
+  const wire = 'VA 2 f0 ks\r\né\r\nVA 7 f2 kj\r\n{"a":1}\r\nVA 3 f4 kb\r\n\x00\r\n\r\nVA 3 f8 kn\r\n1.5\r\nVA 1 f2 kbad\r\n{\r\nMN\r\n';
+
+  it('the default serializer reads every flag straight from the chunk, at every split of the reply', () => {
+    const bytes = Buffer.from(wire, 'utf8');
+    for (let at = 1; at < bytes.length; at++) {
+      const replies: Reply[] = [];
+      const p = new ReplyParser({ maxValueBytes: 1024 }, (r) => replies.push(r), (e) => { throw e; });
+      p.expect('meta_batch', keys.length, keys);
+      p.feed(bytes.subarray(0, at));
+      p.feed(bytes.subarray(at));
+      const hits = (replies[0] as Extract<Reply, { kind: 'meta_batch' }>).hits as Hit[];
+      expect(hits.every((h) => h instanceof Hit)).toBe(true);
+      const got = hits.slice(0, 4).map((h) => decodeHit(defaultSerializer, h, h.key, 's'));
+      expect(got).toEqual(['é', { a: 1 }, Buffer.from([0, 13, 10]), 1.5]);
+      expect(() => decodeHit(defaultSerializer, hits[4]!, 'bad', 's')).toThrow(DecodeError);
+    }
+  });
+
+  it('another serializer gets the bytes as a Buffer', () => {
+    const seen: string[] = [];
+    const custom = { serialize: defaultSerializer.serialize, deserialize: (d: Buffer, f: number) => { seen.push(`${f}:${d.toString('hex')}`); return 'x'; } };
+    const r = batch(keys, wire);
+    expect(decodeHit(custom, r.hits[2] as Hit, 'b', 's')).toBe('x');
+    expect(seen).toEqual(['4:000d0a']);
+    expect(r.hits[0]!.data.toString()).toBe('é');
   });
 });
