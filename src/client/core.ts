@@ -10,7 +10,7 @@ import type { Scope } from './call.js';
 import { entryOf, handBackIfWon, metaGetLine } from './meta.js';
 import type { ResolvedOptions } from './options.js';
 import { decodeHit, decodeValue } from './values.js';
-import { Hit } from '../protocol/meta-grammar.js';
+import { Hit } from '../protocol/hit.js';
 
 const noop = (): void => {};
 

@@ -1,5 +1,5 @@
 import { DecodeError, InvalidValueError } from '../errors.js';
-import type { Hit } from '../protocol/meta-grammar.js';
+import type { Hit } from '../protocol/hit.js';
 import { latin1Of, utf8Of } from '../protocol/slices.js';
 
 /** Turns values into item bytes + flags and back. Supply your own for another format. */
@@ -108,7 +108,7 @@ export function encodeItem(serializer: Serializer, value: unknown, key: string, 
 }
 
 /**
- * `decodeValue` for a read batch's plain hit: under the default serializer straight from the chunk
+ * `decodeValue` for a value the parser read (`Hit`): under the default serializer straight from the chunk
  * the value arrived in (no Buffer view per value); any other serializer gets `hit.data` as usual.
  */
 export function decodeHit(serializer: Serializer, hit: Hit, key: string, server: string): unknown {

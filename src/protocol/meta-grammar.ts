@@ -11,6 +11,7 @@
  */
 import type { MetaBatchError, MetaCode, MetaFlags, MetaReply, Reply, ReplyKind, ValueEntry } from './types.js';
 import { D0, decimal, equals, errorLine, type Grammar, type GrammarSink, isUint64, matchKey, MAX_KEY_BYTES, snippet, SP, bytes } from './wire.js';
+import { Hit } from './hit.js';
 import { keyOf, latin1Of } from './slices.js';
 
 const MN = bytes('MN');
@@ -28,24 +29,6 @@ function codeOf(a: number, b: number): MetaCode | undefined {
     case 0x45: return b === 0x4e ? 'EN' : b === 0x58 ? 'EX' : undefined; // EN EX
     case 0x4e: return b === 0x46 ? 'NF' : b === 0x53 ? 'NS' : undefined; // NF NS
     default: return undefined;
-  }
-}
-
-/**
- * A plain hit of a read batch: a value entry whose `data` view of the chunk is made only when asked
- * for (the default serializer decodes straight from `buf[start, end)`).
- */
-export class Hit implements ValueEntry {
-  #data: Buffer | undefined = undefined;
-
-  constructor(
-    public key: string, readonly flags: number, readonly cas: string | undefined,
-    readonly buf: Buffer, readonly start: number, readonly end: number,
-  ) {}
-
-  /** The value's bytes: a view of the chunk it arrived in (keeps that chunk alive). */
-  get data(): Buffer {
-    return (this.#data ??= this.buf.subarray(this.start, this.end));
   }
 }
 
@@ -236,7 +219,8 @@ function parseFlags(buf: Buffer, p: number, end: number, keyAt: { start: number;
     const letter = buf[p + 1]!;
     switch (letter) {
       case 0x4f: // O
-        if (e === t || e - t > MAX_OPAQUE_BYTES || !tokenBytes(buf, t, e)) return 'bad opaque';
+        // We send printable ASCII opaques only (meta-encoder), so that is all a reply may echo.
+        if (e === t || e - t > MAX_OPAQUE_BYTES || !printableAscii(buf, t, e)) return 'bad opaque';
         f.opaque = latin1Of(buf, t, e);
         break;
       case 0x6b: // k
@@ -293,7 +277,16 @@ function parseFlags(buf: Buffer, p: number, end: number, keyAt: { start: number;
   return f;
 }
 
-/** A key or opaque token: no byte <= 0x20 or 0x7f (the line end and spaces are already excluded). */
+/** An opaque token: printable ASCII only (0x21-0x7e), as the encoder sends it. */
+function printableAscii(buf: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const c = buf[i]!;
+    if (c < 0x21 || c > 0x7e) return false;
+  }
+  return true;
+}
+
+/** A key token: no byte <= 0x20 or 0x7f (the line end and spaces are already excluded); UTF-8 bytes are allowed. */
 function tokenBytes(buf: Buffer, start: number, end: number): boolean {
   for (let i = start; i < end; i++) {
     const c = buf[i]!;

@@ -3,6 +3,7 @@
  * The parser frames lines and data blocks; this file decides what each line means for the kind
  * of request it answers, and builds the reply.
  */
+import { Hit } from './hit.js';
 import { keyOf, latin1Of } from './slices.js';
 import type { Reply, ReplyKind, Status, ValueEntry } from './types.js';
 import {
@@ -103,7 +104,7 @@ export class TextGrammar implements Grammar {
   }
 
   data(buf: Buffer, start: number, end: number): void {
-    this.#values.push({ key: this.#dKey, flags: this.#dFlags, data: buf.subarray(start, end), cas: this.#dCas });
+    this.#values.push(new Hit(this.#dKey, this.#dFlags, this.#dCas, buf, start, end));
   }
 
   reset(): void {

@@ -9,7 +9,7 @@ import { ReplyParser } from '../../src/protocol/parser.js';
 import type { Reply } from '../../src/protocol/types.js';
 import { readBatchResult } from '../../src/client/meta-batch.js';
 import { decodeHit, defaultSerializer } from '../../src/client/values.js';
-import { Hit } from '../../src/protocol/meta-grammar.js';
+import { Hit } from '../../src/protocol/hit.js';
 
 function batch(keys: string[], wire: string): Extract<Reply, { kind: 'meta_batch' }> {
   const replies: Reply[] = [];

@@ -104,3 +104,18 @@ describe('meta k flags matched to the request keys', () => {
     expect(run('meta', ['k1'], 'HD kk2\r\n').errors[0]).toBeInstanceOf(ProtocolError);
   });
 });
+
+describe('meta opaque tokens', () => {
+  it('are printable ASCII, as the encoder sends them: a byte outside 0x21-0x7e in one is a protocol error (found by the property test: NBSP)', () => {
+    const replies: Reply[] = [];
+    const errors: Error[] = [];
+    const p = new ReplyParser({ maxValueBytes: 1024 }, (r) => replies.push(r), (e) => errors.push(e));
+    p.expect('meta');
+    p.expect('meta');
+    p.feed(Buffer.from('HD O!!!\r\n', 'latin1'));
+    p.feed(Buffer.from('HD O\xa0!!\r\n', 'latin1'));
+    expect(replies).toHaveLength(1);
+    expect(errors[0]).toBeInstanceOf(ProtocolError);
+    expect(errors[0]!.message).toMatch(/bad opaque/);
+  });
+});
