@@ -2,7 +2,7 @@ import { now } from '../connection/connection.js';
 import { ClientClosedError, InvalidArgumentError, MemclusterError, PartialFailureError, ProtocolError } from '../errors.js';
 import { encodeDelete, encodeStore } from '../protocol/encoder.js';
 import type { Reply, Wire } from '../protocol/types.js';
-import type { ServerNode } from '../cluster/server-node.js';
+import type { Cancel, Job, ServerNode } from '../cluster/server-node.js';
 import { callTimeout, makeSlicer } from './batch.js';
 import type { Scope } from './call.js';
 import type { ClientCore } from './core.js';
@@ -58,6 +58,40 @@ export async function deleteMulti(core: ClientCore, keys: readonly string[], sco
 
 const TEXT_RESULT: Record<string, boolean> = { STORED: true, NOT_STORED: false, EXISTS: false, NOT_FOUND: false, DELETED: true };
 
+/** Where a text multi-key write's per-key outcomes go. */
+interface TextSink {
+  results: Map<string, boolean>;
+  errors: Map<string, MemclusterError>;
+  what: 'set' | 'delete';
+  settle(): void;
+}
+
+/** One key's text `set`/`delete` in a multi-key write: no closure per key, one object. */
+class TextWrite implements Job {
+  readonly keys = undefined;
+  readonly maxValues = undefined;
+  readonly replyKeys = undefined;
+  readonly verify = undefined;
+  readonly read = undefined;
+
+  constructor(
+    readonly bytes: Wire, readonly kind: 'store' | 'delete', readonly deadline: number, readonly key: string,
+    readonly cancel: Cancel | undefined, private readonly callerKey: string, private readonly server: string, private readonly sink: TextSink,
+  ) {}
+
+  resolve(reply: Reply): void {
+    const s = this.sink;
+    if (reply.kind === 'status' && reply.status in TEXT_RESULT) s.results.set(this.callerKey, TEXT_RESULT[reply.status]!);
+    else s.errors.set(this.callerKey, new ProtocolError(`unexpected reply to ${s.what}: ${reply.kind}`, { server: this.server }));
+    s.settle();
+  }
+
+  reject(err: MemclusterError): void {
+    this.sink.errors.set(this.callerKey, err);
+    this.sink.settle();
+  }
+}
+
 /**
  * Sends every key's write to its server under the call's one deadline: on meta servers as quiet
  * `ms`/`md` batches of `maxBatchKeys` fenced by `mn`, on text servers one request per key. At most
@@ -112,9 +146,11 @@ async function writeAll(core: ClientCore, jobs: WriteJob[], what: 'set' | 'delet
       active--;
       if (!pumping) pump();
     };
+    const sink: TextSink = { results, errors, what, settle };
     const pump = (): void => {
       pumping = true;
-      while (active < WINDOW && nextText < text.length && live()) {
+      // The clock is read every 64 keys, not per key.
+      while (active < WINDOW && nextText < text.length && ((nextText & 63) !== 0 || live())) {
         const { job, node } = text[nextText++]!;
         active++;
         let bytes: Wire;
@@ -125,18 +161,7 @@ async function writeAll(core: ClientCore, jobs: WriteJob[], what: 'set' | 'delet
           active--;
           continue;
         }
-        core.submit(node, {
-          bytes, kind: job.item ? 'store' : 'delete', deadline, key: job.routed, cancel,
-          resolve: (reply) => {
-            if (reply.kind === 'status' && reply.status in TEXT_RESULT) results.set(job.key, TEXT_RESULT[reply.status]!);
-            else errors.set(job.key, new ProtocolError(`unexpected reply to ${what}: ${reply.kind}`, { server: node.server }));
-            settle();
-          },
-          reject: (err) => {
-            errors.set(job.key, err);
-            settle();
-          },
-        });
+        core.submit(node, new TextWrite(bytes, job.item ? 'store' : 'delete', deadline, job.routed, cancel, job.key, node.server, sink));
       }
       pumping = false;
       if (active === 0) done();
