@@ -65,7 +65,7 @@ async function parent() {
     seeder.close();
     mkdirSync(profileDir, { recursive: true });
     const before = new Set(readdirSync(profileDir));
-    const nodeArgs = opts['no-prof'] ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
+    const nodeArgs = opts['no-prof'] ? (process.env.PROFILE_NODE_ARGS ? process.env.PROFILE_NODE_ARGS.split(' ') : []) : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
     const args = [...nodeArgs, fileURLToPath(import.meta.url), '--child', workloadId, '--client', String(opts.client), '--seconds', String(opts.seconds), '--servers', servers.join(',')];
     console.error(`running: node ${args.join(' ')}`);
     code = await new Promise((resolve) => spawn(process.execPath, args, { stdio: 'inherit' }).on('exit', (c) => resolve(c ?? 1)));

@@ -20,7 +20,7 @@ import { deleteMulti, getMulti, getMultiSettled, setMulti, type MultiResult, typ
 import { normalizeLocation, normalizeServers, resolveOptions, type ClientOptions } from './options.js';
 import { CLIENT_CALLS, traceMethods } from './tracing.js';
 import { toExptime } from './ttl.js';
-import { encodeItem, type WireItem } from './values.js';
+import { defaultSerializer, encodeItem, FLAGS, textBytes, type WireItem } from './values.js';
 
 const log = createDebug('memcluster:client');
 
@@ -382,6 +382,12 @@ export class Client extends EventEmitter<ClientEvents> {
     try {
       routed = this.core.routedKey(key);
       const exptime = toExptime((options as StoreOptions | undefined)?.ttl);
+      const opts = this.core.opts;
+      if (typeof value === 'string' && opts.serializer === defaultSerializer && cmd !== 'append' && cmd !== 'prepend') {
+        // The usual store: a text value under the default format, one string request (flags 0).
+        bytes = encodeStore(cmd, routed, FLAGS.STRING, exptime, value, textBytes(value, key, opts.maxValueBytes));
+        return this.sendStore(routed, bytes, options);
+      }
       let item: WireItem;
       if (cmd === 'append' || cmd === 'prepend') {
         if (typeof value === 'string') item = { data: value, bytes: Buffer.byteLength(value, 'utf8'), flags: 0 };
@@ -395,6 +401,10 @@ export class Client extends EventEmitter<ClientEvents> {
     } catch (err) {
       return Promise.reject(err); // bad input rejects, never throws
     }
+    return this.sendStore(routed, bytes, options);
+  }
+
+  private sendStore(routed: string, bytes: Wire, options: CallOptions | undefined): Promise<boolean> {
     // The hot path: no extra async layer when the call has no options of its own.
     if (!hasCallOptions(options)) return this.core.sendMapped(this.core.cluster.nodeFor(routed), bytes, 'store', storeResult, undefined, routed);
     return this.scoped(options, (scope) => this.core.sendMapped(this.core.cluster.nodeFor(routed), bytes, 'store', storeResult, undefined, routed, scope));

@@ -92,17 +92,7 @@ export interface WireItem {
  * value); anything else goes through the serializer as `encodeValue` does, with the same errors.
  */
 export function encodeItem(serializer: Serializer, value: unknown, key: string, maxValueBytes: number): WireItem {
-  if (typeof value === 'string' && serializer === defaultSerializer) {
-    if (!(value as string & { isWellFormed(): boolean }).isWellFormed()) {
-      const cause = new TypeError('string holds a lone UTF-16 surrogate (not valid UTF-8)');
-      throw new InvalidValueError(`cannot serialize the value for key ${key}: ${cause.message}`, { cause });
-    }
-    const bytes = Buffer.byteLength(value, 'utf8');
-    if (bytes > maxValueBytes) {
-      throw new InvalidValueError(`value for key ${key} is ${bytes} bytes, over maxValueBytes (${maxValueBytes}); nothing was written`);
-    }
-    return { data: value, bytes, flags: FLAGS.STRING };
-  }
+  if (typeof value === 'string' && serializer === defaultSerializer) return { data: value, bytes: textBytes(value, key, maxValueBytes), flags: FLAGS.STRING };
   const out = encodeValue(serializer, value, key, maxValueBytes);
   return { data: out.data, bytes: out.data.length, flags: out.flags };
 }
@@ -118,6 +108,23 @@ export function decodeHit(serializer: Serializer, hit: Hit, key: string, server:
   } catch (err) {
     throw new DecodeError(`cannot decode item ${key} (flags ${hit.flags}, ${hit.end - hit.start} bytes): ${(err as Error).message}`, { server, cause: err });
   }
+}
+
+/**
+ * The UTF-8 length of a text value stored by the default serializer (flags 0), after the checks
+ * `encodeValue` makes for it: well-formed UTF-16 (a lone surrogate would come back as U+FFFD) and
+ * within `maxValueBytes`. Throws `InvalidValueError` with the same messages.
+ */
+export function textBytes(value: string, key: string, maxValueBytes: number): number {
+  if (!(value as string & { isWellFormed(): boolean }).isWellFormed()) {
+    const cause = new TypeError('string holds a lone UTF-16 surrogate (not valid UTF-8)');
+    throw new InvalidValueError(`cannot serialize the value for key ${key}: ${cause.message}`, { cause });
+  }
+  const bytes = Buffer.byteLength(value, 'utf8');
+  if (bytes > maxValueBytes) {
+    throw new InvalidValueError(`value for key ${key} is ${bytes} bytes, over maxValueBytes (${maxValueBytes}); nothing was written`);
+  }
+  return bytes;
 }
 
 /** Deserializes, turning a failure into `DecodeError` naming the key and server. */
