@@ -14,7 +14,7 @@
  *   --rounds N           override the number of rounds
  *   --target-ms N        how long each run keeps starting operations
  *   --warm-ms N          how long the workload runs untimed just before each measured run (at
- *                        least one call; default 500, --quick 20; 0: none). Not for the one run
+ *                        least one call; default 1000, --quick 20; 0: none). Not for the one run
  *                        isolated in a worker (memcached 2.2.2's getMulti of 100,000 keys)
  *   --cap-s N            time cap per run (did not finish after that)
  *   --workloads a,b      only these workload ids (get-seq, get-64, set-64, getmulti-100, ...)
@@ -55,7 +55,7 @@ const QUICK = args.quick;
 const ROUNDS = Number(args.rounds ?? (QUICK ? 2 : 5));
 const TARGET_MS = Number(args['target-ms'] ?? (QUICK ? 100 : 1000));
 /** The untimed run of the same workload just before each measured run (see measure.mjs). */
-const WARM_MS = Number(args['warm-ms'] ?? (QUICK ? 20 : 500));
+const WARM_MS = Number(args['warm-ms'] ?? (QUICK ? 20 : 1000));
 const CAP_S = Number(args['cap-s'] ?? (QUICK ? 5 : 20));
 /**
  * The cap of one run of a workload: setMulti/deleteMulti of 100,000 keys also do untimed set-up
