@@ -1,154 +1,30 @@
-import net from 'node:net';
-import tls from 'node:tls';
-import { performance } from 'node:perf_hooks';
+import type net from 'node:net';
 import createDebug from 'debug';
 import {
-  AuthenticationError, ClientErrorReply, ConnectionError, ConnectTimeoutError, MemclusterError, ReplyTooLargeError, ServerErrorReply,
+  AuthenticationError, ClientErrorReply, ConnectionError, MemclusterError, ReplyTooLargeError, ServerErrorReply,
   TimeoutError, TooManyConnectionsError, ValidationFailedError,
 } from '../errors.js';
 import { serverText } from '../text.js';
-import { encodeAuth, encodeMn, encodeVersion } from '../protocol/encoder.js';
+import { encodeMn, encodeVersion } from '../protocol/encoder.js';
 import { ReplyParser } from '../protocol/parser.js';
 import type { Reply, ReplyKind, Wire } from '../protocol/types.js';
 import { Deque } from './deque.js';
+import { KeysInFlight } from './keys-in-flight.js';
+import { hasDataBlock, now, type Outgoing, type Pending, type RequestHandle, type ValidationCommand, type Verify } from './request.js';
+import { authenticate } from './auth.js';
+import { openSocket, type ConnectionOptions } from './socket.js';
+
 import { connectTrace, isTraced, targetOf, traceAsync } from '../tracing.js';
+
+export { now, type Outgoing, type Pending, type RequestHandle, type ValidationCommand, type Verify } from './request.js';
+export { isTlsCertificateError, type ConnectionOptions } from './socket.js';
 
 const log = createDebug('memcluster:conn');
 
-/** How a connection reaches its server and what it tolerates. */
-export interface ConnectionOptions {
-  host: string;
-  port: number;
-  /** `host:port` label used on every error and log line. */
-  server: string;
-  connectTimeoutMs: number;
-  /** Largest value a reply may claim; a larger `VALUE` length is treated as forged. */
-  maxValueBytes: number;
-  /** TLS options; when set, every byte goes over TLS. */
-  tls?: tls.ConnectionOptions | undefined;
-  /** ASCII-protocol credentials (memcached `-Y`), sent before anything else. */
-  auth?: { username: string; password: string } | undefined;
-  /**
-   * The server is failing when a socket with requests outstanding has received no byte for this
-   * long, measured from when the oldest outstanding request was written (or the last byte arrived,
-   * if later). Only then is the socket destroyed and the failure counted against the server; a call
-   * whose own deadline passes sooner is abandoned, not its socket. Default: 1000.
-   */
-  stallTimeoutMs?: number | undefined;
-}
-
-/**
- * Node's codes for a server certificate that failed verification (OpenSSL X509 errors, plus the
- * host name check). Retrying cannot fix these: the configuration (CA, servername) must change.
- */
-const TLS_CERT_ERRORS: ReadonlySet<string> = new Set([
-  'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_CRL', 'UNABLE_TO_DECRYPT_CERT_SIGNATURE', 'UNABLE_TO_DECRYPT_CRL_SIGNATURE',
-  'UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY', 'CERT_SIGNATURE_FAILURE', 'CRL_SIGNATURE_FAILURE', 'CERT_NOT_YET_VALID', 'CERT_HAS_EXPIRED',
-  'CRL_NOT_YET_VALID', 'CRL_HAS_EXPIRED', 'ERROR_IN_CERT_NOT_BEFORE_FIELD', 'ERROR_IN_CERT_NOT_AFTER_FIELD',
-  'ERROR_IN_CRL_LAST_UPDATE_FIELD', 'ERROR_IN_CRL_NEXT_UPDATE_FIELD', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'CERT_CHAIN_TOO_LONG', 'CERT_REVOKED', 'INVALID_CA',
-  'PATH_LENGTH_EXCEEDED', 'INVALID_PURPOSE', 'CERT_UNTRUSTED', 'CERT_REJECTED', 'HOSTNAME_MISMATCH', 'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
-
-/** True when `err` (or its cause) says the server's TLS certificate was not accepted. */
-export function isTlsCertificateError(err: unknown): boolean {
-  for (let e = err, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (typeof code === 'string' && TLS_CERT_ERRORS.has(code)) return true;
-  }
-  return false;
-}
-
-/** The error for a socket that failed before it was connected; TLS failures say what was refused. */
-function connectError(err: NodeJS.ErrnoException, opts: ConnectionOptions): ConnectionError {
-  const why = `${err.code ?? 'error'}: ${err.message}`;
-  if (opts.tls && err.code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
-    return new ConnectionError(`TLS handshake failed: the server certificate does not match the expected host name (${why})`, { server: opts.server, cause: err });
-  }
-  if (opts.tls && isTlsCertificateError(err)) {
-    return new ConnectionError(`TLS handshake failed: the server certificate could not be verified (${why})`, { server: opts.server, cause: err });
-  }
-  if (opts.tls && (err.code?.startsWith('ERR_SSL') || err.code === 'ECONNRESET')) {
-    return new ConnectionError(`TLS handshake failed (${why})`, { server: opts.server, cause: err });
-  }
-  return new ConnectionError(`connect failed: ${err.code ?? err.message}`, { server: opts.server, cause: err });
-}
-
-/** The light real request that proves a socket is answered by a live memcached. */
-export type ValidationCommand = 'mn' | 'version';
-
-/** Checks a reply against its request (e.g. that VALUE keys were asked for); an error means the stream is out of step. */
-export type Verify = (reply: Reply) => MemclusterError | undefined;
-
-/** One request to write: its bytes, what its reply must be, its deadline, and who hears the outcome. */
-export interface Outgoing {
-  /** The request (a string goes out as UTF-8). */
-  bytes: Wire;
-  kind: ReplyKind;
-  /** The call's deadline (monotonic ms): past it the call is rejected and the request abandoned. */
-  deadline: number;
-  /** For retrievals: the number of keys asked for (a reply with more VALUE blocks is a protocol error). */
-  maxValues?: number | undefined;
-  /**
-   * The keys (as written) the reply's hits must name, in request order: the parser matches them
-   * byte for byte and the hits carry these strings (see `ReplyParser#expect`).
-   */
-  replyKeys?: readonly string[] | undefined;
-  /** Runs on the reply, in order, before delivery; an error ends the socket. */
-  verify?: Verify | undefined;
-  /** The routed key (single-key requests) or keys (coalesced gets) whose call order must hold. */
-  key?: string | undefined;
-  keys?: readonly string[] | undefined;
-  /** A pure read (get, gets, mg): it need not keep call order with other reads, only with writes. */
-  read?: boolean | undefined;
-  /** Exactly one of these is called, once. */
-  resolve(reply: Reply): void;
-  reject(err: MemclusterError): void;
-}
-
-/** A request written on this socket and not answered yet. */
-export interface Pending {
-  readonly out: Outgoing;
-  /** When the request's bytes left (monotonic ms): the base of the stall check. */
-  writtenAt: number;
-  /** The call gave up (timed out or was cancelled): its reply is read and discarded in order. */
-  abandoned: boolean;
-  /** The request carried a data block (see `hasDataBlock`). */
-  dataBlock: boolean;
-}
-
-/**
- * Reply kinds whose request carries a data block (`set ... <bytes>\r\n<data>`). An error line to one
- * of these may be followed by a second reply for the data block run as a command (memcached answers
- * `CLIENT_ERROR bad data chunk` then `ERROR`), so it leaves the stream out of step.
- */
-const hasDataBlock = (kind: ReplyKind, bytes: Wire): boolean => kind === 'store' || kind === 'auth' || (kind === 'meta' && isMetaSet(bytes));
-
-/** A handle on one written request, to give up on it (the reply is then read and discarded). */
-export interface RequestHandle {
-  /** Rejects the call with `err` now; the socket stays in service. No-op once settled. */
-  abandon(err: MemclusterError): void;
-}
-
-const UNAUTHENTICATED = 'unauthenticated';
 const DEFAULT_STALL_MS = 1000;
 /** A tick's Buffer requests up to this size are joined into one buffer before the write; larger ones go as a writev. */
 const MAX_JOIN_BYTES = 64 * 1024;
 
-/** Whether a request is a meta set (`ms ...`), which carries a data block like the text stores. */
-function isMetaSet(bytes: Wire): boolean {
-  return typeof bytes === 'string'
-    ? bytes.charCodeAt(0) === 0x6d && bytes.charCodeAt(1) === 0x73 && bytes.charCodeAt(2) === 0x20
-    : bytes[0] === 0x6d && bytes[1] === 0x73 && bytes[2] === 0x20;
-}
-const KEY_BUCKETS = 8192;
-
-/** A cheap hash of a key into KEY_BUCKETS (its length and last 12 characters: keys differ at the end). */
-function bucketOf(key: string): number {
-  let h = key.length;
-  for (let i = Math.max(0, key.length - 12); i < key.length; i++) h = (Math.imul(h, 31) + key.charCodeAt(i)) | 0;
-  return (h ^ (h >>> 10)) & (KEY_BUCKETS - 1);
-}
 /**
  * A timer that fires this much later than planned means our own event loop was busy: replies may sit
  * unread in the socket. No server is judged late on such a check; it is repeated after a poll phase.
@@ -167,9 +43,6 @@ export class MetaUnsupportedError extends ValidationFailedError {
     super('the server answered ERROR to mn (no meta protocol)', { server, cause });
   }
 }
-
-/** Monotonic milliseconds; immune to wall-clock jumps. */
-export const now = (): number => performance.now();
 
 /**
  * One socket to one server. Requests are pipelined and replies matched in order, each checked
@@ -210,15 +83,8 @@ export class Connection {
   private timer: NodeJS.Timeout | undefined;
   /** The deadline the timer is armed for. */
   private timerAt = Infinity;
-  /**
-   * Counts of the keys in flight here, by a cheap hash (all requests, and writes only): `carries`
-   * scans the pending requests only when a bucket says the key may be among them, so deep pipelines
-   * on several sockets do not cost a scan per request.
-   */
-  private readonly keyCounts = new Uint16Array(KEY_BUCKETS);
-  private readonly writeKeyCounts = new Uint16Array(KEY_BUCKETS);
-  /** The counts are kept only while the owner has other sockets to choose from (see `trackKeys`). */
-  private trackingKeys = false;
+  /** Which keys are in flight here (only while the owner has several sockets; see `trackKeys`). */
+  private readonly keys = new KeysInFlight();
   /** A flush is scheduled for the end of this tick. */
   private flushing = false;
   /** Requests written since the last flush: their bytes leave (and their stall clock starts) at the flush. */
@@ -265,48 +131,26 @@ export class Connection {
   }
 
   /** `open` itself, outside its `memcluster:connect` trace. */
-  private static connect(opts: ConnectionOptions, signal?: AbortSignal): Promise<Connection> {
-    return new Promise<Connection>((resolve, reject) => {
-      const aborted = () => new ConnectionError('connection attempt abandoned: the client is closing', { server: opts.server });
-      if (signal?.aborted) return reject(aborted());
-      const socket = opts.tls
-        ? tls.connect({ ...opts.tls, host: opts.host, port: opts.port, servername: opts.tls.servername ?? (net.isIP(opts.host) ? undefined : opts.host) })
-        : net.connect({ host: opts.host, port: opts.port });
-      socket.setNoDelay(true);
-      const onAbort = () => fail(aborted());
-      const fail = (err: MemclusterError) => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        socket.removeAllListeners();
-        socket.on('error', () => {});
-        socket.destroy();
-        log('connect %s failed: %s', opts.server, err.message);
-        reject(err);
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      // When the timer fires, a connection completed meanwhile may not have been read yet (our loop was
-      // busy): give it one poll phase before calling the connect late.
-      let connected = false;
-      const timer = setTimeout(() => setImmediate(() => {
-        if (!connected) fail(new ConnectTimeoutError(`connect timed out after ${opts.connectTimeoutMs} ms`, { server: opts.server }));
-      }), opts.connectTimeoutMs);
-      socket.once('error', (err: NodeJS.ErrnoException) => fail(connectError(err, opts)));
-      socket.once(opts.tls ? 'secureConnect' : 'connect', () => {
-        connected = true;
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        socket.removeAllListeners();
-        const conn = new Connection(socket, opts);
-        log('conn#%d %s connected%s', conn.id, opts.server, opts.tls ? ' (tls)' : '');
-        if (!opts.auth) return resolve(conn);
-        const abortAuth = () => conn.destroy(aborted());
-        signal?.addEventListener('abort', abortAuth, { once: true });
-        conn.authenticate(opts.auth, now() + opts.connectTimeoutMs).then(
-          () => { signal?.removeEventListener('abort', abortAuth); resolve(conn); },
-          (err) => { signal?.removeEventListener('abort', abortAuth); conn.destroy(err); reject(err); },
-        );
-      });
-    });
+  private static async connect(opts: ConnectionOptions, signal?: AbortSignal): Promise<Connection> {
+    const aborted = () => new ConnectionError('connection attempt abandoned: the client is closing', { server: opts.server });
+    const conn = new Connection(await openSocket(opts, signal, aborted), opts);
+    log('conn#%d %s connected%s', conn.id, opts.server, opts.tls ? ' (tls)' : '');
+    if (!opts.auth) return conn;
+    if (signal?.aborted) {
+      conn.destroy(aborted());
+      throw aborted();
+    }
+    const abortAuth = () => conn.destroy(aborted());
+    signal?.addEventListener('abort', abortAuth, { once: true });
+    try {
+      await authenticate(conn, opts.auth, now() + opts.connectTimeoutMs);
+      return conn;
+    } catch (err) {
+      conn.destroy(err as MemclusterError);
+      throw err;
+    } finally {
+      signal?.removeEventListener('abort', abortAuth);
+    }
   }
 
   /** False once the connection is dead; a dead connection rejects every request. */
@@ -381,17 +225,7 @@ export class Connection {
    * come here too; with `writesOnly`, only requests that change items count (reads may pass reads).
    */
   carries(key: string | undefined, keys: readonly string[] | undefined, writesOnly: boolean): boolean {
-    // Without counts (one socket: the owner has no choice to make), the scan alone answers.
-    if (this.trackingKeys) {
-      const counts = writesOnly ? this.writeKeyCounts : this.keyCounts;
-      if (key !== undefined) {
-        if (counts[bucketOf(key)] === 0) return false;
-      } else if (keys !== undefined) {
-        let maybe = false;
-        for (const k of keys) if (counts[bucketOf(k)] !== 0) { maybe = true; break; }
-        if (!maybe) return false;
-      }
-    }
+    if (!this.keys.mayCarry(key, keys, writesOnly)) return false;
     for (const p of this.pending.items()) {
       const o = p.out;
       if (writesOnly && o.read) continue;
@@ -410,11 +244,7 @@ export class Connection {
    * counts what is in flight now.
    */
   trackKeys(on: boolean): void {
-    if (on === this.trackingKeys) return;
-    this.trackingKeys = on;
-    this.keyCounts.fill(0);
-    this.writeKeyCounts.fill(0);
-    if (on) for (const p of this.pending.items()) if (p.out.key !== undefined || p.out.keys !== undefined) this.countKeys(p.out, 1);
+    this.keys.track(on, [...this.pending.items()].map((p) => p.out));
   }
 
   private write(out: Outgoing): Pending {
@@ -424,7 +254,7 @@ export class Connection {
     // writtenAt is stamped when the bytes leave (flush, at the end of this tick).
     const p: Pending = { out, writtenAt: Infinity, abandoned: false, dataBlock };
     this.pending.push(p);
-    if (this.trackingKeys && (out.key !== undefined || out.keys !== undefined)) this.countKeys(out, 1);
+    this.keys.count(out, 1);
     this.unsent.push(p);
     this.parser.expect(out.kind, out.maxValues, out.replyKeys);
     if (!this.flushing) {
@@ -527,37 +357,11 @@ export class Connection {
     this.flushDrainWaiters();
   }
 
-  /**
-   * memcached's ASCII authentication is a `set` whose data is "<user> <password>". A server
-   * without `-Y` would run that data line as a command, so the credentials go only to a server
-   * that asked for them: first `version`, which a `-Y` server answers with `CLIENT_ERROR
-   * unauthenticated` (keeping the connection), then the credentials.
-   */
-  private async authenticate(auth: { username: string; password: string }, deadline: number): Promise<void> {
-    // `version` has no data block, so its `CLIENT_ERROR unauthenticated` leaves the stream aligned.
-    const required = await this.send(encodeVersion(), 'version', deadline).then(() => false, (err: unknown) => {
-      if (err instanceof ClientErrorReply && err.detail === `CLIENT_ERROR ${UNAUTHENTICATED}`) return true;
-      throw err;
-    });
-    if (!required) {
-      throw new AuthenticationError('authentication failed: the server does not use ASCII authentication (-Y); the credentials were not sent', { server: this.server });
-    }
-    try {
-      await this.send(encodeAuth(auth.username, auth.password), 'auth', deadline);
-    } catch (err) {
-      // Only an error line answering the credentials is a refusal (memcached 1.6 answers
-      // `CLIENT_ERROR authentication failure`); a timeout or EOF during auth stays what it is.
-      if (!(err instanceof ClientErrorReply)) throw err;
-      // Never include the credentials: only the server's reason.
-      throw new AuthenticationError(`authentication failed: the server refused the credentials of user ${JSON.stringify(auth.username)} (${err.detail})`, { server: this.server, cause: err });
-    }
-  }
-
   private onReply(reply: Reply): void {
     if (this.dead) return; // the rest of a chunk after the socket was condemned: never delivered
     const req = this.pending.shift();
     if (!req) return; // the parser tracks expectations, so this cannot happen; never throw from a socket handler
-    if (this.trackingKeys && (req.out.key !== undefined || req.out.keys !== undefined)) this.countKeys(req.out, -1);
+    this.keys.count(req.out, -1);
     this.lastReplyAt = this.lastDataAt;
     switch (reply.kind) {
       case 'server_error':
@@ -649,22 +453,6 @@ export class Connection {
         : new TimeoutError(`no reply within the call's timeout (${p.out.kind}, request abandoned; conn#${this.id} kept)`, { server: this.server }));
     }
     this.checkDeadline(true);
-  }
-
-  /** Adds (or removes, `by` -1) a request's keys to the in-flight key counts. */
-  private countKeys(out: Outgoing, by: 1 | -1): void {
-    const write = !out.read;
-    if (out.key !== undefined) {
-      const b = bucketOf(out.key);
-      this.keyCounts[b]! += by;
-      if (write) this.writeKeyCounts[b]! += by;
-      return;
-    }
-    for (const k of out.keys!) {
-      const b = bucketOf(k);
-      this.keyCounts[b]! += by;
-      if (write) this.writeKeyCounts[b]! += by;
-    }
   }
 
   private flushDrainWaiters(): void {

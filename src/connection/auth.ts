@@ -1,0 +1,40 @@
+/**
+ * memcached's ASCII authentication (`-Y`), run on a new socket before anything else.
+ */
+import { AuthenticationError, ClientErrorReply } from '../errors.js';
+import { encodeAuth, encodeVersion } from '../protocol/encoder.js';
+import type { Reply, ReplyKind, Wire } from '../protocol/types.js';
+
+const UNAUTHENTICATED = 'unauthenticated';
+
+/** What authentication needs of a connection. */
+export interface Sender {
+  readonly server: string;
+  send(bytes: Wire, kind: ReplyKind, deadline: number): Promise<Reply>;
+}
+
+/**
+ * memcached's ASCII authentication is a `set` whose data is "<user> <password>". A server
+ * without `-Y` would run that data line as a command, so the credentials go only to a server
+ * that asked for them: first `version`, which a `-Y` server answers with `CLIENT_ERROR
+ * unauthenticated` (keeping the connection), then the credentials.
+ */
+export async function authenticate(conn: Sender, auth: { username: string; password: string }, deadline: number): Promise<void> {
+  // `version` has no data block, so its `CLIENT_ERROR unauthenticated` leaves the stream aligned.
+  const required = await conn.send(encodeVersion(), 'version', deadline).then(() => false, (err: unknown) => {
+    if (err instanceof ClientErrorReply && err.detail === `CLIENT_ERROR ${UNAUTHENTICATED}`) return true;
+    throw err;
+  });
+  if (!required) {
+    throw new AuthenticationError('authentication failed: the server does not use ASCII authentication (-Y); the credentials were not sent', { server: conn.server });
+  }
+  try {
+    await conn.send(encodeAuth(auth.username, auth.password), 'auth', deadline);
+  } catch (err) {
+    // Only an error line answering the credentials is a refusal (memcached 1.6 answers
+    // `CLIENT_ERROR authentication failure`); a timeout or EOF during auth stays what it is.
+    if (!(err instanceof ClientErrorReply)) throw err;
+    // Never include the credentials: only the server's reason.
+    throw new AuthenticationError(`authentication failed: the server refused the credentials of user ${JSON.stringify(auth.username)} (${err.detail})`, { server: conn.server, cause: err });
+  }
+}
