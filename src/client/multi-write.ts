@@ -50,16 +50,20 @@ export async function setMulti(core: ClientCore, entries: Iterable<readonly [str
 export async function deleteMulti(core: ClientCore, keys: readonly string[], scope?: Scope): Promise<Map<string, boolean>> {
   if (!Array.isArray(keys)) throw new InvalidArgumentError('keys must be an array of strings');
   const deadline = scope?.deadline ?? now() + core.opts.timeoutMs;
-  const jobs = new Map<string, WriteJob>();
+  const seen = new Set<string>();
+  const jobs: WriteJob[] = [];
   const slice = makeSlicer();
   for (let i = 0; i < keys.length; i++) {
     const pause = slice(i);
     if (pause) await pause;
     const key = keys[i]!;
-    const p = core.prepare(key);
-    if (!jobs.has(key)) jobs.set(key, { key, routed: p.routed, item: undefined });
+    const routed = core.routedKey(key);
+    // One hash operation per key: the Set grew only for a key not seen before.
+    const before = seen.size;
+    seen.add(key);
+    if (seen.size !== before) jobs.push({ key, routed, item: undefined });
   }
-  return writeAll(core, [...jobs.values()], 'delete', 0, deadline, scope);
+  return writeAll(core, jobs, 'delete', 0, deadline, scope);
 }
 
 const TEXT_RESULT: Record<string, boolean> = { STORED: true, NOT_STORED: false, EXISTS: false, NOT_FOUND: false, DELETED: true };

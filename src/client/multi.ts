@@ -63,8 +63,10 @@ export async function getMultiSettled<T>(core: ClientCore, keys: readonly string
     if (seen) {
       // core.prepare without a prefix, minus its per-key object.
       const n = validateKey(key);
-      if (seen.has(key)) continue;
+      // One hash operation per key: the Set grew only for a key not seen before.
+      const before = seen.size;
       seen.add(key);
+      if (seen.size === before) continue;
       routed.push(key);
       bytes.push(n);
     } else {
