@@ -1,7 +1,8 @@
 import { ClientCore } from '../client/core.js';
 import { Cluster } from '../cluster/cluster.js';
 import type { Locations } from '../cluster/ring.js';
-import type { Job, ServerNode } from '../cluster/server-node.js';
+import type { Cancel, Job, ServerNode } from '../cluster/server-node.js';
+import type { RequestHandle } from '../connection/connection.js';
 import { TimeoutError, type MemclusterError } from '../errors.js';
 import type { CompatSettings } from './options.js';
 
@@ -99,10 +100,28 @@ export class Fleet {
     g = Object.create(node) as ServerNode;
     g.submit = (job: Job) => {
       let settled = false;
+      // A call that gives up on the server (its connects kept failing) takes its request back: out of
+      // the server's queue, or abandoned if it was written meanwhile, so no socket that comes later
+      // carries a request nobody waits for. (A call with a signal keeps its own cancellation.)
+      let written: RequestHandle | undefined;
+      const own: { aborted: boolean; reason: MemclusterError | undefined } & Cancel = {
+        aborted: false,
+        reason: undefined,
+        track: (handle) => { written = handle; },
+        queuedOn: () => {},
+      };
       const waiter: Waiter = {
         seen: 0,
         last: undefined,
-        fail: (err) => finish(() => job.reject(err)),
+        fail: (err) => {
+          if (!job.cancel && !settled) {
+            own.aborted = true;
+            own.reason = err;
+            node.purge(own); // rejects the queued request through `finish` below
+            written?.abandon(err);
+          }
+          finish(() => job.reject(err));
+        },
       };
       const finish = (settle: () => void) => {
         if (settled) return;
@@ -113,6 +132,7 @@ export class Fleet {
       waiters.add(waiter);
       node.submit({
         ...job,
+        cancel: job.cancel ?? own,
         resolve: (reply) => finish(() => job.resolve(reply)),
         // A request that timed out waiting for a socket while connects failed failed for that
         // reason (2.2.2 called back with the last connect error once its retries ran out).

@@ -54,6 +54,9 @@ describe('memcluster/compat does not copy the bugs of memcached 2.2.2', () => {
       expectWithinPromise(get.ms, 5000, 'a call on a refused server settles within `timeout`');
       expect(get.err).toBeInstanceOf(ConnectionError);
       expect(get.err.message).toMatch(/^connect ECONNREFUSED 127\.0\.0\.1:\d+$/);
+      // The call gave up on the server: its request left the server's queue with it (no socket that
+      // comes later carries a request nobody waits for).
+      expect(dead.fleet.cluster.all()[0].stats().queued).toBe(0);
       const multi = await call(dead, 'getMulti', [['a', 'b']], 2000);
       expect(multi.err.map(String)).toEqual([`Error: Server at ${dead.servers[0]} not available`]);
       expect(multi.data).toEqual({});
