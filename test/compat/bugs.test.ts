@@ -168,6 +168,22 @@ describe('memcluster/compat does not copy the bugs of memcached 2.2.2', () => {
     }
   });
 
+  it('redundancy works from the first call (2.2.2 threw `createRange is not a function` on the first del/incr with several servers) and keys are not replicated', async () => {
+    const r = new Memcached(servers.map((s) => s.address), { redundancy: 1, timeout: 1000 }) as any;
+    try {
+      expect(await ok(r, 'set', 'red:n', 5, 0)).toBe(true);
+      expect(await ok(r, 'incr', 'red:n', 2)).toBe(7);
+      expect(await ok(r, 'del', 'red:n')).toBe(true);
+      expect(await ok(r, 'set', 'red:k', 'one', 0)).toBe(true);
+      const holders = [];
+      for (const s of servers) if ((await s.command('mg red:k v\r\n')).startsWith('VA ')) holders.push(s.address);
+      expect(holders).toHaveLength(1); // stored on its own server only: no replica
+      expect(await ok(r, 'get', 'red:k')).toBe('one');
+    } finally {
+      r.end();
+    }
+  });
+
   it('maxExpiration is enforced, and a lifetime over 30 days works when allowed (2.2.2 dropped the item)', async () => {
     const fortyDays = 40 * 86_400;
     const over = await call(mc, 'set', ['ttl', 'v', fortyDays]);
