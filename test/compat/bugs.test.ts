@@ -169,7 +169,7 @@ describe('memcluster/compat does not copy the bugs of memcached 2.2.2', () => {
   });
 
   it('redundancy works from the first call (2.2.2 threw `createRange is not a function` on the first del/incr with several servers) and keys are not replicated', async () => {
-    const r = new Memcached(servers.map((s) => s.address), { redundancy: 1, timeout: 1000 }) as any;
+    const r = new Memcached(servers.map((s) => s.address), { redundancy: 1, timeout: 1000 } as never) as any;
     try {
       expect(await ok(r, 'set', 'red:n', 5, 0)).toBe(true);
       expect(await ok(r, 'incr', 'red:n', 2)).toBe(7);
