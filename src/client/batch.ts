@@ -159,7 +159,8 @@ export class BatchWriter {
       read: this.cmd === 'get' || this.cmd === 'gets',
       cancel: this.cancel,
       verify: (reply) => verifyRetrieval(reply, keys, node.server, withCas),
-      resolve: (reply) => this.settle(node.server, keys, withRequestKeys((reply as { values: ValueEntry[] }).values, keys), undefined),
+      // The parser matched every hit to `keys` (replyKeys): hits carry the request's own key strings.
+      resolve: (reply) => this.settle(node.server, keys, (reply as { values: ValueEntry[] }).values, undefined),
       reject: (err) => this.settle(node.server, keys, undefined, err),
     });
   }
@@ -205,20 +206,6 @@ export function verifyRetrieval(reply: Reply, keys: readonly string[], server: s
     i++;
   }
   return undefined;
-}
-
-/**
- * Gives each hit of a verified reply (hits in request order) the request's own key string, equal to
- * the parsed one: sinks then match keys by identity instead of hashing a fresh string per hit.
- */
-function withRequestKeys(values: ValueEntry[], keys: readonly string[]): ValueEntry[] {
-  let i = 0;
-  for (const v of values) {
-    while (i < keys.length && keys[i] !== v.key) i++;
-    if (i === keys.length) break; // cannot happen after verifyRetrieval; keep the parsed keys
-    v.key = keys[i++]!;
-  }
-  return values;
 }
 
 /**

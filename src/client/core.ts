@@ -157,11 +157,12 @@ export class ClientCore {
       // The parser matches the reply's key to p.routed (replyKeys), as verifyMetaKey would.
       const read = (r: Reply): unknown => {
         if (r.kind !== 'meta') throw new ProtocolError(`unexpected reply to a meta request: ${r.kind}`, { server: node.server });
-        const v = entryOf(r, p.routed);
-        const value = v && this.decode(v, p.key, node.server);
-        // A stale item's refresh right this read won goes back before the read settles (rare).
+        // A stale item's refresh right this read won goes back (first: even if decoding fails), and
+        // the read settles after it (rare).
         const back = handBackIfWon(node, r, p.routed, this.opts.timeoutMs);
-        return back ? back.then(() => value) : value;
+        const v = entryOf(r, p.routed);
+        if (!back) return v && this.decode(v, p.key, node.server);
+        return back.then(() => v && this.decode(v, p.key, node.server));
       };
       this.submit(node, new SingleRequest(metaGetLine(p.routed), 'meta', deadline, undefined, p.routed, true, scope?.cancel, read, resolve, reject));
       return;
