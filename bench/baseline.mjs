@@ -36,6 +36,8 @@ const BATCH_KEYS = 100;
 const GET = 1;
 const STORE = 2;
 const DELETE = 3;
+/** A quiet meta read batch (`mg <key> v f k q` per key, then `mn`): hits are `VA` blocks, `MN` ends it. */
+const MGET = 4;
 
 /**
  * What a call waits for: one reply (a single get/set/delete) or many (a multi-key call). Hits
@@ -96,7 +98,10 @@ function decode(chunk, start, end, flags) {
  * bench; the others exist so `bench/floor-variants.mjs` can show why the defaults were chosen.
  * `adaptive`: nextTick when the socket has nothing in flight, else setImmediate (so requests
  * issued by every reply callback of one event-loop turn share a write).
- * @typedef {{ flush?: 'nextTick' | 'microtask' | 'immediate' | 'adaptive', write?: 'join' | 'cork' | 'concat' }} FloorOptions
+ * `wire: 'meta'` (the meta-wire floor, a reference for memcluster's default on meta servers):
+ * getMulti sends each server's keys as quiet `mg <key> v f k q` lines ended by `mn`, the bytes
+ * memcluster sends there, instead of 100-key `get` lines. Everything else is unchanged.
+ * @typedef {{ flush?: 'nextTick' | 'microtask' | 'immediate' | 'adaptive', write?: 'join' | 'cork' | 'concat', wire?: 'text' | 'meta' }} FloorOptions
  */
 
 class BaselineConnection {
@@ -209,22 +214,42 @@ class BaselineConnection {
       const req = this.pending[this.head];
       if (req === undefined) return this.fail(new Error(`${this.server}: reply with no request pending`));
       const c0 = chunk[pos];
-      if (c0 === 0x56 /* V */ && req.kind === GET) {
-        // VALUE <key> <flags> <bytes>\r\n<data>\r\n
-        let i = pos + 6;
-        while (i < len && chunk[i] !== 0x20) i++;
-        const keyEnd = i++;
+      if (c0 === 0x56 /* V */ && (req.kind === GET || req.kind === MGET)) {
+        let keyStart = pos + 6;
+        let keyEnd = 0;
         let flags = 0;
-        let c = 0;
-        while (i < len && (c = chunk[i]) !== 0x20) {
-          flags = flags * 10 + c - 0x30;
-          i++;
-        }
-        i++;
         let size = 0;
-        while (i < len && (c = chunk[i]) !== 0x0d) {
-          size = size * 10 + c - 0x30;
+        let c = 0;
+        let i;
+        if (req.kind === GET) {
+          // VALUE <key> <flags> <bytes>\r\n<data>\r\n
+          i = keyStart;
+          while (i < len && chunk[i] !== 0x20) i++;
+          keyEnd = i++;
+          while (i < len && (c = chunk[i]) !== 0x20) {
+            flags = flags * 10 + c - 0x30;
+            i++;
+          }
           i++;
+          while (i < len && (c = chunk[i]) !== 0x0d) {
+            size = size * 10 + c - 0x30;
+            i++;
+          }
+        } else {
+          // VA <bytes> f<flags> k<key>\r\n<data>\r\n
+          i = pos + 3;
+          while (i < len && (c = chunk[i]) !== 0x20) {
+            size = size * 10 + c - 0x30;
+            i++;
+          }
+          i += 2;
+          while (i < len && (c = chunk[i]) !== 0x20) {
+            flags = flags * 10 + c - 0x30;
+            i++;
+          }
+          keyStart = i += 2;
+          while (i < len && chunk[i] !== 0x0d) i++;
+          keyEnd = i;
         }
         if (i + 1 >= len) break; // the header line is not complete yet
         const start = i + 2;
@@ -238,7 +263,7 @@ class BaselineConnection {
         }
         const call = req.call;
         const value = decode(chunk, start, end, flags);
-        if (call.map !== null) call.map.set(chunk.latin1Slice(pos + 6, keyEnd), value);
+        if (call.map !== null) call.map.set(chunk.latin1Slice(keyStart, keyEnd), value);
         else call.value = value;
         pos = end + 2;
         continue;
@@ -253,6 +278,11 @@ class BaselineConnection {
       pos = eol + 2;
       if (p.kind === GET) {
         if (n === 3 && c0 === 0x45 /* END */) {
+          call.done();
+          continue;
+        }
+      } else if (p.kind === MGET) {
+        if (n === 2 && c0 === 0x4d /* MN */) {
           call.done();
           continue;
         }
@@ -309,6 +339,7 @@ export class BaselineClient {
   /** @param {string[]} servers `host:port` strings @param {FloorOptions} [options] */
   constructor(servers, options) {
     this.ring = new KetamaRing(servers);
+    this.metaReads = options?.wire === 'meta';
     /** @type {Map<string, BaselineConnection>} */
     this.conns = new Map();
     for (const s of servers) {
@@ -358,6 +389,16 @@ export class BaselineClient {
       const g = groups.get(conn);
       if (g) g.push(key);
       else groups.set(conn, [key]);
+    }
+    if (this.metaReads) {
+      const call = new Call(new Map(), groups.size);
+      if (groups.size === 0) return Promise.resolve(call.map);
+      for (const [conn, group] of groups) {
+        let batch = '';
+        for (const key of group) batch += `mg ${key} v f k q\r\n`;
+        conn.send(MGET, call, '', batch + 'mn\r\n');
+      }
+      return call.promise;
     }
     let lines = 0;
     for (const group of groups.values()) lines += Math.ceil(group.length / BATCH_KEYS);

@@ -47,6 +47,7 @@ export const TIMEOUT_MS = 5000;
  * @property {string} [note] printed under the tables
  * @property {'baseline' | 'memcluster' | 'peer'} family
  * @property {boolean} [multiWrite] has setMulti and deleteMulti (the peers have neither)
+ * @property {(w: import('./workloads.mjs').Workload) => boolean} [only] the workloads it runs (default: all)
  * @property {(servers: string[]) => Promise<Adapter>} create
  */
 
@@ -109,6 +110,23 @@ export const CLIENTS = [
         lookup: mapLookup,
         setMulti: (entries) => b.setMulti(entries),
         deleteMulti: (keys) => b.deleteMulti(keys),
+        close: () => b.close(),
+      };
+    },
+  },
+  {
+    id: 'baseline-meta',
+    label: 'floor, meta wire (reference)',
+    note: 'floor, meta wire: the floor with getMulti sent as quiet `mg <key> v f k q` lines and `mn`, the bytes memcluster (default) sends to meta servers; run on getMulti only, as a reference for what that wire costs (memcached answers it in smaller pieces: see bench/README.md)',
+    family: 'baseline',
+    only: (w) => w.id.startsWith('getmulti-'),
+    async create(servers) {
+      const b = await new BaselineClient(servers, { wire: 'meta' }).connect();
+      return {
+        get: (key) => b.get(key),
+        set: (key, value) => b.set(key, value),
+        getMulti: (keys) => b.getMulti(keys),
+        lookup: mapLookup,
         close: () => b.close(),
       };
     },

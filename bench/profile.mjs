@@ -4,6 +4,7 @@
  *
  *   node bench/profile.mjs set-64                 # 10 s of 64 concurrent sets, under --cpu-prof, then a summary
  *   node bench/profile.mjs getmulti-10000 --client memcluster-trust --seconds 20
+ *   node bench/profile.mjs getmulti-1000 --seconds 1 --warm-ms 1000 --no-prof   # as one bench run measures it
  *   node bench/profile.mjs get-64 --no-prof       # just run it and print throughput / CPU
  *   node bench/profile.mjs --summarize path/to/file.cpuprofile [--top 30]
  *
@@ -26,6 +27,7 @@ const { values: opts, positionals } = parseArgs({
   options: {
     client: { type: 'string', default: 'memcluster' },
     seconds: { type: 'string', default: '10' },
+    'warm-ms': { type: 'string', default: '0' },
     top: { type: 'string', default: '25' },
     'no-prof': { type: 'boolean', default: false },
     summarize: { type: 'string' },
@@ -66,7 +68,7 @@ async function parent() {
     mkdirSync(profileDir, { recursive: true });
     const before = new Set(readdirSync(profileDir));
     const nodeArgs = opts['no-prof'] ? (process.env.PROFILE_NODE_ARGS ? process.env.PROFILE_NODE_ARGS.split(' ') : []) : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
-    const args = [...nodeArgs, fileURLToPath(import.meta.url), '--child', workloadId, '--client', String(opts.client), '--seconds', String(opts.seconds), '--servers', servers.join(',')];
+    const args = [...nodeArgs, fileURLToPath(import.meta.url), '--child', workloadId, '--client', String(opts.client), '--seconds', String(opts.seconds), '--warm-ms', String(opts['warm-ms']), '--servers', servers.join(',')];
     console.error(`running: node ${args.join(' ')}`);
     code = await new Promise((resolve) => spawn(process.execPath, args, { stdio: 'inherit' }).on('exit', (c) => resolve(c ?? 1)));
     if (!opts['no-prof']) {
@@ -93,7 +95,7 @@ async function child() {
   const servers = opts.servers.split(',');
   const checker = await new BaselineClient(servers).connect();
   const seconds = Number(opts.seconds);
-  const r = await measureRun({ spec, workload, servers, round: 1, targetMs: seconds * 1000, capMs: seconds * 1000 + 60_000, checker });
+  const r = await measureRun({ spec, workload, servers, round: 1, targetMs: seconds * 1000, capMs: seconds * 1000 + 60_000, checker, warmMs: Number(opts['warm-ms']) });
   checker.close();
   console.log(`${spec.label}, ${workload.title}: ${r.status}, ${Math.round(r.throughput).toLocaleString('en-US')} ${workload.unit}, `
     + `CPU ${r.cpuUsPerOp.toFixed(2)} µs per ${workload.unit === 'keys/s' ? 'key' : 'op'}, ${r.calls} calls, max loop delay ${r.loopMaxMs.toFixed(1)} ms, `

@@ -227,3 +227,22 @@ export function renderGoals(goals) {
     ...goals.map((g) => `| ${g.goal} | ${g.pass === undefined ? 'n/a' : g.pass ? 'PASS' : '**FAIL**'} | ${g.measured} |`),
   ].join('\n');
 }
+
+/**
+ * memcluster (default) on meta servers against the floor on the same wire (quiet `mg` lines), for
+ * the getMulti workloads both ran: what memcluster costs over that wire, apart from what the wire
+ * costs over `get` lines. Informational; the goals are judged against the floor. '' when not run.
+ * @param {Map<string, Map<string, Summary>>} summaries
+ */
+export function metaReference(summaries) {
+  const rows = [];
+  for (const [w, byClient] of summaries) {
+    const m = byClient.get('memcluster');
+    const f = byClient.get('baseline-meta');
+    if (!m?.finished || !f?.finished) continue;
+    rows.push(`| ${w} | ${ratio(f.throughputRatio)} / ${ratio(f.cpuRatio)} | ${ratio(m.throughput / f.throughput)} / ${ratio(m.cpuUsPerOp / f.cpuUsPerOp)} |`);
+  }
+  if (rows.length === 0) return '';
+  return ['', '', 'Reference, not a goal: the same getMulti calls against the floor on the meta wire (`mg <key> v f k q` lines, as memcluster sends to meta servers).', '',
+    '| workload | meta-wire floor vs the floor (throughput / CPU) | memcluster (default) vs the meta-wire floor (throughput / CPU) |', '|---|--:|--:|', ...rows].join('\n');
+}
