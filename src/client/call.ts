@@ -102,3 +102,23 @@ export async function inScope<T>(scope: Scope, fn: (scope: Scope) => Promise<T>)
     scope.cancel.done();
   }
 }
+
+/** Whether a call's options set its own signal or timeout (else the client's defaults apply as they are). */
+export function hasCallOptions(options: CallOptions | undefined): options is CallOptions {
+  return options !== undefined && (options.signal !== undefined || options.timeoutMs !== undefined);
+}
+
+/**
+ * Runs a call in the scope its options make (deadline, signal); with no options of its own, with
+ * the client's defaults and no scope at all. Bad options reject, never throw.
+ */
+export function scoped<T>(options: CallOptions | undefined, defaultTimeoutMs: number, fn: (scope: Scope | undefined) => Promise<T>): Promise<T> {
+  if (!hasCallOptions(options)) return fn(undefined);
+  let scope: Scope;
+  try {
+    scope = scopeOf(options, defaultTimeoutMs);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  return inScope(scope, fn);
+}

@@ -1,64 +1,28 @@
 import { EventEmitter } from 'node:events';
-import diagnostics from 'node:diagnostics_channel';
 import createDebug from 'debug';
 import { Cluster } from '../cluster/cluster.js';
 import type { Locations } from '../cluster/ring.js';
 import type { ServerStats } from '../cluster/server-node.js';
-import { ClientClosedError, InvalidArgumentError, InvalidOptionError, MemclusterError, PartialFailureError, ProtocolError } from '../errors.js';
+import { ClientClosedError, InvalidOptionError } from '../errors.js';
 import { describeValue } from '../text.js';
-import {
-  encodeArith, encodeCas, encodeDelete, encodeFlushAll, encodeGat, encodeGet, encodeStats, encodeStore, encodeTouch, encodeVersion,
-} from '../protocol/encoder.js';
-import type { Reply, StoreCommand, ValueEntry, Wire } from '../protocol/types.js';
+import { encodeArith, encodeCas, encodeDelete, encodeTouch } from '../protocol/encoder.js';
+import type { Reply, StoreCommand, Wire } from '../protocol/types.js';
 import type { ServerNode } from '../cluster/server-node.js';
-import { inScope, scopeOf, type CallOptions, type Scope } from './call.js';
-import { ClientCore, verifyRetrieval, type PreparedKey } from './core.js';
+import { hasCallOptions, scoped, type CallOptions, type Scope } from './call.js';
+import { ClientCore, type PreparedKey } from './core.js';
 import { counter, createOf, Fetcher, invalidate, type CounterOptions, type FetchOptions, type FetchStats, type InvalidateOptions, type Loader } from './fetch.js';
-import { entryOf, handBackIfWon, metaRequest, readFlags } from './meta.js';
-import { encodeMetaGet } from '../protocol/meta-encoder.js';
-import { deleteMulti, getMulti, getMultiSettled, setMulti, type MultiResult, type RetrievalCommand } from './multi.js';
+import { deleteMulti, getMulti, getMultiSettled, setMulti, type MultiResult } from './multi.js';
 import { normalizeLocation, normalizeServers, resolveOptions, type ClientOptions } from './options.js';
+import { checkStatsGroup, flushAll, statsOf, versions } from './admin.js';
+import { checkCas, checkDelta, retrieveOne, statusOf, STORE_OK, storeRequest, storeResult, type CasValue, type StoreOptions } from './single.js';
+import { publishEvent, type ClientEvents, type ServerEvent } from './events.js';
 import { CLIENT_CALLS, traceMethods } from './tracing.js';
 import { toExptime } from './ttl.js';
-import { defaultSerializer, encodeItem, FLAGS, textBytes, type WireItem } from './values.js';
+import { encodeItem } from './values.js';
+
+export type { CasValue, ClientEvents, StoreOptions };
 
 const log = createDebug('memcluster:client');
-
-/** Options of a store command (plus the per-call `signal` and `timeoutMs`). */
-export interface StoreOptions extends CallOptions {
-  /** Seconds until the item expires (0: never). Over 30 days is sent as an absolute time. @default 0 */
-  ttl?: number;
-}
-
-/** A value with its cas token (from `gets`/`gats`). */
-export interface CasValue<T> {
-  value: T;
-  /** The item's cas unique (a uint64 as a decimal string); pass it to `cas()`. */
-  cas: string;
-}
-
-/** Events a `Client` emits; each is also published on `node:diagnostics_channel` as `memcluster:<event>`. */
-export interface ClientEvents {
-  serverDown: [{ server: string; reason: MemclusterError; failures: number }];
-  serverUp: [{ server: string; downForMs: number }];
-  connectionEvicted: [{ server: string; connection: number; reason: MemclusterError }];
-  /** `fetch` could not ask the cache (server down, timeout...): it called the loader directly and stored nothing. */
-  fetchFallback: [{ server: string; reason: MemclusterError }];
-  /** A `fetch` background reload (stale item, `recacheWithin`) failed: its loader threw or the value was not storable. */
-  fetchRefreshFailed: [{ server: string; reason: unknown }];
-  error: [MemclusterError];
-}
-
-const channels = {
-  serverDown: diagnostics.channel('memcluster:serverDown'),
-  serverUp: diagnostics.channel('memcluster:serverUp'),
-  connectionEvicted: diagnostics.channel('memcluster:connectionEvicted'),
-  fetchFallback: diagnostics.channel('memcluster:fetchFallback'),
-  fetchRefreshFailed: diagnostics.channel('memcluster:fetchRefreshFailed'),
-};
-
-const MAX_UINT64 = 2n ** 64n - 1n;
-const STORE_OK: Record<string, boolean> = { STORED: true, NOT_STORED: false, EXISTS: false, NOT_FOUND: false };
 
 /**
  * A memcached client for a sharded fleet. Every call settles within `timeoutMs` with a value,
@@ -117,19 +81,19 @@ export class Client extends EventEmitter<ClientEvents> {
 
   /** The value and its cas token, or `undefined` on a miss. */
   gets<T = unknown>(key: string, options?: CallOptions): Promise<CasValue<T> | undefined> {
-    return this.scoped(options, (scope) => this.retrieveOne<T>(key, 'gets', 0, scope)) as Promise<CasValue<T> | undefined>;
+    return this.scoped(options, (scope) => retrieveOne<T>(this.core, key, 'gets', 0, scope)) as Promise<CasValue<T> | undefined>;
   }
 
   /** Get and touch: the value (its TTL reset to `ttl`), or `undefined` on a miss. */
   async gat<T = unknown>(key: string, ttl: number, options?: CallOptions): Promise<T | undefined> {
     const exptime = toExptime(ttl);
-    return (await this.scoped(options, (scope) => this.retrieveOne<T>(key, 'gat', exptime, scope))) as T | undefined;
+    return (await this.scoped(options, (scope) => retrieveOne<T>(this.core, key, 'gat', exptime, scope))) as T | undefined;
   }
 
   /** Get and touch with the cas token. */
   async gats<T = unknown>(key: string, ttl: number, options?: CallOptions): Promise<CasValue<T> | undefined> {
     const exptime = toExptime(ttl);
-    return (await this.scoped(options, (scope) => this.retrieveOne<T>(key, 'gats', exptime, scope))) as CasValue<T> | undefined;
+    return (await this.scoped(options, (scope) => retrieveOne<T>(this.core, key, 'gats', exptime, scope))) as CasValue<T> | undefined;
   }
 
   /** Stores unconditionally. Resolves `true`; a refusal (SERVER_ERROR, e.g. out of memory) rejects. */
@@ -159,10 +123,7 @@ export class Client extends EventEmitter<ClientEvents> {
 
   /** Stores only if the item is unchanged since `gets` returned `cas`: `false` when it changed (EXISTS) or is gone (NOT_FOUND). */
   async cas(key: string, value: unknown, cas: string, options?: StoreOptions): Promise<boolean> {
-    // Beyond 2^64-1 memcached refuses the line but does not skip the data block: it would run as a command.
-    if (typeof cas !== 'string' || !/^\d{1,20}$/.test(cas) || BigInt(cas) > MAX_UINT64) {
-      throw new InvalidArgumentError(`cas must be the decimal token from gets() (0 to 2^64-1), got ${describeValue(cas)}`);
-    }
+    checkCas(cas);
     const p = this.core.prepare(key);
     const exptime = toExptime(options?.ttl);
     const item = encodeItem(this.core.opts.serializer, value, key, this.core.opts.maxValueBytes);
@@ -271,12 +232,12 @@ export class Client extends EventEmitter<ClientEvents> {
   async flush(delaySeconds = 0, options?: CallOptions): Promise<void> {
     // The delay is read like an exptime (over 30 days: a unix time), so it is converted the same way.
     const delay = toExptime(delaySeconds, 'delaySeconds');
-    await this.scoped(options, (scope) => this.everyServer(encodeFlushAll(delay || undefined), 'ok', () => true, scope));
+    await this.scoped(options, (scope) => flushAll(this.core, delay, scope));
   }
 
   /** Each server's version, by server (`host:port`). */
   version(options?: CallOptions): Promise<Map<string, string>> {
-    return this.scoped(options, (scope) => this.everyServer(encodeVersion(), 'version', (r) => (r.kind === 'version' ? r.version : undefined), scope));
+    return this.scoped(options, (scope) => versions(this.core, scope));
   }
 
   /**
@@ -290,13 +251,8 @@ export class Client extends EventEmitter<ClientEvents> {
   stats(group: 'reset' | 'detail on' | 'detail off', options?: CallOptions): Promise<true>;
   stats(group?: string, options?: CallOptions): Promise<Map<string, Record<string, string>>>;
   async stats(group?: string, options?: CallOptions): Promise<Map<string, Record<string, string>> | true> {
-    if (group !== undefined && (typeof group !== 'string' || !/^(?:[a-z_]{1,32}|detail (?:on|off|dump)|cachedump \d{1,10} \d{1,10})$/.test(group))) {
-      throw new InvalidArgumentError(`stats group must be a word like 'items' (or 'cachedump 1 10', 'detail dump'), got ${describeValue(group)}`);
-    }
-    // `stats sizes_enable|sizes_disable` answer one STAT line and no END.
-    const kind = group === 'sizes_enable' || group === 'sizes_disable' ? 'stats_line' : 'stats';
-    const perServer = await this.scoped(options, (scope) => this.everyServer(encodeStats(group), kind, statsRecord, scope));
-    return group === 'reset' || group === 'detail on' || group === 'detail off' ? true : perServer as Map<string, Record<string, string>>;
+    checkStatsGroup(group);
+    return this.scoped(options, (scope) => statsOf(this.core, group, scope));
   }
 
   /** The client's own view of each server: health, pool sizes, queue, failures, validation figures. */
@@ -342,66 +298,19 @@ export class Client extends EventEmitter<ClientEvents> {
     return this.closing;
   }
 
-  /** One `mg` read on a meta server, as a classic retrieval sees it (see `entryOf`, `handBackIfWon`). */
-  private async metaRead(node: ServerNode, routed: string, withCas: boolean, touch: number | undefined, scope: Scope | undefined, read: boolean): Promise<ValueEntry | undefined> {
-    const r = await metaRequest(this.core, node, encodeMetaGet(routed, readFlags(withCas, touch, false)), routed, scope, read);
-    await handBackIfWon(node, r, routed, this.core.opts.timeoutMs);
-    return entryOf(r, routed);
-  }
-
-  /** Runs a call in the scope its options make (deadline, signal); with no options, the client's defaults. */
+  /** Runs a call in the scope its options make (see `scoped` in call.ts). */
   private scoped<T>(options: CallOptions | undefined, fn: (scope: Scope | undefined) => Promise<T>): Promise<T> {
-    if (!hasCallOptions(options)) return fn(undefined);
-    let scope: Scope;
-    try {
-      scope = scopeOf(options, this.core.opts.timeoutMs);
-    } catch (err) {
-      return Promise.reject(err); // bad options reject, never throw
-    }
-    return inScope(scope, fn);
-  }
-
-  private async retrieveOne<T>(key: string, cmd: RetrievalCommand, exptime: number, scope: Scope | undefined): Promise<T | CasValue<T> | undefined> {
-    const p = this.core.prepare(key);
-    const node = this.core.cluster.nodeFor(p.routed);
-    const bytes = cmd === 'gat' || cmd === 'gats' ? encodeGat(cmd, exptime, [p.routed]) : encodeGet(cmd as 'get' | 'gets', [p.routed]);
-    const withCas = cmd === 'gets' || cmd === 'gats';
-    const v = node.meta === true
-      ? await this.metaRead(node, p.routed, withCas, cmd === 'gat' || cmd === 'gats' ? exptime : undefined, scope, cmd === 'gets')
-      : this.core.single(await this.core.send(node, bytes, 'retrieval', (r) => verifyRetrieval(r, [p.routed], node.server, withCas), p.routed, scope, cmd === 'gets'), p.routed, node.server);
-    if (!v) return undefined;
-    const value = this.core.decode(v, key, node.server) as T;
-    if (cmd === 'get' || cmd === 'gat') return value;
-    if (v.cas === undefined) throw new ProtocolError(`${cmd} reply carried no cas`, { server: node.server });
-    return { value, cas: v.cas };
+    return scoped(options, this.core.opts.timeoutMs, fn);
   }
 
   private store(cmd: StoreCommand, key: string, value: unknown, options: StoreOptions | CallOptions | undefined): Promise<boolean> {
-    let bytes: Wire;
-    let routed: string;
+    let request: { routed: string; bytes: Wire };
     try {
-      routed = this.core.routedKey(key);
-      const exptime = toExptime((options as StoreOptions | undefined)?.ttl);
-      const opts = this.core.opts;
-      if (typeof value === 'string' && opts.serializer === defaultSerializer && cmd !== 'append' && cmd !== 'prepend') {
-        // The usual store: a text value under the default format, one string request (flags 0).
-        bytes = encodeStore(cmd, routed, FLAGS.STRING, exptime, value, textBytes(value, key, opts.maxValueBytes));
-        return this.sendStore(routed, bytes, options);
-      }
-      let item: WireItem;
-      if (cmd === 'append' || cmd === 'prepend') {
-        if (typeof value === 'string') item = { data: value, bytes: Buffer.byteLength(value, 'utf8'), flags: 0 };
-        else if (Buffer.isBuffer(value)) item = { data: value, bytes: value.length, flags: 0 };
-        else throw new InvalidArgumentError(`${cmd} takes a string or Buffer (raw bytes added to the item), got ${typeof value}`);
-        if (item.bytes > this.core.opts.maxValueBytes) throw new InvalidArgumentError(`${cmd} of ${item.bytes} bytes exceeds maxValueBytes`);
-      } else {
-        item = encodeItem(this.core.opts.serializer, value, key, this.core.opts.maxValueBytes);
-      }
-      bytes = encodeStore(cmd, routed, item.flags, exptime, item.data, item.bytes);
+      request = storeRequest(this.core, cmd, key, value, (options as StoreOptions | undefined)?.ttl);
     } catch (err) {
       return Promise.reject(err); // bad input rejects, never throws
     }
-    return this.sendStore(routed, bytes, options);
+    return this.sendStore(request.routed, request.bytes, options);
   }
 
   private sendStore(routed: string, bytes: Wire, options: CallOptions | undefined): Promise<boolean> {
@@ -413,8 +322,7 @@ export class Client extends EventEmitter<ClientEvents> {
 
   private async arith(cmd: 'incr' | 'decr', key: string, delta: number | bigint, options: CounterOptions | undefined): Promise<number | false> {
     const p = this.core.prepare(key);
-    const ok = (typeof delta === 'number' && Number.isSafeInteger(delta) && delta >= 0) || (typeof delta === 'bigint' && delta >= 0n && delta <= MAX_UINT64);
-    if (!ok) throw new InvalidArgumentError(`${cmd} delta must be an integer from 0 to 2^64-1, got ${describeValue(delta)}`);
+    checkDelta(cmd, delta);
     const create = createOf(options);
     if (create) return this.scoped(options, (scope) => counter(this.core, cmd, p, String(delta), create, scope));
     const bytes = encodeArith(cmd, p.routed, String(delta));
@@ -429,65 +337,7 @@ export class Client extends EventEmitter<ClientEvents> {
     return this.core.send(this.core.cluster.nodeFor(routed), bytes, kind, undefined, routed, scope);
   }
 
-  private async everyServer<R>(bytes: Wire, kind: Parameters<ClientCore['send']>[2], pick: (r: Reply) => R | undefined, scope: Scope | undefined): Promise<Map<string, R>> {
-    if (this.core.closed) throw new ClientClosedError();
-    const values = new Map<string, R>();
-    const errors = new Map<string, MemclusterError>();
-    await Promise.all(this.core.cluster.all().map(async (node) => {
-      try {
-        const reply = await this.core.send(node, bytes, kind, undefined, undefined, scope);
-        const r = pick(reply);
-        if (r === undefined) throw new ProtocolError(`unexpected reply ${reply.kind}`, { server: node.server });
-        values.set(node.server, r);
-      } catch (err) {
-        errors.set(node.server, err as MemclusterError);
-      }
-    }));
-    if (errors.size > 0) throw new PartialFailureError(`${errors.size} of ${errors.size + values.size} servers failed`, values, errors);
-    return values;
+  private publish<E extends ServerEvent>(event: E, payload: ClientEvents[E][0]): void {
+    publishEvent(this, event, payload);
   }
-
-  private publish<E extends keyof typeof channels>(event: E, payload: ClientEvents[E][0]): void {
-    const ch = channels[event];
-    if (ch.hasSubscribers) ch.publish(payload);
-    try {
-      (this.emit as (e: string, p: unknown) => boolean)(event, payload);
-    } catch (err) {
-      // A throwing listener must not break the socket handler that reported the event.
-      if (this.listenerCount('error') === 0) return;
-      try {
-        this.emit('error', new MemclusterError('MC_ERR_LISTENER', `a '${event}' listener threw: ${describeValue((err as Error)?.message ?? err)}`, { server: payload.server, cause: err }));
-      } catch {
-        // An 'error' listener that throws too has nowhere left to report to.
-      }
-    }
-  }
-}
-
-/**
- * One server's stats reply as a record: `STAT name value` lines as name -> value, other lines
- * (`ITEM key rest`, `PREFIX prefix rest`) as their second word -> the rest; `RESET`/`OK` as `{}`.
- */
-function statsRecord(reply: Reply): Record<string, string> | undefined {
-  if (reply.kind !== 'stats') return undefined;
-  const out: Record<string, string> = {};
-  for (const [name, value] of reply.stats) out[name] = value;
-  for (const line of reply.lines) {
-    const m = /^\S+ (\S+) ?(.*)$/.exec(line);
-    if (m) out[m[1]!] = m[2]!;
-  }
-  return out;
-}
-
-/** Whether a call's options set its own signal or timeout (else the client's defaults apply as they are). */
-function hasCallOptions(options: CallOptions | undefined): options is CallOptions {
-  return options !== undefined && (options.signal !== undefined || options.timeoutMs !== undefined);
-}
-
-/** A store's outcome: `STORED` true, `NOT_STORED`/`EXISTS`/`NOT_FOUND` false (the first checked directly: it is the usual one). */
-const storeResult = (reply: Reply): boolean => (reply.kind === 'status' && reply.status === 'STORED') || statusOf(reply, STORE_OK);
-
-function statusOf(reply: Reply, table: Record<string, boolean>): boolean {
-  if (reply.kind === 'status' && reply.status in table) return table[reply.status]!;
-  throw new ProtocolError(`unexpected reply: ${reply.kind === 'status' ? reply.status : reply.kind}`);
 }

@@ -36,7 +36,6 @@ export function encodeReadBatch(keys: readonly string[], withCas: boolean, touch
 export function verifyReadBatch(reply: Reply, keys: readonly string[], server: string): MemclusterError | undefined {
   if (reply.kind !== 'meta_batch') return new ProtocolError(`expected a meta batch reply, got ${reply.kind}`, { server });
   let i = 0;
-  let handingBack: Promise<void>[] | undefined;
   for (const r of reply.replies) {
     const key = r.flags.key;
     while (i < keys.length && keys[i] !== key) i++;

@@ -1,18 +1,11 @@
 import { now } from '../connection/connection.js';
 import { ClientClosedError, InvalidArgumentError, MemclusterError, PartialFailureError, ProtocolError } from '../errors.js';
-import { encodeDelete, encodeStore } from '../protocol/encoder.js';
-import type { Reply, ReplyKind } from '../protocol/types.js';
-import type { ServerNode } from '../cluster/server-node.js';
-import { BatchWriter, callTimeout, makeSlicer, routeAll, type RetrievalCommand } from './batch.js';
+import { BatchWriter, makeSlicer, routeAll, type RetrievalCommand } from './batch.js';
 import type { ClientCore } from './core.js';
 import type { Scope } from './call.js';
-import { encodeValue } from './values.js';
 import { validateKey } from '../protocol/keys.js';
 
 export type { RetrievalCommand };
-
-/** Requests one setMulti/deleteMulti call keeps in flight. */
-const WINDOW = 1024;
 
 /** Hits by caller key, and per failed key the error (which names its server). */
 export interface MultiResult<T> {

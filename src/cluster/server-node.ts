@@ -1,13 +1,13 @@
 import createDebug from 'debug';
-import { now, type Connection, type Outgoing, type RequestHandle, type Verify } from '../connection/connection.js';
-import { Deque } from '../connection/deque.js';
+import { now, type Connection } from '../connection/connection.js';
+import { pickSocket, writingKey } from '../connection/keys-in-flight.js';
 import {
-  ClientClosedError, ClientErrorReply, MemclusterError, PoolFullError, ServerErrorReply, ServerUnavailableError, TimeoutError,
+  ClientClosedError, ClientErrorReply, MemclusterError, PoolFullError, ServerUnavailableError, TimeoutError,
   TooManyConnectionsError, ValidationFailedError, AuthenticationError,
 } from '../errors.js';
-import type { Reply, ReplyKind } from '../protocol/types.js';
 import { ServerPool, type ServerPoolOptions, type ServerPoolStats } from '../pool/server-pool.js';
 import { ServerHealth, type HealthOptions, type HealthState } from './health.js';
+import { JobQueue, type Cancel, type Job } from './job-queue.js';
 
 const log = createDebug('memcluster:server');
 
@@ -20,26 +20,7 @@ const log = createDebug('memcluster:server');
  */
 const LINGER_MS = 50;
 
-/**
- * One request on its way to a server: what the connection writes (`Outgoing`: bytes, reply kind,
- * deadline, verify, the keys whose call order must hold, resolve/reject), plus its call's
- * cancellation when it has one. It settles with the reply or a typed error by `deadline`.
- */
-export interface Job extends Outgoing {
-  /** Set when the call can be aborted. */
-  cancel?: Cancel | undefined;
-}
-
-/** How a call that can be aborted hears of its requests (see `CallCancel` in the client layer). */
-export interface Cancel {
-  readonly aborted: boolean;
-  readonly reason: MemclusterError | undefined;
-  /** A request of the call was written: abandon it on abort. */
-  track(handle: RequestHandle): void;
-  /** A request of the call waits in this server's queue: purge it on abort. */
-  queuedOn(node: ServerNode): void;
-}
-
+export type { Cancel, Job } from './job-queue.js';
 
 export interface ServerNodeOptions {
   pool: ServerPoolOptions;
@@ -82,12 +63,11 @@ export interface ServerStats extends ServerPoolStats {
 export class ServerNode {
   readonly pool: ServerPool;
   readonly health: ServerHealth;
-  private readonly queue = new Deque<Job>();
+  private readonly queue = new JobQueue(() => this.queuedTimeout());
   private readonly conns: Connection[] = [];
   /** Removed from the ring: finishing what was routed here before the change, then closing. */
   private retiring = false;
   private acquiring = 0;
-  private timer: NodeJS.Timeout | undefined;
   private releaseTimer: NodeJS.Timeout | undefined;
   private closed = false;
   /** What requests that reach a closed server are told (client closed, or server removed). */
@@ -144,19 +124,13 @@ export class ServerNode {
     if (this.queue.length >= this.opts.maxQueue) {
       return job.reject(new PoolFullError(`${this.queue.length} requests already waiting for a socket (maxQueue)`, { server: this.server }));
     }
-    this.queue.push(job);
-    job.cancel?.queuedOn(this);
+    this.queue.push(job, this);
     this.pump();
   }
 
   /** Drops the queued requests of an aborted call, each rejecting with the call's reason. */
   purge(cancel: Cancel): void {
-    const kept: Job[] = [];
-    for (const job of this.queue.drain()) {
-      if (job.cancel === cancel) job.reject(cancel.reason!);
-      else kept.push(job);
-    }
-    for (const job of kept) this.queue.push(job);
+    this.queue.purge(cancel);
   }
 
   /**
@@ -219,49 +193,20 @@ export class ServerNode {
     this.closed = true;
     this.closeReason = reason;
     this.health.close();
-    this.rejectQueued(reason);
-    if (this.timer) clearTimeout(this.timer);
+    this.queue.close(reason);
     if (this.releaseTimer) clearTimeout(this.releaseTimer);
     await Promise.all(this.conns.map((c) => waitIdle(c)));
     for (const c of this.conns.splice(0)) this.pool.release(c);
     await this.pool.close();
   }
 
-  /**
-   * The socket for the next request: the first with room, in borrow order (a quiet moment uses one
-   * socket, and requests stay in order on it). When several sockets are busy, a request whose key
-   * (or one of whose keys) is still in flight on another socket goes on that one, whatever its load,
-   * so one key's requests run in call order; that scan costs nothing while one socket suffices.
-   */
   private pick(job: Job): Connection | undefined {
-    let first: Connection | undefined;
-    for (const c of this.conns) {
-      if (c.alive && !c.congested && c.inFlight < this.opts.maxPipeline) {
-        first = c;
-        break;
-      }
-    }
-    if (this.conns.length < 2 || (job.key === undefined && job.keys === undefined)) return first;
-    // Reads need only follow writes of their keys; writes follow everything for their key.
-    const writesOnly = job.read === true;
-    let carrier: Connection | undefined;
-    for (const c of this.conns) {
-      if (!c.alive || c.inFlight === 0 || !c.carries(job.key, job.keys, writesOnly)) continue;
-      // Its keys are in flight on two sockets: no socket keeps call order for all; wait for a reply.
-      if (carrier !== undefined && carrier !== c) return undefined;
-      carrier = c;
-    }
-    return carrier ?? first;
+    return pickSocket(this.conns, job, this.opts.maxPipeline);
   }
 
-  /**
-   * Whether a request that changes `key` is in flight while several sockets are busy: a read of it
-   * must then go alone, on that socket (see `pick`), rather than in a shared line that may go elsewhere.
-   */
+  /** Whether a request that changes `key` is in flight on one of several busy sockets (see `writingKey`). */
   writing(key: string): boolean {
-    if (this.conns.length < 2) return false;
-    for (const c of this.conns) if (c.alive && c.inFlight > 0 && c.carries(key, undefined, true)) return true;
-    return false;
+    return writingKey(this.conns, key);
   }
 
   private write(conn: Connection, job: Job): void {
@@ -271,20 +216,8 @@ export class ServerNode {
   }
 
   private pump(): void {
-    let t = 0;
-    while (this.queue.length > 0) {
-      const job = this.queue.peek()!;
-      // A request whose call already gave up is never written (the timer may not have run yet).
-      if (job.cancel?.aborted) {
-        this.queue.shift();
-        job.reject(job.cancel.reason!);
-        continue;
-      }
-      if (job.deadline <= (t ||= now())) {
-        this.queue.shift();
-        job.reject(this.queuedTimeout());
-        continue;
-      }
+    // A request whose call gave up or timed out is never written (the timer may not have run yet).
+    for (let job = this.queue.peekLive(); job !== undefined; job = this.queue.peekLive()) {
       const conn = this.pick(job);
       if (!conn) break;
       this.queue.shift();
@@ -294,7 +227,7 @@ export class ServerNode {
     // Another socket only for what the sockets on their way cannot carry: a burst of 64 requests
     // needs two sockets at maxPipeline 32, not maxConnections of them.
     if (this.conns.length + this.acquiring < this.opts.pool.maxConnections && this.acquiring * this.opts.maxPipeline < this.queue.length) this.acquire();
-    this.armTimer();
+    this.queue.arm();
   }
 
   private acquire(): void {
@@ -319,14 +252,8 @@ export class ServerNode {
         if (final) return this.rejectQueued(final);
         // The wait for a socket ran out (the pool's bound is the client's timeoutMs): requests whose
         // own deadline is later (per-call timeoutMs) keep waiting, and another borrow starts.
-        const t = now();
-        const kept: Job[] = [];
-        for (const job of this.queue.drain()) {
-          if (job.deadline <= t) job.reject(err);
-          else kept.push(job);
-        }
-        for (const job of kept) this.queue.push(job);
-        if (kept.length > 0) this.pump();
+        this.queue.rejectExpired(err);
+        if (this.queue.length > 0) this.pump();
       },
     );
   }
@@ -383,10 +310,9 @@ export class ServerNode {
   }
 
   private rejectQueued(err: MemclusterError): void {
-    for (const job of this.queue.drain()) job.reject(err);
+    this.queue.rejectAll(err);
   }
 
-  /** One timer for the whole queue: deadlines are FIFO, so only the head can expire first. */
   /**
    * The refusal the server stated on the last attempt to open a socket (too many connections, bad
    * credentials), if no socket has opened since: a better answer than "timed out" for requests that
@@ -395,26 +321,6 @@ export class ServerNode {
   private statedRefusal(): MemclusterError | undefined {
     const err = this.lastRefusal?.err;
     return err instanceof TooManyConnectionsError || err instanceof AuthenticationError ? err : undefined;
-  }
-
-  private armTimer(): void {
-    if (this.timer || this.queue.length === 0) return;
-    const head = this.queue.peek()!;
-    this.timer = setTimeout(() => this.expireQueued(false), Math.max(1, Math.ceil(head.deadline - now())));
-    this.timer.unref();
-  }
-
-  private expireQueued(graced: boolean): void {
-    this.timer = undefined;
-    const t = now();
-    if (!graced && this.queue.length > 0 && this.queue.peek()!.deadline <= t) {
-      // As on a connection: let one poll phase deliver a socket that is already on its way.
-      this.timer = setTimeout(() => this.expireQueued(true), 0);
-      this.timer.unref();
-      return;
-    }
-    while (this.queue.length > 0 && this.queue.peek()!.deadline <= t) this.queue.shift()!.reject(this.queuedTimeout());
-    this.armTimer();
   }
 
   /** What a request that waited for a socket past its call's deadline is told (not a server failure). */

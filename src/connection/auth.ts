@@ -1,7 +1,7 @@
 /**
  * memcached's ASCII authentication (`-Y`), run on a new socket before anything else.
  */
-import { AuthenticationError, ClientErrorReply } from '../errors.js';
+import { AuthenticationError, ClientErrorReply, type MemclusterError } from '../errors.js';
 import { encodeAuth, encodeVersion } from '../protocol/encoder.js';
 import type { Reply, ReplyKind, Wire } from '../protocol/types.js';
 
@@ -11,6 +11,31 @@ const UNAUTHENTICATED = 'unauthenticated';
 export interface Sender {
   readonly server: string;
   send(bytes: Wire, kind: ReplyKind, deadline: number): Promise<Reply>;
+  destroy(reason: MemclusterError): void;
+}
+
+/**
+ * Authenticates a socket just opened, when credentials are set; on failure, or when `signal` aborts
+ * first (`aborted()` says why), the socket is destroyed and the error thrown.
+ */
+export async function authenticateOpened(
+  conn: Sender, auth: { username: string; password: string } | undefined, deadline: number, signal: AbortSignal | undefined, aborted: () => MemclusterError,
+): Promise<void> {
+  if (!auth) return;
+  if (signal?.aborted) {
+    conn.destroy(aborted());
+    throw aborted();
+  }
+  const abortAuth = () => conn.destroy(aborted());
+  signal?.addEventListener('abort', abortAuth, { once: true });
+  try {
+    await authenticate(conn, auth, deadline);
+  } catch (err) {
+    conn.destroy(err as MemclusterError);
+    throw err;
+  } finally {
+    signal?.removeEventListener('abort', abortAuth);
+  }
 }
 
 /**

@@ -1,19 +1,14 @@
 import type net from 'node:net';
 import createDebug from 'debug';
-import {
-  AuthenticationError, ClientErrorReply, ConnectionError, MemclusterError, ReplyTooLargeError, ServerErrorReply,
-  TimeoutError, TooManyConnectionsError, ValidationFailedError,
-} from '../errors.js';
-import { serverText } from '../text.js';
-import { encodeMn, encodeVersion } from '../protocol/encoder.js';
+import { ConnectionError, MemclusterError, TimeoutError, ValidationFailedError } from '../errors.js';
 import { ReplyParser } from '../protocol/parser.js';
 import type { Reply, ReplyKind, Wire } from '../protocol/types.js';
 import { Deque } from './deque.js';
-import { KeysInFlight } from './keys-in-flight.js';
-import { hasDataBlock, now, type Outgoing, type Pending, type RequestHandle, type ValidationCommand, type Verify } from './request.js';
-import { authenticate } from './auth.js';
+import { anyCarries, KeysInFlight } from './keys-in-flight.js';
+import { OutBuffer } from './out-buffer.js';
+import { hasDataBlock, now, replyError, type Outgoing, type Pending, type ValidationCommand, type Verify } from './request.js';
+import { authenticateOpened } from './auth.js';
 import { openSocket, type ConnectionOptions } from './socket.js';
-
 import { connectTrace, isTraced, targetOf, traceAsync } from '../tracing.js';
 
 export { now, type Outgoing, type Pending, type RequestHandle, type ValidationCommand, type Verify } from './request.js';
@@ -22,27 +17,17 @@ export { isTlsCertificateError, type ConnectionOptions } from './socket.js';
 const log = createDebug('memcluster:conn');
 
 const DEFAULT_STALL_MS = 1000;
-/** A tick's Buffer requests up to this size are joined into one buffer before the write; larger ones go as a writev. */
-const MAX_JOIN_BYTES = 64 * 1024;
 
 /**
  * A timer that fires this much later than planned means our own event loop was busy: replies may sit
  * unread in the socket. No server is judged late on such a check; it is repeated after a poll phase.
  */
 const LATE_MS = 25;
-const noop = (): void => {};
 
 let nextId = 1;
 
 /** The deadline a pending request still waits on (abandoned ones wait on nothing). */
 const liveDeadline = (p: Pending): number => (p.abandoned ? Infinity : p.out.deadline);
-
-/** `mn` answered `ERROR`: the server does not speak the meta protocol; the socket is aligned and usable. */
-export class MetaUnsupportedError extends ValidationFailedError {
-  constructor(server: string, cause: unknown) {
-    super('the server answered ERROR to mn (no meta protocol)', { server, cause });
-  }
-}
 
 /**
  * One socket to one server. Requests are pipelined and replies matched in order, each checked
@@ -89,19 +74,12 @@ export class Connection {
   private flushing = false;
   /** Requests written since the last flush: their bytes leave (and their stall clock starts) at the flush. */
   private readonly unsent: Pending[] = [];
-  /**
-   * Their bytes, for one write at the flush: the string requests joined as one string (`outText`);
-   * when a Buffer request comes, the text so far and the Buffer go to `outParts`, in order.
-   */
-  private outText = '';
-  private readonly outParts: Wire[] = [];
-  private outBufferBytes = 0;
+  /** Their bytes, for one write at the flush. */
+  private readonly out = new OutBuffer();
   private dead: MemclusterError | undefined;
-  /** While true, a missed deadline is a failed validation rather than a command timeout. */
-  private validatingNow = false;
   private drainWaiters: Array<() => void> = [];
 
-  private constructor(socket: net.Socket, private readonly opts: ConnectionOptions) {
+  private constructor(socket: net.Socket, opts: ConnectionOptions) {
     this.server = opts.server;
     this.socket = socket;
     this.stallMs = opts.stallTimeoutMs ?? DEFAULT_STALL_MS;
@@ -135,22 +113,8 @@ export class Connection {
     const aborted = () => new ConnectionError('connection attempt abandoned: the client is closing', { server: opts.server });
     const conn = new Connection(await openSocket(opts, signal, aborted), opts);
     log('conn#%d %s connected%s', conn.id, opts.server, opts.tls ? ' (tls)' : '');
-    if (!opts.auth) return conn;
-    if (signal?.aborted) {
-      conn.destroy(aborted());
-      throw aborted();
-    }
-    const abortAuth = () => conn.destroy(aborted());
-    signal?.addEventListener('abort', abortAuth, { once: true });
-    try {
-      await authenticate(conn, opts.auth, now() + opts.connectTimeoutMs);
-      return conn;
-    } catch (err) {
-      conn.destroy(err as MemclusterError);
-      throw err;
-    } finally {
-      signal?.removeEventListener('abort', abortAuth);
-    }
+    await authenticateOpened(conn, opts.auth, now() + opts.connectTimeoutMs, signal, aborted);
+    return conn;
   }
 
   /** False once the connection is dead; a dead connection rejects every request. */
@@ -158,10 +122,11 @@ export class Connection {
     return this.dead === undefined;
   }
 
-  /** True while the validation request is in flight (its failure is counted by whoever validates). */
-  get validating(): boolean {
-    return this.validatingNow;
-  }
+  /**
+   * True while the validation request is in flight (set by `validateSocket`): a missed deadline is
+   * then a failed validation rather than a command timeout, counted by whoever validates.
+   */
+  validating = false;
 
   /** Requests written and not yet answered. */
   get inFlight(): number {
@@ -225,17 +190,7 @@ export class Connection {
    * come here too; with `writesOnly`, only requests that change items count (reads may pass reads).
    */
   carries(key: string | undefined, keys: readonly string[] | undefined, writesOnly: boolean): boolean {
-    if (!this.keys.mayCarry(key, keys, writesOnly)) return false;
-    for (const p of this.pending.items()) {
-      const o = p.out;
-      if (writesOnly && o.read) continue;
-      if (key !== undefined) {
-        if (o.key === key || o.keys?.includes(key)) return true;
-      } else if (keys !== undefined) {
-        for (const k of keys) if (o.key === k || o.keys?.includes(k)) return true;
-      }
-    }
-    return false;
+    return this.keys.mayCarry(key, keys, writesOnly) && anyCarries(this.pending.items(), key, keys, writesOnly);
   }
 
   /**
@@ -266,13 +221,7 @@ export class Connection {
       if (this.pending.length > 1) setImmediate(this.flush);
       else process.nextTick(this.flush);
     }
-    if (typeof bytes === 'string') this.outText += bytes;
-    else {
-      if (this.outText.length > 0) this.outParts.push(this.outText);
-      this.outText = '';
-      this.outParts.push(bytes);
-      this.outBufferBytes += bytes.length;
-    }
+    this.out.add(bytes);
     // The timer may still be armed for a later time (it stays armed when the queue empties).
     if (out.deadline < this.timerAt) this.armTimer(out.deadline);
     return p;
@@ -280,26 +229,7 @@ export class Connection {
 
   private readonly flush = (): void => {
     this.flushing = false;
-    const parts = this.outParts;
-    const text = this.outText;
-    if (!this.dead) {
-      if (parts.length === 0) this.socket.write(text);
-      else {
-        if (text.length > 0) parts.push(text);
-        if (parts.length === 1) this.socket.write(parts[0]!);
-        else if (this.outBufferBytes + text.length * 3 <= MAX_JOIN_BYTES) {
-          this.socket.write(Buffer.concat(parts.map((w) => (typeof w === 'string' ? Buffer.from(w, 'utf8') : w))));
-        } else {
-          // Large values are not copied again: one writev of the pieces.
-          this.socket.cork();
-          for (const w of parts) this.socket.write(w);
-          this.socket.uncork();
-        }
-      }
-    }
-    parts.length = 0;
-    this.outText = '';
-    this.outBufferBytes = 0;
+    this.out.writeTo(this.dead ? undefined : this.socket);
     // The stall clock starts when the bytes leave, not when the request was queued: a caller's long
     // synchronous burst must not count against the server.
     const t = now();
@@ -307,38 +237,6 @@ export class Connection {
     this.unsent.length = 0;
     if (t + this.stallMs < this.timerAt) this.armTimer(t + this.stallMs);
   };
-
-  /**
-   * Sends the light real request and checks the reply byte for byte (`MN`, or `VERSION <x>`),
-   * resolving with the version for `version`. Any other outcome rejects with
-   * `ValidationFailedError` (or `TooManyConnectionsError` / `AuthenticationError` when that is what
-   * the server said) and destroys the connection, except an `ERROR` line answering `mn` when
-   * `keepOnError` is set: the server does not know `mn` (memcached < 1.6 and some proxies), the
-   * stream is still aligned, and the caller may ask `version` on the same socket instead.
-   */
-  async validate(command: ValidationCommand, timeoutMs: number, keepOnError = false): Promise<string | undefined> {
-    const started = now();
-    this.validatingNow = true;
-    try {
-      const reply = await this.send(command === 'mn' ? encodeMn() : encodeVersion(), command, started + timeoutMs);
-      if (command === 'mn' && reply.kind === 'status' && reply.status === 'MN') return undefined;
-      if (command === 'version' && reply.kind === 'version') return reply.version;
-      throw new ValidationFailedError(`unexpected reply to ${command}: ${reply.kind}`, { server: this.server });
-    } catch (err) {
-      if (keepOnError && command === 'mn' && this.alive && err instanceof ClientErrorReply && err.detail === 'server answered ERROR') {
-        throw new MetaUnsupportedError(this.server, err);
-      }
-      const wrapped = err instanceof TooManyConnectionsError || err instanceof ValidationFailedError
-        ? err
-        : err instanceof ClientErrorReply && err.detail.startsWith('CLIENT_ERROR unauthenticated')
-          ? new AuthenticationError('the server requires authentication (memcached -Y) and no credentials are configured (option auth)', { server: this.server, cause: err })
-          : new ValidationFailedError(`${command} validation failed after ${Math.round(now() - started)} ms: ${(err as MemclusterError).detail ?? (err as Error).message}`, { server: this.server, cause: err });
-      this.destroy(wrapped);
-      throw wrapped;
-    } finally {
-      this.validatingNow = false;
-    }
-  }
 
   /** Destroys the socket and rejects every pending request. Idempotent. */
   destroy(reason: MemclusterError): void {
@@ -363,41 +261,20 @@ export class Connection {
     if (!req) return; // the parser tracks expectations, so this cannot happen; never throw from a socket handler
     this.keys.count(req.out, -1);
     this.lastReplyAt = this.lastDataAt;
-    switch (reply.kind) {
-      case 'server_error':
-        // SERVER_ERROR (object too large, out of memory) swallows a data block: the stream stays aligned.
-        if (!req.abandoned) req.out.reject(new ServerErrorReply(`SERVER_ERROR ${serverText(reply.message)}`, { server: this.server }));
-        break;
-      case 'oversize':
-        // Read to its end without being kept: the call fails, the stream is aligned.
-        if (!req.abandoned) req.out.reject(new ReplyTooLargeError(reply.message, { server: this.server }));
-        break;
-      case 'error':
-      case 'client_error': {
-        if (reply.kind === 'error' && reply.message === 'Too many open connections') {
-          const err = new TooManyConnectionsError({ server: this.server });
-          if (!req.abandoned) req.out.reject(err);
-          this.destroy(err); // the server closes the socket after this line
-          return;
-        }
-        const err = new ClientErrorReply(reply.kind === 'error' ? `server answered ERROR${reply.message ? ' ' + serverText(reply.message) : ''}` : `CLIENT_ERROR ${serverText(reply.message)}`, { server: this.server });
-        if (!req.abandoned) req.out.reject(err);
-        // Without a data block the error line is the whole reply: the next reply is the next request's.
-        if (req.dataBlock) {
-          this.destroy(new ConnectionError(`connection dropped after an error reply to a request with a data block: ${err.detail}`, { server: this.server, cause: err }));
-        }
-        break;
+    const failed = replyError(reply, req.dataBlock, this.server);
+    if (failed) {
+      if (!req.abandoned) req.out.reject(failed.err);
+      // The server closes the socket after it (too many connections), or the stream may be out of step.
+      if (failed.end) this.destroy(failed.end);
+    } else {
+      // Checked here, in order, before anything later on this socket is delivered.
+      const bad = req.out.verify?.(reply);
+      if (bad) {
+        if (!req.abandoned) req.out.reject(bad);
+        this.destroy(bad);
+        return;
       }
-      default: {
-        // Checked here, in order, before anything later on this socket is delivered.
-        const bad = req.out.verify?.(reply);
-        if (bad) {
-          if (!req.abandoned) req.out.reject(bad);
-          this.destroy(bad);
-          return;
-        }
-        if (!req.abandoned) req.out.resolve(reply);
-      }
+      if (!req.abandoned) req.out.resolve(reply);
     }
     if (!this.dead) this.onReplied?.(this);
     // The deadline timer stays armed when the queue empties: it finds nothing and stops, which is
@@ -440,7 +317,7 @@ export class Connection {
     }
     if (t >= Math.max(head.writtenAt, this.lastDataAt) + this.stallMs) {
       const what = `no reply for ${this.stallMs} ms with ${this.pending.length} request(s) outstanding (${head.out.kind} first) on conn#${this.id}`;
-      this.destroy(this.validatingNow
+      this.destroy(this.validating
         ? new ValidationFailedError(`no reply to the ${head.out.kind} validation request in time (conn#${this.id})`, { server: this.server })
         : new TimeoutError(what, { server: this.server }));
       return;
@@ -448,7 +325,7 @@ export class Connection {
     for (const p of this.pending.items()) {
       if (p.abandoned || p.out.deadline > t) continue;
       p.abandoned = true;
-      p.out.reject(this.validatingNow && (p.out.kind === 'mn' || p.out.kind === 'version')
+      p.out.reject(this.validating && (p.out.kind === 'mn' || p.out.kind === 'version')
         ? new ValidationFailedError(`no reply to the ${p.out.kind} validation request in time (conn#${this.id})`, { server: this.server })
         : new TimeoutError(`no reply within the call's timeout (${p.out.kind}, request abandoned; conn#${this.id} kept)`, { server: this.server }));
     }

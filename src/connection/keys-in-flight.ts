@@ -5,6 +5,7 @@
  * socket's server has several sockets to choose from (see `Connection#trackKeys`): with one there
  * is no choice to make, and requests pay nothing for it.
  */
+import type { Connection } from './connection.js';
 import type { Outgoing } from './request.js';
 
 const KEY_BUCKETS = 8192;
@@ -59,4 +60,56 @@ export class KeysInFlight {
     }
     return true;
   }
+}
+
+/** Whether a pending request is for `key` (or one of `keys`); with `writesOnly`, only requests that change items count. */
+export function anyCarries(pending: Iterable<{ out: Outgoing }>, key: string | undefined, keys: readonly string[] | undefined, writesOnly: boolean): boolean {
+  for (const p of pending) {
+    const o = p.out;
+    if (writesOnly && o.read) continue;
+    if (key !== undefined) {
+      if (o.key === key || o.keys?.includes(key)) return true;
+    } else if (keys !== undefined) {
+      for (const k of keys) if (o.key === k || o.keys?.includes(k)) return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * The socket for the next request: the first with room, in borrow order (a quiet moment uses one
+ * socket, and requests stay in order on it). When several sockets are busy, a request whose key
+ * (or one of whose keys) is still in flight on another socket goes on that one, whatever its load,
+ * so one key's requests run in call order; that scan costs nothing while one socket suffices.
+ * `undefined`: no socket can take it now (none has room, or its keys are in flight on two sockets).
+ */
+export function pickSocket(conns: readonly Connection[], req: Outgoing, maxPipeline: number): Connection | undefined {
+  let first: Connection | undefined;
+  for (const c of conns) {
+    if (c.alive && !c.congested && c.inFlight < maxPipeline) {
+      first = c;
+      break;
+    }
+  }
+  if (conns.length < 2 || (req.key === undefined && req.keys === undefined)) return first;
+  // Reads need only follow writes of their keys; writes follow everything for their key.
+  const writesOnly = req.read === true;
+  let carrier: Connection | undefined;
+  for (const c of conns) {
+    if (!c.alive || c.inFlight === 0 || !c.carries(req.key, req.keys, writesOnly)) continue;
+    // Its keys are in flight on two sockets: no socket keeps call order for all; wait for a reply.
+    if (carrier !== undefined && carrier !== c) return undefined;
+    carrier = c;
+  }
+  return carrier ?? first;
+}
+
+/**
+ * Whether a request that changes `key` is in flight while several sockets are busy: a read of it
+ * must then go alone, on that socket (see `pickSocket`), rather than in a shared line that may go elsewhere.
+ */
+export function writingKey(conns: readonly Connection[], key: string): boolean {
+  if (conns.length < 2) return false;
+  for (const c of conns) if (c.alive && c.inFlight > 0 && c.carries(key, undefined, true)) return true;
+  return false;
 }

@@ -1,6 +1,9 @@
 import createDebug from 'debug';
-import { Connection, MetaUnsupportedError, now, type ConnectionOptions, type ValidationCommand } from './connection.js';
-import { ConnectionError, MemclusterError } from '../errors.js';
+import { Connection, now, type ConnectionOptions, type ValidationCommand } from './connection.js';
+import {
+  AuthenticationError, ClientErrorReply, ConnectionError, MemclusterError, TooManyConnectionsError, ValidationFailedError,
+} from '../errors.js';
+import { encodeMn, encodeVersion } from '../protocol/encoder.js';
 
 const log = createDebug('memcluster:conn');
 
@@ -56,6 +59,46 @@ export class ServerTraits {
   }
 }
 
+/** `mn` answered `ERROR`: the server does not speak the meta protocol; the socket is aligned and usable. */
+export class MetaUnsupportedError extends ValidationFailedError {
+  constructor(server: string, cause: unknown) {
+    super('the server answered ERROR to mn (no meta protocol)', { server, cause });
+  }
+}
+
+/**
+ * Sends the light real request on `conn` and checks the reply byte for byte (`MN`, or
+ * `VERSION <x>`), resolving with the version for `version`. Any other outcome rejects with
+ * `ValidationFailedError` (or `TooManyConnectionsError` / `AuthenticationError` when that is what
+ * the server said) and destroys the connection, except an `ERROR` line answering `mn` when
+ * `keepOnError` is set: the server does not know `mn` (memcached < 1.6 and some proxies), the
+ * stream is still aligned, and the caller may ask `version` on the same socket instead.
+ */
+export async function validateSocket(conn: Connection, command: ValidationCommand, timeoutMs: number, keepOnError = false): Promise<string | undefined> {
+  const started = now();
+  const server = conn.server;
+  conn.validating = true;
+  try {
+    const reply = await conn.send(command === 'mn' ? encodeMn() : encodeVersion(), command, started + timeoutMs);
+    if (command === 'mn' && reply.kind === 'status' && reply.status === 'MN') return undefined;
+    if (command === 'version' && reply.kind === 'version') return reply.version;
+    throw new ValidationFailedError(`unexpected reply to ${command}: ${reply.kind}`, { server });
+  } catch (err) {
+    if (keepOnError && command === 'mn' && conn.alive && err instanceof ClientErrorReply && err.detail === 'server answered ERROR') {
+      throw new MetaUnsupportedError(server, err);
+    }
+    const wrapped = err instanceof TooManyConnectionsError || err instanceof ValidationFailedError
+      ? err
+      : err instanceof ClientErrorReply && err.detail.startsWith('CLIENT_ERROR unauthenticated')
+        ? new AuthenticationError('the server requires authentication (memcached -Y) and no credentials are configured (option auth)', { server, cause: err })
+        : new ValidationFailedError(`${command} validation failed after ${Math.round(now() - started)} ms: ${(err as MemclusterError).detail ?? (err as Error).message}`, { server, cause: err });
+    conn.destroy(wrapped);
+    throw wrapped;
+  } finally {
+    conn.validating = false;
+  }
+}
+
 /** A socket that answered a real request, and the request to prove it with when borrowed. */
 export interface ProvenSocket {
   conn: Connection;
@@ -79,22 +122,22 @@ export async function openProven(opts: ConnectionOptions, traits: ServerTraits, 
 async function prove(opts: ConnectionOptions, traits: ServerTraits, validateTimeoutMs: number, signal?: AbortSignal): Promise<ProvenSocket> {
   const conn = await Connection.open(opts, signal);
   if (!traits.tryMn) {
-    traits.version = await conn.validate('version', validateTimeoutMs);
+    traits.version = await validateSocket(conn, 'version', validateTimeoutMs);
     return { conn, command: 'version' };
   }
   if (traits.mode === 'mn') {
-    await conn.validate('mn', validateTimeoutMs);
+    await validateSocket(conn, 'mn', validateTimeoutMs);
     traits.meta = true;
     return { conn, command: 'mn' };
   }
-  const version = await conn.validate('version', validateTimeoutMs);
+  const version = await validateSocket(conn, 'version', validateTimeoutMs);
   traits.version = version;
   if (!supportsMetaNoop(version)) {
     traits.meta = false;
     return { conn, command: 'version' };
   }
   try {
-    await conn.validate('mn', validateTimeoutMs, true);
+    await validateSocket(conn, 'mn', validateTimeoutMs, true);
     traits.meta = true;
     return { conn, command: 'mn' };
   } catch (err) {
@@ -108,7 +151,7 @@ async function prove(opts: ConnectionOptions, traits: ServerTraits, validateTime
     log('%s conn#%d was closed on mn: validating with version on a new socket', opts.server, conn.id);
     traits.refuseMn();
     const again = await Connection.open(opts, signal);
-    traits.version = await again.validate('version', validateTimeoutMs);
+    traits.version = await validateSocket(again, 'version', validateTimeoutMs);
     return { conn: again, command: 'version' };
   }
 }

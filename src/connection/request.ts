@@ -3,8 +3,9 @@
  * the state of one written and unanswered (`Pending`), and the monotonic clock deadlines use.
  */
 import { performance } from 'node:perf_hooks';
-import type { MemclusterError } from '../errors.js';
+import { ClientErrorReply, ConnectionError, ReplyTooLargeError, ServerErrorReply, TooManyConnectionsError, type MemclusterError } from '../errors.js';
 import type { Reply, ReplyKind, Wire } from '../protocol/types.js';
+import { serverText } from '../text.js';
 
 /** The light real request that proves a socket is answered by a live memcached. */
 export type ValidationCommand = 'mn' | 'version';
@@ -67,6 +68,37 @@ function isMetaSet(bytes: Wire): boolean {
   return typeof bytes === 'string'
     ? bytes.charCodeAt(0) === 0x6d && bytes.charCodeAt(1) === 0x73 && bytes.charCodeAt(2) === 0x20
     : bytes[0] === 0x6d && bytes[1] === 0x73 && bytes[2] === 0x20;
+}
+
+/**
+ * What an error reply means: the error its request rejects with (`err`), and whether the socket
+ * must end too (`end`). `undefined` for a reply that is not an error line.
+ * - `SERVER_ERROR` (object too large, out of memory) swallows a data block: the stream stays aligned.
+ * - A reply larger than the client keeps was read to its end without being kept: aligned too.
+ * - `ERROR Too many open connections`: the server closes the socket after this line.
+ * - `ERROR`/`CLIENT_ERROR` to a request without a data block is the whole reply, so the next reply
+ *   is the next request's; after a data block it may be followed by another line for the data block
+ *   run as a command, so the socket ends.
+ */
+export function replyError(reply: Reply, dataBlock: boolean, server: string): { err: MemclusterError; end?: MemclusterError } | undefined {
+  switch (reply.kind) {
+    case 'server_error':
+      return { err: new ServerErrorReply(`SERVER_ERROR ${serverText(reply.message)}`, { server }) };
+    case 'oversize':
+      return { err: new ReplyTooLargeError(reply.message, { server }) };
+    case 'error':
+    case 'client_error': {
+      if (reply.kind === 'error' && reply.message === 'Too many open connections') {
+        const err = new TooManyConnectionsError({ server });
+        return { err, end: err };
+      }
+      const err = new ClientErrorReply(reply.kind === 'error' ? `server answered ERROR${reply.message ? ' ' + serverText(reply.message) : ''}` : `CLIENT_ERROR ${serverText(reply.message)}`, { server });
+      if (!dataBlock) return { err };
+      return { err, end: new ConnectionError(`connection dropped after an error reply to a request with a data block: ${err.detail}`, { server, cause: err }) };
+    }
+    default:
+      return undefined;
+  }
 }
 
 /** Monotonic milliseconds; immune to wall-clock jumps. */

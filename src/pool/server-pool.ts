@@ -3,7 +3,7 @@ import type { Pool } from 'generic-pool';
 import createDebug from 'debug';
 import { setMaxListeners } from 'node:events';
 import { isTlsCertificateError, now, type Connection, type ConnectionOptions, type ValidationCommand } from '../connection/connection.js';
-import { openProven, ServerTraits, type ProvenSocket } from '../connection/prove.js';
+import { openProven, ServerTraits, validateSocket, type ProvenSocket } from '../connection/prove.js';
 import { AuthenticationError, ConnectionError, MemclusterError, TimeoutError } from '../errors.js';
 import { isTraced, poolWaitTrace, targetOf, traceAsync } from '../tracing.js';
 
@@ -253,7 +253,7 @@ export class ServerPool {
     if (this.opts.trustRecentMs > 0 && now() - conn.lastReplyAt < this.opts.trustRecentMs) return true;
     this.counters.validations++;
     try {
-      await conn.validate(conn.validation, this.opts.validateTimeoutMs);
+      await validateSocket(conn, conn.validation, this.opts.validateTimeoutMs);
       return !this.closed; // closed meanwhile: generic-pool must destroy it, not shelve it
     } catch (err) {
       this.counters.validationFailures++;

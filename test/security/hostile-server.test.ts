@@ -7,7 +7,6 @@
  */
 import fc from 'fast-check';
 import net from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   Client, ClientErrorReply, MemclusterError, ProtocolError, ServerErrorReply, TimeoutError, TooManyConnectionsError,
