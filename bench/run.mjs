@@ -194,6 +194,8 @@ async function serverFacts(servers) {
 
 async function main() {
   const startedAt = Date.now();
+  // Read now: dist/ was just built from this source, and src/ may change while the run goes on.
+  const source = gitState();
   const t0 = performance.now();
   log(`memcluster bench (${QUICK ? 'quick' : 'full'}): ${ROUNDS} rounds, ${TARGET_MS} ms per run, cap ${CAP_S} s, `
     + `${clients.length} clients x ${workloads.length} workloads; starting ${SERVER_COUNT} memcached ${SERVER_ARGS.join(' ')} -m ${SERVER_MEMORY_MB}`);
@@ -261,7 +263,7 @@ async function main() {
     `- date: ${new Date(startedAt).toISOString()}`,
     `- machine: ${cpus.length} cores, ${cpus[0]?.model ?? '?'}, ${Math.round(os.totalmem() / 2 ** 30)} GB, ${os.platform()} ${os.release()} (shared with other work: numbers are noisy, compare ratios)`,
     `- node ${process.version}; memcached ${facts.version} x ${SERVER_COUNT} on loopback (\`${SERVER_ARGS.join(' ')} -m ${SERVER_MEMORY_MB}\`)`,
-    `- memcluster source: ${gitState()} (dist/ built by \`npm run bench\` just before the run)`,
+    `- memcluster source: ${source} (dist/ built by \`npm run bench\` just before the run)`,
     `- packages: ${Object.entries(versions).map(([n, v]) => `${n} ${v}`).join(', ')}`,
     `- mode: ${QUICK ? 'quick' : 'full'}; ${ROUNDS} rounds (clients interleaved, order rotated each round); each run starts operations for ${TARGET_MS} ms, capped at ${CAP_S} s; fresh client per run, after a short warm-up and ${WARM_MS} ms (at least one call) of the same workload untimed`,
     `- ${SEEDED_KEYS.length.toLocaleString('en-US')} seeded keys with 100-byte values; server evictions during the run: ${facts.evictions}`,
@@ -294,7 +296,7 @@ async function main() {
       node: process.version,
       memcached: { version: facts.version, servers: SERVER_COUNT, args: [...SERVER_ARGS, '-m', String(SERVER_MEMORY_MB)], evictions: facts.evictions },
       packages: versions,
-      memclusterSource: gitState(),
+      memclusterSource: source,
       clients: clients.map(({ id, label, note, family }) => ({ id, label, note, family })),
       workloads: workloads.map(({ id, title, unit, what }) => ({ id, title, unit, what })),
       summaries: Object.fromEntries([...summaries].map(([w, m]) => [w, Object.fromEntries(m)])),
