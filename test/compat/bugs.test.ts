@@ -2,12 +2,20 @@
  * None of memcached 2.2.2's bugs, one test each, on real servers. Where it is cheap, the same call
  * on the real 2.2.2 shows the bug the test would catch.
  */
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectionError, ServerErrorReply, ServerUnavailableError, TimeoutError, ValidationFailedError } from '../../src/index.js';
 import Memcached from '../../src/compat/index.js';
 import { useMemcached } from '../support/memcached.js';
 import { clock, expectWithinPromise } from '../support/timing.js';
 import { call, closedPort, Legacy, ok, sleep } from './helpers.js';
+
+/** Whether nothing listens on 127.0.0.1:11211, the port a port-less location means (a test may then use it as a dead server). */
+const port11211Refused = await new Promise<boolean>((resolve) => {
+  const s = net.connect(11211, '127.0.0.1');
+  s.once('connect', () => { s.destroy(); resolve(false); });
+  s.once('error', () => resolve(true));
+});
 
 describe('memcluster/compat does not copy the bugs of memcached 2.2.2', () => {
   const servers = useMemcached(2);
@@ -223,6 +231,62 @@ describe('memcluster/compat does not copy the bugs of memcached 2.2.2', () => {
       mine.end();
     } finally {
       made.end();
+    }
+  });
+
+  it('a burst of concurrent failures counts once per `retry` window: a server with failures left is not removed (2.2.2 removed it in the burst)', async () => {
+    const dead = `127.0.0.1:${await closedPort()}`;
+    const options = { timeout: 1000, retries: 0, retry: 5000, failures: 3, remove: true };
+    const burst = async (client: any) => {
+      const events: string[] = [];
+      for (const e of ['issue', 'failure', 'remove']) client.on(e, () => events.push(e));
+      const calls = await Promise.all(Array.from({ length: 20 }, (_, i) => call(client, 'get', [`burst${i}`], 5000)));
+      return { events, calls };
+    };
+    // 2.2.2 with the same options on the same refused port: the second failure of the burst,
+    // inside the retry window, skips straight to `remove` with 3 failures left.
+    const legacy = new Legacy(dead, options) as any;
+    try {
+      const before = await burst(legacy);
+      expect(before.events).toContain('remove');
+    } finally {
+      legacy.end();
+    }
+    const compat = new Memcached(dead, options) as any;
+    try {
+      const { events, calls } = await burst(compat);
+      for (const c of calls) expect(c.err).toBeTruthy();
+      expect(events.filter((e) => e === 'issue')).toHaveLength(1); // one failure counted for the whole burst
+      expect(events).not.toContain('remove');
+      const log = compat.issues[dead];
+      expect(log.failures).toBe(3); // counted down only when the retry window closes
+      expect(log.messages.length).toBeGreaterThan(1); // every failure of the burst is recorded
+      // A second burst inside the same window adds no issue either.
+      const again = await burst(compat);
+      expect(again.events.filter((e) => e === 'issue')).toHaveLength(0);
+      expect(again.events).not.toContain('remove');
+    } finally {
+      compat.end();
+    }
+  });
+
+  // A port-less location means port 11211, which this test cannot own: it runs only where nothing
+  // listens there (a memcached on 11211 would not be a dead server).
+  it.skipIf(!port11211Refused)('a port-less server has its failures counted under host:11211 and then fails its keys at once, like any other (2.2.2 keyed its issues by host:11211 but checked the host)', async () => {
+    const portless = new Memcached('127.0.0.1', { failures: 1, retry: 60_000, timeout: 1000, remove: true }) as any;
+    const events: string[] = [];
+    for (const e of ['issue', 'failure', 'remove']) portless.on(e, () => events.push(e));
+    try {
+      const first = await call(portless, 'get', ['pl1'], 5000);
+      expect(first.err).toBeInstanceOf(ConnectionError);
+      expect(String(first.err.message)).toContain('127.0.0.1:11211');
+      const later = await call(portless, 'get', ['pl2'], 5000);
+      expect(later.err).toBeInstanceOf(ServerUnavailableError);
+      expectWithinPromise(later.ms, 0, "a down port-less server's keys fail at once");
+      expect(events).toEqual(['issue']); // the failure was counted against the server, once
+      expect(Object.keys(portless.issues)).toEqual(['127.0.0.1:11211']);
+    } finally {
+      portless.end();
     }
   });
 
