@@ -1,17 +1,18 @@
 import { EventEmitter } from 'node:events';
 import { serverIds, type Locations, type Ring } from '../cluster/ring.js';
 import type { ServerNode } from '../cluster/server-node.js';
-import { InvalidArgumentError, InvalidOptionError, InvalidValueError, ProtocolError } from '../errors.js';
+import { InvalidArgumentError, InvalidValueError, ProtocolError } from '../errors.js';
 import { encodeArith, encodeCas, encodeDelete, encodeGet, encodeStore, encodeTouch } from '../protocol/encoder.js';
-import type { Reply, StoreCommand } from '../protocol/types.js';
+import type { StoreCommand } from '../protocol/types.js';
 import { verifyRetrieval } from '../client/batch.js';
+import { statusOf } from '../client/single.js';
 import { traceCompat } from '../client/tracing.js';
 import { errorData, NotStoredError, TEXT } from './errors.js';
 import { Fleet } from './fleet.js';
 import type { IssueLog } from './issues.js';
 import { legacySerializer } from './legacy-serializer.js';
 import { cachedump, getMultiCompat, put, singlesCompat, type SingleType } from './multi.js';
-import { compatExptime, compatKey, DEFAULT_CONFIG, mergeConfig, resolveCompat, type CompatSettings } from './options.js';
+import { compatExptime, compatKey, DEFAULT_CONFIG, mergeConfig, normalizeLocations, resolveCompat, type CompatSettings } from './options.js';
 import { CompatConnection, ServerState } from './servers.js';
 import type {
   CompatCacheDumpData as CacheDumpData, CompatCommandData as CommandData, CompatConfig as Config, CompatIssueData as IssueData,
@@ -116,7 +117,7 @@ export class MemcachedClient extends EventEmitter<CompatEvents> {
       const exptime = compatExptime(lifetime, this.compat.maxExpiration);
       q.command = `touch ${k.wire} ${exptime}`;
       const reply = await fleet.core.send(at(k.full), encodeTouch(k.wire, exptime), 'touch');
-      return status(reply, { TOUCHED: true, NOT_FOUND: false });
+      return statusOf(reply, { TOUCHED: true, NOT_FOUND: false });
     });
   }
 
@@ -207,7 +208,7 @@ export class MemcachedClient extends EventEmitter<CompatEvents> {
     this.run(q, async (fleet, at) => {
       const k = compatKey(key, this.compat);
       q.command = `delete ${k.wire}`;
-      return status(await fleet.core.send(at(k.full), encodeDelete(k.wire), 'delete'), { DELETED: true, NOT_FOUND: false });
+      return statusOf(await fleet.core.send(at(k.full), encodeDelete(k.wire), 'delete'), { DELETED: true, NOT_FOUND: false });
     });
   }
 
@@ -278,7 +279,7 @@ export class MemcachedClient extends EventEmitter<CompatEvents> {
       const node = at(k.full);
       const reply = await fleet.core.send(node, bytes, 'store');
       if (reply.kind === 'status' && reply.status === 'NOT_STORED') throw new NotStoredError({ server: node.server });
-      return status(reply, { STORED: true, EXISTS: false, NOT_FOUND: false });
+      return statusOf(reply, { STORED: true, EXISTS: false, NOT_FOUND: false });
     });
   }
 
@@ -293,7 +294,7 @@ export class MemcachedClient extends EventEmitter<CompatEvents> {
       q.command = `${type} ${k.wire} ${amount}`;
       const reply = await fleet.core.send(at(k.full), encodeArith(type, k.wire, String(amount)), 'arith');
       if (reply.kind === 'number') return Number(reply.value);
-      return status(reply, { NOT_FOUND: false });
+      return statusOf(reply, { NOT_FOUND: false });
     });
   }
 
@@ -339,18 +340,4 @@ export class MemcachedClient extends EventEmitter<CompatEvents> {
     };
     p.then((data) => done(undefined, data), (err) => done(this.state.failed(ctx.server, err), errorData(err)));
   }
-}
-
-function status(reply: Reply, table: Record<string, boolean>): boolean {
-  if (reply.kind === 'status' && reply.status in table) return table[reply.status]!;
-  throw new ProtocolError(`unexpected reply: ${reply.kind === 'status' ? reply.status : reply.kind}`);
-}
-
-/** 2.2.2's location handling: an empty array or nothing means `localhost:11211`. */
-function normalizeLocations(location: unknown): Locations {
-  if (Array.isArray(location)) return location.length > 0 ? [...(location as string[])] : ['localhost:11211'];
-  if (location !== null && typeof location === 'object') return { ...(location as Record<string, number>) };
-  if (location === undefined || location === null || location === '') return 'localhost:11211';
-  if (typeof location !== 'string') throw new InvalidOptionError(`location must be a string, an array of strings or { 'host:port': weight }, got ${typeof location}`);
-  return location;
 }

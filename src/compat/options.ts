@@ -5,6 +5,7 @@ import { DEFAULTS, resolveOptions, type ResolvedOptions } from '../client/option
 import { TEXT } from './errors.js';
 import { legacySerializer } from './legacy-serializer.js';
 import type { CompatConfig as Config } from './types.js';
+import type { Locations } from '../cluster/ring.js';
 
 /** `memcached` 2.2.2's `Memcached.config`, value for value. */
 export const DEFAULT_CONFIG: Config = {
@@ -219,4 +220,13 @@ export function compatExptime(lifetime: unknown, maxExpiration: number, nowMs: n
   }
   if (exptime > 0x7fffffff) throw new InvalidArgumentError(`lifetime ${lifetime} reaches past January 2038, which memcached cannot represent`);
   return exptime;
+}
+
+/** 2.2.2's location handling: an empty array or nothing means `localhost:11211`. */
+export function normalizeLocations(location: unknown): Locations {
+  if (Array.isArray(location)) return location.length > 0 ? [...(location as string[])] : ['localhost:11211'];
+  if (location !== null && typeof location === 'object') return { ...(location as Record<string, number>) };
+  if (location === undefined || location === null || location === '') return 'localhost:11211';
+  if (typeof location !== 'string') throw new InvalidOptionError(`location must be a string, an array of strings or { 'host:port': weight }, got ${typeof location}`);
+  return location;
 }
