@@ -14,7 +14,7 @@ import { counter, createOf, Fetcher, invalidate, type CounterOptions, type Fetch
 import { deleteMulti, getMulti, getMultiSettled, setMulti, type MultiResult } from './multi.js';
 import { normalizeLocation, normalizeServers, resolveOptions, type ClientOptions } from './options.js';
 import { checkStatsGroup, flushAll, statsOf, versions } from './admin.js';
-import { checkCas, checkDelta, retrieveOne, statusOf, STORE_OK, storeRequest, storeResult, type CasValue, type StoreOptions } from './single.js';
+import { checkCas, checkDelta, retrieveOne, statusOf, STORE_OK, storeBytes, storeResult, type CasValue, type StoreOptions } from './single.js';
 import { publishEvent, type ClientEvents, type ServerEvent } from './events.js';
 import { CLIENT_CALLS, traceMethods } from './tracing.js';
 import { toExptime } from './ttl.js';
@@ -304,13 +304,15 @@ export class Client extends EventEmitter<ClientEvents> {
   }
 
   private store(cmd: StoreCommand, key: string, value: unknown, options: StoreOptions | CallOptions | undefined): Promise<boolean> {
-    let request: { routed: string; bytes: Wire };
+    let routed: string;
+    let bytes: Wire;
     try {
-      request = storeRequest(this.core, cmd, key, value, (options as StoreOptions | undefined)?.ttl);
+      routed = this.core.routedKey(key); // the key is checked first, then the ttl, then the value
+      bytes = storeBytes(this.core, cmd, key, routed, value, (options as StoreOptions | undefined)?.ttl);
     } catch (err) {
       return Promise.reject(err); // bad input rejects, never throws
     }
-    return this.sendStore(request.routed, request.bytes, options);
+    return this.sendStore(routed, bytes, options);
   }
 
   private sendStore(routed: string, bytes: Wire, options: CallOptions | undefined): Promise<boolean> {

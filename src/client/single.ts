@@ -63,17 +63,16 @@ async function metaRead(core: ClientCore, node: ServerNode, routed: string, with
 export const STORE_OK: Readonly<Record<string, boolean>> = { STORED: true, NOT_STORED: false, EXISTS: false, NOT_FOUND: false };
 
 /**
- * The request of a `set`/`add`/`replace`/`append`/`prepend`: the key checked and routed, the ttl
- * converted, the value serialized (append/prepend take raw bytes) and within `maxValueBytes`, in
- * that order. Throws a typed error on bad input (nothing is written).
+ * The request bytes of a `set`/`add`/`replace`/`append`/`prepend` of `key` (already checked and
+ * routed as `routed`): the ttl converted, then the value serialized (append/prepend take raw
+ * bytes) and within `maxValueBytes`. Throws a typed error on bad input (nothing is written).
  */
-export function storeRequest(core: ClientCore, cmd: StoreCommand, key: string, value: unknown, ttl: number | undefined): { routed: string; bytes: Wire } {
-  const routed = core.routedKey(key); // the key is checked first, then the ttl, then the value
+export function storeBytes(core: ClientCore, cmd: StoreCommand, key: string, routed: string, value: unknown, ttl: number | undefined): Wire {
   const exptime = toExptime(ttl);
   const opts = core.opts;
   if (typeof value === 'string' && opts.serializer === defaultSerializer && cmd !== 'append' && cmd !== 'prepend') {
     // The usual store: a text value under the default format, one string request (flags 0).
-    return { routed, bytes: encodeStore(cmd, routed, FLAGS.STRING, exptime, value, textBytes(value, key, opts.maxValueBytes)) };
+    return encodeStore(cmd, routed, FLAGS.STRING, exptime, value, textBytes(value, key, opts.maxValueBytes));
   }
   let item: WireItem;
   if (cmd === 'append' || cmd === 'prepend') {
@@ -84,7 +83,7 @@ export function storeRequest(core: ClientCore, cmd: StoreCommand, key: string, v
   } else {
     item = encodeItem(opts.serializer, value, key, opts.maxValueBytes);
   }
-  return { routed, bytes: encodeStore(cmd, routed, item.flags, exptime, item.data, item.bytes) };
+  return encodeStore(cmd, routed, item.flags, exptime, item.data, item.bytes);
 }
 
 /** A cas token must be the decimal uint64 `gets` returned. */
