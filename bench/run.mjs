@@ -269,7 +269,7 @@ async function main() {
     `- ${SEEDED_KEYS.length.toLocaleString('en-US')} seeded keys with 100-byte values; server evictions during the run: ${facts.evictions}`,
     `- took ${durationS.toFixed(0)} s`,
     '',
-    'Throughput and CPU are medians over the rounds; ratios are to the floor\'s median in the same run (throughput: higher is better; CPU: lower is better). '
+    'Throughput and CPU are medians over the rounds; a ratio is the median over rounds of the client\'s figure / the floor\'s in the same round (throughput: higher is better; CPU: lower is better). '
       + 'CPU is user+system time of the bench process (client side only; the servers are other processes) divided by operations, or by keys for getMulti. '
       + 'Worst loop delay: how late a 1 ms timer probe fired at worst (bench/probe.mjs), during the whole run for the loop workloads and during the calls only for the multi-key ones; an idle loop reads about 1 ms. '
       + 'Heap per call (100,000-key calls): growth = heap in use right after the call minus right before (GC forced before), retained = the same after a forced GC with the result still referenced.',
@@ -279,7 +279,7 @@ async function main() {
     '',
   ].join('\n');
   const tables = workloads.map((w) => renderTable(w, summaries.get(w.id) ?? new Map(), clients, capSFor(w))).join('\n\n');
-  const goalsMd = renderGoals(goals) + metaReference(summaries);
+  const goalsMd = renderGoals(goals) + metaReference(summaries, runs);
   const lossMd = losses.length ? ['## DATA LOSS', '', ...losses.map((l) => `- ${l}`)].join('\n') : '## Correctness\n\nEvery value returned by every client was checked: no data loss.';
   const md = `${header}\n## Results\n\n${tables}\n\n## Speed goals\n\n${goalsMd}\n\n${lossMd}\n`;
 
