@@ -26,10 +26,13 @@ const runs = data.runs.map((/** @type {Record<string, unknown>} */ r) => Object.
 const summaries = summarize(runs, data.skips, data.clients.map((/** @type {{ id: string }} */ c) => c.id), data.workloads.map((/** @type {{ id: string }} */ w) => w.id));
 const goals = speedGoals(summaries);
 
-const header = md.slice(0, md.indexOf('## Results')).replace(
-  /Throughput and CPU are medians over the rounds; ratios are to the floor's median in the same run/,
-  "Throughput and CPU are medians over the rounds; a ratio is the median over rounds of the client's figure / the floor's in the same round",
-);
+const header = md.slice(0, md.indexOf('## Results'))
+  .replace(
+    /Throughput and CPU are medians over the rounds; ratios are to the floor's median in the same run/,
+    "Throughput and CPU are medians over the rounds; a ratio is the median over rounds of the client's figure / the floor's in the same round",
+  )
+  .replace(/^- report re-rendered .*\n/m, '')
+  .replace(/^(- took .*\n)/m, `$1- report re-rendered from the recorded runs by \`node bench/rerender.mjs\` (${new Date().toISOString()}), with the summaries of bench/report.mjs as of then\n`);
 const tables = workloads.map((/** @type {any} */ w) => renderTable(w, summaries.get(w.id) ?? new Map(), data.clients, capS(w))).join('\n\n');
 const tail = md.slice(md.search(/\n## (Correctness|DATA LOSS)/) + 1);
 const out = `${header}## Results\n\n${tables}\n\n## Speed goals\n\n${renderGoals(goals)}${metaReference(summaries, runs)}\n\n${tail}`;
