@@ -94,6 +94,20 @@ const noopTracing = {
   error() {},
 };
 
+/** The floor client (bench/baseline.mjs) behind the bench's adapter. @param {string[]} servers @returns {Promise<Adapter>} */
+async function floor(servers) {
+  const b = await new BaselineClient(servers).connect();
+  return {
+    get: (key) => b.get(key),
+    set: (key, value) => b.set(key, value),
+    getMulti: (keys) => b.getMulti(keys),
+    lookup: mapLookup,
+    setMulti: (entries) => b.setMulti(entries),
+    deleteMulti: (keys) => b.deleteMulti(keys),
+    close: () => b.close(),
+  };
+}
+
 /** @type {ClientSpec[]} */
 export const CLIENTS = [
   {
@@ -101,18 +115,15 @@ export const CLIENTS = [
     label: 'floor (bench/baseline.mjs)',
     family: 'baseline',
     multiWrite: true,
-    async create(servers) {
-      const b = await new BaselineClient(servers).connect();
-      return {
-        get: (key) => b.get(key),
-        set: (key, value) => b.set(key, value),
-        getMulti: (keys) => b.getMulti(keys),
-        lookup: mapLookup,
-        setMulti: (entries) => b.setMulti(entries),
-        deleteMulti: (keys) => b.deleteMulti(keys),
-        close: () => b.close(),
-      };
-    },
+    create: floor,
+  },
+  {
+    id: 'baseline-again',
+    label: 'floor again (noise check)',
+    note: "floor again: the same floor code as a second client, run in its own slot of each round; its ratios to the floor measure the run's own noise (the same client against itself)",
+    family: 'baseline',
+    multiWrite: true,
+    create: floor,
   },
   {
     id: 'baseline-meta',

@@ -48,16 +48,26 @@ export function median(xs) {
  * @param {'throughput' | 'cpuUsPerOp'} field
  */
 export function pairedRatio(runs, w, a, b, field) {
+  const ratios = roundRatios(runs, w, a, b, field);
+  if (ratios.length > 0) return median(ratios);
+  const ok = (/** @type {string} */ c) => runs.filter((r) => r.workload === w && r.client === c && r.status === 'ok').map((r) => r[field]);
+  return median(ok(a)) / median(ok(b));
+}
+
+/**
+ * `a`'s figure / `b`'s figure in each round where both finished, in round order.
+ * @param {import('./measure.mjs').RunResult[]} runs @param {string} w @param {string} a @param {string} b
+ * @param {'throughput' | 'cpuUsPerOp'} field @returns {number[]}
+ */
+export function roundRatios(runs, w, a, b, field) {
   const ok = (/** @type {string} */ c) => runs.filter((r) => r.workload === w && r.client === c && r.status === 'ok');
-  const as = ok(a);
   const bs = ok(b);
   const ratios = [];
-  for (const x of as) {
+  for (const x of ok(a)) {
     const y = bs.find((r) => r.round === x.round);
     if (y && y[field] > 0) ratios.push(x[field] / y[field]);
   }
-  if (ratios.length > 0) return median(ratios);
-  return median(as.map((r) => r[field])) / median(bs.map((r) => r[field]));
+  return ratios;
 }
 
 /**
@@ -268,4 +278,27 @@ export function metaReference(summaries, runs) {
   if (rows.length === 0) return '';
   return ['', '', 'Reference, not a goal: the same getMulti calls against the floor on the meta wire (`mg <key> v f k q` lines, as memcluster sends to meta servers).', '',
     '| workload | meta-wire floor vs the floor (throughput / CPU) | memcluster (default) vs the meta-wire floor (throughput / CPU) |', '|---|--:|--:|', ...rows].join('\n');
+}
+
+/**
+ * The run's own noise: the floor against itself (`baseline-again`, the same code as a second
+ * client in its own slot of each round), beside memcluster (default) against the floor, as the
+ * median and the range of the per-round ratios. A ratio of memcluster's inside the floor's own
+ * range cannot be told from noise in this run. '' when the second floor did not run.
+ * @param {Map<string, Map<string, Summary>>} summaries @param {import('./measure.mjs').RunResult[]} runs
+ */
+export function noiseReference(summaries, runs) {
+  const rows = [];
+  const spread = (/** @type {number[]} */ xs) => (xs.length === 0 ? 'n/a' : `${ratio(median(xs))} (${ratio(Math.min(...xs))}-${ratio(Math.max(...xs))})`);
+  for (const [w, byClient] of summaries) {
+    if (!byClient.get('baseline-again')?.finished || !byClient.get('baseline')?.finished) continue;
+    const cells = [];
+    for (const c of ['baseline-again', 'memcluster']) {
+      for (const field of /** @type {const} */ (['throughput', 'cpuUsPerOp'])) cells.push(spread(roundRatios(runs, w, c, 'baseline', field)));
+    }
+    rows.push(`| ${w} | ${cells.join(' | ')} |`);
+  }
+  if (rows.length === 0) return '';
+  return ['', '', "Reference, not a goal: the run's own noise. The floor against itself (the same floor code as a second client, in its own slot of each round) beside memcluster (default) against the floor: median of the per-round ratios, and their range over the rounds.", '',
+    '| workload | floor again: throughput | floor again: CPU | memcluster: throughput | memcluster: CPU |', '|---|--:|--:|--:|--:|', ...rows].join('\n');
 }

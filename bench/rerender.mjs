@@ -8,7 +8,7 @@
  *   node bench/rerender.mjs [latest]     # rewrites bench/results/latest.md and latest.json
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { metaReference, renderGoals, renderTable, speedGoals, summarize } from './report.mjs';
+import { metaReference, noiseReference, renderGoals, renderTable, speedGoals, summarize } from './report.mjs';
 import { WORKLOADS } from './workloads.mjs';
 
 const name = process.argv[2] ?? 'latest';
@@ -35,7 +35,7 @@ const header = md.slice(0, md.indexOf('## Results'))
   .replace(/^(- took .*\n)/m, `$1- report re-rendered from the recorded runs by \`node bench/rerender.mjs\` (${new Date().toISOString()}), with the summaries of bench/report.mjs as of then\n`);
 const tables = workloads.map((/** @type {any} */ w) => renderTable(w, summaries.get(w.id) ?? new Map(), data.clients, capS(w))).join('\n\n');
 const tail = md.slice(md.search(/\n## (Correctness|DATA LOSS)/) + 1);
-const out = `${header}## Results\n\n${tables}\n\n## Speed goals\n\n${renderGoals(goals)}${metaReference(summaries, runs)}\n\n${tail}`;
+const out = `${header}## Results\n\n${tables}\n\n## Speed goals\n\n${renderGoals(goals)}${metaReference(summaries, runs)}${noiseReference(summaries, runs)}\n\n${tail}`;
 writeFileSync(mdUrl, out);
 data.summaries = Object.fromEntries([...summaries].map(([w, m]) => [w, Object.fromEntries(m)]));
 data.goals = goals;

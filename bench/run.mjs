@@ -34,7 +34,7 @@ import { startServers, stopAll } from 'memcluster/testing';
 import { BaselineClient } from './baseline.mjs';
 import { CLIENTS, LOSSY, TRACING_CHANNEL, traced } from './clients.mjs';
 import { measureRun } from './measure.mjs';
-import { hasDataLoss, metaReference, renderGoals, renderTable, speedGoals, summarize } from './report.mjs';
+import { hasDataLoss, metaReference, noiseReference, renderGoals, renderTable, speedGoals, summarize } from './report.mjs';
 import { SEEDED_KEYS, WORKLOADS, valueFor } from './workloads.mjs';
 
 const { values: args } = parseArgs({
@@ -252,7 +252,7 @@ async function main() {
     for (const s of byClient.values()) {
       const label = clients.find((c) => c.id === s.client)?.label ?? s.client;
       if (hasDataLoss(s)) losses.push(`${s.workload} / ${label}: ${s.wrong} wrong, ${s.missing} missing (${s.firstLoss})`);
-      const ours = s.client === 'baseline' || s.client.startsWith('memcluster');
+      const ours = s.client.startsWith('baseline') || s.client.startsWith('memcluster');
       if (ours && (s.errors || s.dnf)) failures.push(`${s.workload} / ${label}: ${s.errors} errors, ${s.dnf} did not finish (${s.firstError ?? ''})`);
     }
   }
@@ -279,7 +279,7 @@ async function main() {
     '',
   ].join('\n');
   const tables = workloads.map((w) => renderTable(w, summaries.get(w.id) ?? new Map(), clients, capSFor(w))).join('\n\n');
-  const goalsMd = renderGoals(goals) + metaReference(summaries, runs);
+  const goalsMd = renderGoals(goals) + metaReference(summaries, runs) + noiseReference(summaries, runs);
   const lossMd = losses.length ? ['## DATA LOSS', '', ...losses.map((l) => `- ${l}`)].join('\n') : '## Correctness\n\nEvery value returned by every client was checked: no data loss.';
   const md = `${header}\n## Results\n\n${tables}\n\n## Speed goals\n\n${goalsMd}\n\n${lossMd}\n`;
 
