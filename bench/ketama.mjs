@@ -152,12 +152,20 @@ export class KetamaRing {
     /** @type {Array<{ value: number, server: string }>} */
     this.points = /** @type {any} */ (this.hashring).ring;
     this.single = servers.length === 1 ? servers[0] : undefined;
+    // As memcluster's Ring: the point for every hash of a bucket (top 14 bits) that holds no point
+    // (nor is bucket 0), where `find` gives all its hashes one answer; -1 where it must search.
+    this.buckets = new Int32Array(2 ** 14);
+    for (let b = 0; b < this.buckets.length; b++) this.buckets[b] = this.points.length === 0 ? -1 : this.find(b * 2 ** 18);
+    this.buckets[0] = -1;
+    for (const p of this.points) if (p.value >= 0 && p.value < 2 ** 32) this.buckets[Math.floor(p.value / 2 ** 18)] = -1;
   }
 
   /** @param {string} key @returns {string} */
   get(key) {
     if (this.single !== undefined) return this.single;
-    return this.points[this.find(ketamaHash(key))].server;
+    const hash = ketamaHash(key);
+    const point = this.buckets[hash >>> 18];
+    return this.points[point >= 0 ? point : this.find(hash)].server;
   }
 
   /** hashring 3.2.0's `find`, verbatim in behaviour (its edge cases decide the server). @param {number} hash */

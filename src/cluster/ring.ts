@@ -4,6 +4,12 @@ import { InvalidOptionError } from '../errors.js';
 import { describeValue } from '../text.js';
 import { md5Word0, md5Word0Supported } from './md5.js';
 
+/** Ring lookups by the top bits of a key's hash (a 64 KB table per ring): 16,384 buckets of 2^18 hashes. */
+const BUCKET_BITS = 14;
+const BUCKET_SHIFT = 32 - BUCKET_BITS;
+const BUCKETS = 2 ** BUCKET_BITS;
+const BUCKET_SPAN = 2 ** BUCKET_SHIFT;
+
 /** Servers as `memcached` 2.2.2 takes them: one string, an array, or `{ 'host:port': weight }`. */
 export type Locations = string | readonly string[] | Readonly<Record<string, number>>;
 
@@ -36,6 +42,13 @@ export class Ring {
   /** The continuum as two parallel arrays: each point's hash, and its server's index in `ids`. */
   private values = new Float64Array(0);
   private owners = new Int32Array(0);
+  /**
+   * The continuum's point for every hash in a bucket (the top BUCKET_BITS bits of the hash), or -1
+   * where `find` must search. A bucket that holds no point (and is not bucket 0, where `find`
+   * compares against 0) sees every comparison of the search come out the same for all its hashes,
+   * so `find` gives all of them one answer: looked up once here, not searched per key.
+   */
+  private buckets = new Int32Array(BUCKETS);
   private ids: string[];
 
   constructor(locations: Locations) {
@@ -59,7 +72,13 @@ export class Ring {
   indexOf(key: string): number {
     if (this.ids.length <= 1) return this.ids.length - 1;
     if (this.values.length === 0) return -1;
-    return this.owners[this.find(hashValue(key))]!;
+    return this.owners[this.pointOf(hashValue(key))]!;
+  }
+
+  /** `find(hash)`, from the bucket table where it can be (a uint32 hash, on a ring with points). */
+  private pointOf(hash: number): number {
+    const point = this.buckets[hash >>> BUCKET_SHIFT]!;
+    return point >= 0 ? point : this.find(hash);
   }
 
   /** Up to `n` distinct servers in ring order from the key's position: failover candidates. */
@@ -104,6 +123,11 @@ export class Ring {
       this.values[i] = points[i]!.value;
       this.owners[i] = at.get(points[i]!.server) ?? -1;
     }
+    const buckets = new Int32Array(BUCKETS);
+    for (let b = 0; b < BUCKETS; b++) buckets[b] = this.values.length === 0 ? -1 : this.find(b * BUCKET_SPAN);
+    buckets[0] = -1;
+    for (const v of this.values) if (v >= 0 && v < 2 ** 32) buckets[Math.floor(v / BUCKET_SPAN)] = -1;
+    this.buckets = buckets;
   }
 
   /** hashring 3.2.0's `find`, kept verbatim (its edge cases decide which server a key gets). */

@@ -36,3 +36,41 @@ describe('md5Word0 (the ketama point of a key)', () => {
     }
   });
 });
+
+describe('Ring lookups through the bucket table', () => {
+  type Inside = { pointOf(h: number): number; find(h: number): number; values: Float64Array };
+  const configs: Array<string[] | Record<string, number>> = [
+    ['10.0.0.1:11211', '10.0.0.2:11211', '10.0.0.3:11211'],
+    { 'a:1': 1, 'b:2': 3, 'c:3': 0.5 },
+    Array.from({ length: 40 }, (_, i) => `10.1.${i >> 4}.${i}:${11211 + i}`),
+  ];
+
+  it('gives the point hashring\'s search gives, for every hash next to a point or a bucket edge and for random hashes', () => {
+    for (const servers of configs) {
+      const ring = new Ring(servers) as unknown as Inside;
+      const hashes: number[] = [0, 1, 2 ** 32 - 1];
+      for (const v of ring.values) for (let d = -2; d <= 2; d++) hashes.push(v + d);
+      for (let b = 0; b < 2 ** 14; b++) for (const d of [-1, 0, 1]) hashes.push(b * 2 ** 18 + d);
+      for (let i = 0; i < 200_000; i++) hashes.push(Math.floor(Math.random() * 2 ** 32));
+      for (const h of hashes) {
+        if (h < 0 || h >= 2 ** 32) continue;
+        if (ring.pointOf(h) !== ring.find(h)) expect.fail(`hash ${h}: bucket table ${ring.pointOf(h)}, search ${ring.find(h)}`);
+      }
+    }
+  });
+
+  it('routes keys as hashring 3.2.0 does on weighted and 40-server rings, and after servers are added and removed', () => {
+    for (const servers of configs.slice(1)) {
+      const ours = new Ring(servers);
+      const theirs = new HashRing(servers as never, 'md5', { compatibility: 'ketama', 'default port': 11211 } as never);
+      for (let i = 0; i < 20_000; i++) expect(ours.get(`k${i}`)).toBe(theirs.get(`k${i}`));
+    }
+    const ours = new Ring(['a:1', 'b:2']);
+    const theirs = new HashRing(['a:1', 'b:2'], 'md5', { compatibility: 'ketama', 'default port': 11211 } as never);
+    ours.add('c:3');
+    theirs.add('c:3');
+    ours.remove('a:1');
+    theirs.remove('a:1');
+    for (let i = 0; i < 20_000; i++) expect(ours.get(`k${i}`)).toBe(theirs.get(`k${i}`));
+  });
+});
