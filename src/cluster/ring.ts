@@ -48,7 +48,7 @@ export class Ring {
    * compares against 0) sees every comparison of the search come out the same for all its hashes,
    * so `find` gives all of them one answer: looked up once here, not searched per key.
    */
-  private buckets = new Int32Array(BUCKETS);
+  private buckets = new Int32Array(0);
   private ids: string[];
 
   constructor(locations: Locations) {
