@@ -6,6 +6,7 @@ import type { Reply, ReplyKind, Wire } from '../protocol/types.js';
 import { Deque } from './deque.js';
 import { anyCarries, KeysInFlight } from './keys-in-flight.js';
 import { OutBuffer } from './out-buffer.js';
+import { beginRead, endRead } from './read-slice.js';
 import { hasDataBlock, now, replyError, type Outgoing, type Pending, type ValidationCommand, type Verify } from './request.js';
 import { authenticateOpened } from './auth.js';
 import { openSocket, type ConnectionOptions } from './socket.js';
@@ -89,8 +90,10 @@ export class Connection {
       (err) => this.destroy(err),
     );
     socket.on('data', (chunk: Buffer) => {
-      this.lastDataAt = now();
+      this.lastDataAt = now(); // bytes arrived: the server is answering, even if they wait a turn
+      if (!beginRead(socket, chunk)) return;
       this.parser.feed(chunk);
+      endRead(socket);
     });
     socket.on('error', (err) => this.destroy(new ConnectionError(`socket error: ${err.message}`, { server: this.server, cause: err })));
     socket.on('end', () => this.destroy(new ConnectionError('server closed the connection (EOF)', { server: this.server })));
