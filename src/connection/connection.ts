@@ -309,10 +309,11 @@ export class Connection {
     const stallAt = Math.max(head.writtenAt, this.lastDataAt) + this.stallMs;
     const earliest = Math.min(stallAt, this.pending.min(liveDeadline));
     if (t < earliest) return this.armTimer(earliest);
-    if (!graced || t - planned > LATE_MS) {
+    if (!graced || t - planned > LATE_MS || this.socket.isPaused()) {
       // Timers run before the poll phase: after a busy turn of our own event loop the reply may
       // already sit in the socket. Let a poll phase read it before calling anything late, and judge
       // only on a check that ran on time (a loop still too busy to read is not the server's fault).
+      // A socket paused by read-slice holds bytes that arrived: judge after it resumes (next turn).
       this.timerAt = t;
       this.timer = setTimeout(() => this.checkDeadline(true), 0);
       this.timer.unref();

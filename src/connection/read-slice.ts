@@ -35,9 +35,8 @@ function pause(socket: net.Socket): void {
   socket.pause();
   // Two setImmediate hops: the first runs in this turn's check phase, the second in the next
   // turn's, after that turn's timers and poll; `resume` then flows what the stream buffered.
-  // Keep it at most that: a connection's late deadline check waits one `setTimeout(0)` (the next
-  // turn's timers) for a poll to read replies that already arrived, and bytes held here must be
-  // delivered before it judges (Connection.checkDeadline).
+  // Connection.checkDeadline does not judge a late request while its socket is paused here (the
+  // bytes that arrived are held): it checks again a timer later, so a pause must always end.
   if (paused.push(socket) === 1) setImmediate(() => setImmediate(resumeAll));
 }
 
