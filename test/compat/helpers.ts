@@ -3,6 +3,7 @@
  * how often the callback ran, the real `memcached` 2.2.2, raw item reads that bypass both clients,
  * and a CommonJS bundle of the compat entry for child-process tests.
  */
+import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import os from 'node:os';
@@ -87,14 +88,17 @@ export function rawItem(port: number, key: string, host = LOOPBACK): Promise<{ f
 
 let bundled: Promise<string> | undefined;
 
+const bundleFile = path.join(os.tmpdir(), `memcluster-compat-${process.pid}.cjs`);
+
 /**
  * Bundles src/compat/index.ts (and everything it uses) into one CommonJS file in a temp dir, for
- * child processes that must run the compat client on plain Node. Cached per test process.
+ * child processes that must run the compat client on plain Node. Cached per test process; the
+ * file using it removes it with `removeCompatBundle` when it is done.
  */
 export function compatBundle(): Promise<string> {
   bundled ??= (async () => {
     const { build } = await import('esbuild');
-    const outfile = path.join(os.tmpdir(), `memcluster-compat-${process.pid}.cjs`);
+    const outfile = bundleFile;
     await build({
       entryPoints: [path.join(ROOT, 'src/compat/index.ts')],
       bundle: true,
@@ -108,6 +112,14 @@ export function compatBundle(): Promise<string> {
     return outfile;
   })();
   return bundled;
+}
+
+/** Removes the bundle `compatBundle` wrote (a test run must not leave files in the temp dir). */
+export async function removeCompatBundle(): Promise<void> {
+  if (!bundled) return;
+  await bundled.catch(() => undefined);
+  bundled = undefined;
+  fs.rmSync(bundleFile, { force: true });
 }
 
 /** A loopback port with nothing listening (refuses connections): the harness's `freePort`, named for what these tests use it for. */

@@ -7,9 +7,9 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { useMemcached } from '../support/memcached.js';
-import { closedPort, compatBundle, require } from './helpers.js';
+import { closedPort, compatBundle, removeCompatBundle, require } from './helpers.js';
 
 const LEGACY = require.resolve('memcached');
 
@@ -58,6 +58,7 @@ const t = setInterval(() => {
 `;
 
 describe('whole-process behaviour', () => {
+  afterAll(removeCompatBundle);
   const servers = useMemcached(1);
 
   it('end() leaves no timer or socket behind: the process exits by itself (2.2.2 stays alive)', async () => {
