@@ -1,11 +1,12 @@
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { now } from '../connection/connection.js';
-import { MemclusterError, ProtocolError, TimeoutError } from '../errors.js';
+import { ClientClosedError, MemclusterError, ProtocolError, TimeoutError } from '../errors.js';
 import { encodeGat, encodeGet } from '../protocol/encoder.js';
 import type { Reply, ValueEntry } from '../protocol/types.js';
 import { encodeReadBatch, readBatchResult, verifyReadBatch } from './meta-batch.js';
+import { chooseAtWrite } from './meta.js';
 import type { Cluster } from '../cluster/cluster.js';
-import type { Cancel, ServerNode } from '../cluster/server-node.js';
+import type { Cancel, Job, ServerNode } from '../cluster/server-node.js';
 import { batchTrace, beginBatchTrace, endBatchTrace, isTraced, type BatchTraceContext } from '../tracing.js';
 
 /** A retrieval command that takes many keys on one line. */
@@ -28,6 +29,17 @@ export function makeSlicer(): (i: number) => Promise<void> | undefined {
     if ((i & 255) !== 0 || now() - last < SLICE_MS) return undefined;
     return yieldToLoop().then(() => { last = now(); });
   };
+}
+
+/**
+ * After a pause of a multi-key call's checking of its keys (nothing written yet): the call stops
+ * with its `AbortError` once aborted, `ClientClosedError` once the client closed, and
+ * `TimeoutError` once its whole-call deadline passed, rather than checking every key first.
+ */
+export function goOn(cancel: { check(): void } | undefined, closed: boolean, deadline: number): void {
+  cancel?.check();
+  if (closed) throw new ClientClosedError();
+  if (now() >= deadline) throw new TimeoutError("the call's timeout passed while its keys were being checked (nothing was sent)");
 }
 
 /** How multi-key requests are cut into lines. */
@@ -125,44 +137,45 @@ export class BatchWriter {
     // Coalesced gets keep call order with later requests for their keys (a get then a delete).
     const key = this.ordered && keys.length === 1 ? keys[0] : undefined;
     const orderKeys = this.ordered && keys.length > 1 ? keys : undefined;
-    if (node.meta === true) {
-      // Quiet mg lines fenced by mn: no long line at all; placeholders and stale items read as misses.
-      const touch = this.cmd === 'gat' || this.cmd === 'gats' ? this.exptime : undefined;
-      node.submit({
-        bytes: encodeReadBatch(keys, withCas, touch),
-        kind: 'meta_batch',
-        maxValues: keys.length,
-        replyKeys: keys,
-        deadline: this.deadline,
-        key,
-        keys: orderKeys,
-        read: touch === undefined,
-        cancel: this.cancel,
-        verify: (reply) => verifyReadBatch(reply, keys, node.server),
-        resolve: (reply) => {
-          const r = readBatchResult(reply as Extract<Reply, { kind: 'meta_batch' }>, keys, node.server, node, this.limits.timeoutMs);
-          if (r.handingBack) void Promise.all(r.handingBack).then(() => this.settle(node.server, keys, r.values, undefined, r.failed));
-          else this.settle(node.server, keys, r.values, undefined, r.failed);
-        },
-        reject: (err) => this.settle(node.server, keys, undefined, err),
-      });
-      return;
-    }
-    node.submit({
+    const meta = node.meta;
+    const touch = this.cmd === 'gat' || this.cmd === 'gats' ? this.exptime : undefined;
+    const settleMeta = (reply: Extract<Reply, { kind: 'meta_batch' }>): void => {
+      const r = readBatchResult(reply, keys, node.server, node, this.limits.timeoutMs);
+      if (r.handingBack) void Promise.all(r.handingBack).then(() => this.settle(node.server, keys, r.values, undefined, r.failed));
+      else this.settle(node.server, keys, r.values, undefined, r.failed);
+    };
+    type WireSide = Required<Pick<Job, 'bytes' | 'kind' | 'read' | 'verify'>>;
+    // Quiet mg lines fenced by mn: no long line at all; placeholders and stale items read as misses.
+    const metaWire = (): WireSide => ({
+      bytes: encodeReadBatch(keys, withCas, touch),
+      kind: 'meta_batch',
+      read: touch === undefined,
+      verify: (reply) => verifyReadBatch(reply, keys, node.server),
+    });
+    const textWire = (): WireSide => ({
       bytes: this.cmd === 'get' || this.cmd === 'gets' ? encodeGet(this.cmd, keys) : encodeGat(this.cmd, this.exptime, keys),
       kind: 'retrieval',
+      read: this.cmd === 'get' || this.cmd === 'gets',
+      verify: (reply) => verifyRetrieval(reply, keys, node.server, withCas),
+    });
+    const job: Job = {
+      ...(meta === true ? metaWire() : textWire()),
       maxValues: keys.length,
       replyKeys: keys,
       deadline: this.deadline,
       key,
       keys: orderKeys,
-      read: this.cmd === 'get' || this.cmd === 'gets',
       cancel: this.cancel,
-      verify: (reply) => verifyRetrieval(reply, keys, node.server, withCas),
       // The parser matched every hit to `keys` (replyKeys): hits carry the request's own key strings.
-      resolve: (reply) => this.settle(node.server, keys, (reply as { values: ValueEntry[] }).values, undefined),
+      resolve: (reply) => {
+        if (reply.kind === 'meta_batch') settleMeta(reply);
+        else this.settle(node.server, keys, (reply as { values: ValueEntry[] }).values, undefined);
+      },
       reject: (err) => this.settle(node.server, keys, undefined, err),
-    });
+    };
+    // Not known yet (the first calls to a server): the form is chosen when the batch is written.
+    if (meta === undefined) chooseAtWrite(node, job, metaWire());
+    node.submit(job);
   }
 
   private settle(
@@ -211,45 +224,50 @@ export function verifyRetrieval(reply: Reply, keys: readonly string[], server: s
 /**
  * Routes validated keys into a writer, yielding to the event loop every few milliseconds of work
  * and whenever the call already has many batches outstanding. A key whose server is down (and not
- * failed over) is reported at once, never sent.
+ * failed over) is reported at once, never sent. Undefined when every key was routed at once (no
+ * pause): the caller then submits what is left in the same tick, so a call made after this one
+ * cannot be written first.
  */
-export async function routeAll(
+export function routeAll(
   cluster: Cluster,
   writer: BatchWriter,
   routed: readonly string[],
   keyBytes: readonly number[],
   onUnroutable: (routedKey: string, err: MemclusterError) => void,
-): Promise<void> {
+): Promise<void> | undefined {
   const slice = makeSlicer();
   // One error per down server per call (not one per key: a 10,000-key call would build 10,000 stacks).
   const unavailable = new Map<ServerNode, MemclusterError>();
-  for (let i = 0; i < routed.length; i++) {
-    // Checked every 256 keys (the slicer's own period): the batch cap is soft by at most that much.
-    const pause = (i & 255) === 0 ? slice(i) ?? writer.room() : undefined;
-    if (pause) {
-      await pause;
-      // The call's time is up, or it was aborted: the keys not sent yet fail with it, never as misses.
-      const stop = writer.cancel?.aborted ? writer.cancel.reason! : now() >= writer.deadline ? callTimeout(undefined) : undefined;
-      if (stop) {
-        for (; i < routed.length; i++) onUnroutable(routed[i]!, stop);
-        return;
+  const from = (start: number): Promise<void> | undefined => {
+    for (let i = start; i < routed.length; i++) {
+      // Checked every 256 keys (the slicer's own period): the batch cap is soft by at most that much.
+      const pause = i !== start && (i & 255) === 0 ? slice(i) ?? writer.room() : undefined;
+      if (pause) return pause.then(() => afterPause(i));
+      const key = routed[i]!;
+      let node: ServerNode;
+      try {
+        node = cluster.nodeFor(key);
+      } catch (err) {
+        onUnroutable(key, err as MemclusterError);
+        continue;
       }
+      if (node.health.isDown) {
+        let err = unavailable.get(node);
+        if (!err) unavailable.set(node, (err = node.unavailable()));
+        onUnroutable(key, err);
+      }
+      else writer.add(node, key, keyBytes[i]!);
     }
-    const key = routed[i]!;
-    let node: ServerNode;
-    try {
-      node = cluster.nodeFor(key);
-    } catch (err) {
-      onUnroutable(key, err as MemclusterError);
-      continue;
-    }
-    if (node.health.isDown) {
-      let err = unavailable.get(node);
-      if (!err) unavailable.set(node, (err = node.unavailable()));
-      onUnroutable(key, err);
-    }
-    else writer.add(node, key, keyBytes[i]!);
-  }
+    return undefined;
+  };
+  const afterPause = (i: number): Promise<void> | undefined => {
+    // The call's time is up, or it was aborted: the keys not sent yet fail with it, never as misses.
+    const stop = writer.cancel?.aborted ? writer.cancel.reason! : now() >= writer.deadline ? callTimeout(undefined) : undefined;
+    if (!stop) return from(i);
+    for (; i < routed.length; i++) onUnroutable(routed[i]!, stop);
+    return undefined;
+  };
+  return from(0);
 }
 
 /** The error for keys of a multi-key call whose whole-call deadline passed before they were answered. */

@@ -105,7 +105,10 @@ export async function inScope<T>(scope: Scope, fn: (scope: Scope) => Promise<T>)
 
 /** Whether a call's options set its own signal or timeout (else the client's defaults apply as they are). */
 export function hasCallOptions(options: CallOptions | undefined): options is CallOptions {
-  return options !== undefined && (options.signal !== undefined || options.timeoutMs !== undefined);
+  // Anything but undefined or an object goes to scopeOf, which rejects it with InvalidArgumentError.
+  if (options === undefined) return false;
+  if (options === null || typeof options !== 'object') return true;
+  return options.signal !== undefined || options.timeoutMs !== undefined;
 }
 
 /**

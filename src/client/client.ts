@@ -306,19 +306,17 @@ export class Client extends EventEmitter<ClientEvents> {
   private store(cmd: StoreCommand, key: string, value: unknown, options: StoreOptions | CallOptions | undefined): Promise<boolean> {
     let routed: string;
     let bytes: Wire;
+    let node: ServerNode;
     try {
       routed = this.core.routedKey(key); // the key is checked first, then the ttl, then the value
       bytes = storeBytes(this.core, cmd, key, routed, value, (options as StoreOptions | undefined)?.ttl);
+      node = this.core.cluster.nodeFor(routed); // NoServersError once the last server was removed
     } catch (err) {
       return Promise.reject(err); // bad input rejects, never throws
     }
-    return this.sendStore(routed, bytes, options);
-  }
-
-  private sendStore(routed: string, bytes: Wire, options: CallOptions | undefined): Promise<boolean> {
     // The hot path: no extra async layer when the call has no options of its own.
-    if (!hasCallOptions(options)) return this.core.sendMapped(this.core.cluster.nodeFor(routed), bytes, 'store', storeResult, undefined, routed);
-    return this.scoped(options, (scope) => this.core.sendMapped(this.core.cluster.nodeFor(routed), bytes, 'store', storeResult, undefined, routed, scope));
+    if (!hasCallOptions(options)) return this.core.sendMapped(node, bytes, 'store', storeResult, undefined, routed);
+    return this.scoped(options, (scope) => this.core.sendMapped(node, bytes, 'store', storeResult, undefined, routed, scope));
   }
 
 

@@ -7,7 +7,7 @@ import type { Cancel, Job, ServerNode } from '../cluster/server-node.js';
 import type { Verify } from '../connection/connection.js';
 import { BatchWriter, verifyRetrieval } from './batch.js';
 import type { Scope } from './call.js';
-import { entryOf, handBackIfWon, metaGetLine } from './meta.js';
+import { chooseAtWrite, entryOf, handBackIfWon, metaGetLine, type RequestForm } from './meta.js';
 import type { ResolvedOptions } from './options.js';
 import { decodeHit, decodeValue } from './values.js';
 import { Hit } from '../protocol/hit.js';
@@ -17,11 +17,13 @@ const noop = (): void => {};
 /** One single-key request: what its server's queue and socket need, and its call's promise to settle. */
 class SingleRequest<T> implements Job {
   readonly keys = undefined;
-  readonly maxValues: number | undefined;
+  maxValues: number | undefined;
   readonly replyKeys: readonly string[] | undefined;
+  /** Set by `chooseAtWrite` when the request's form waits for what the server speaks. */
+  prepare?: () => void;
 
   constructor(
-    readonly bytes: Wire, readonly kind: ReplyKind, readonly deadline: number, readonly verify: Verify | undefined,
+    public bytes: Wire, public kind: ReplyKind, readonly deadline: number, public verify: Verify | undefined,
     readonly key: string | undefined, readonly read: boolean | undefined, readonly cancel: Cancel | undefined,
     private readonly map: ((reply: Reply) => T) | undefined,
     /** The call's promise: set before the request is submitted. */
@@ -120,6 +122,20 @@ export class ClientCore {
   }
 
   /**
+   * `send` of a request whose form depends on what the server speaks, for a server whose protocol
+   * is not known yet (see `chooseAtWrite`); the reply's kind (`meta` or not) says which form went.
+   */
+  sendEither(node: ServerNode, text: RequestForm, meta: RequestForm, key: string, scope?: Scope, read?: boolean): Promise<Reply> {
+    const job = new SingleRequest<Reply>(text.bytes, text.kind, scope?.deadline ?? now() + this.opts.timeoutMs, text.verify, key, read, scope?.cancel, undefined);
+    chooseAtWrite(node, job, { bytes: meta.bytes, kind: meta.kind, verify: meta.verify, maxValues: undefined });
+    return new Promise<Reply>((resolve, reject) => {
+      job.done = resolve;
+      job.fail = reject;
+      this.submit(node, job);
+    });
+  }
+
+  /**
    * Hands a request to its server, after the `get`s this tick is still holding: a call made later
    * must never be written before one made earlier (a `get` then a `delete` of the same key must read
    * the old value).
@@ -153,26 +169,37 @@ export class ClientCore {
    */
   private getInto(p: PreparedKey, node: ServerNode, scope: Scope | undefined, resolve: (value: unknown) => void, reject: (err: MemclusterError) => void): void {
     const deadline = scope?.deadline ?? now() + this.opts.timeoutMs;
-    if (node.meta === true) {
-      // The parser matches the reply's key to p.routed (replyKeys), as verifyMetaKey would.
-      const read = (r: Reply): unknown => {
-        if (r.kind !== 'meta') throw new ProtocolError(`unexpected reply to a meta request: ${r.kind}`, { server: node.server });
-        // A stale item's refresh right this read won goes back (first: even if decoding fails), and
-        // the read settles after it (rare).
-        const back = handBackIfWon(node, r, p.routed, this.opts.timeoutMs);
-        const v = entryOf(r, p.routed);
-        if (!back) return v && this.decode(v, p.key, node.server);
-        return back.then(() => v && this.decode(v, p.key, node.server));
-      };
+    const meta = node.meta;
+    // The parser matches a meta reply's key to p.routed (replyKeys), as verifyMetaKey would.
+    if (meta === true) {
+      const read = (r: Reply): unknown => this.metaGot(r, p, node);
       this.submit(node, new SingleRequest(metaGetLine(p.routed), 'meta', deadline, undefined, p.routed, true, scope?.cancel, read, resolve, reject));
       return;
     }
-    const read = (r: Reply): unknown => {
-      const v = this.single(r, p.routed, node.server);
-      return v && this.decode(v, p.key, node.server);
-    };
     const verify = (r: Reply): MemclusterError | undefined => verifyRetrieval(r, [p.routed], node.server);
-    this.submit(node, new SingleRequest(`get ${p.routed}\r\n`, 'retrieval', deadline, verify, p.routed, true, scope?.cancel, read, resolve, reject));
+    const read = meta === false
+      ? (r: Reply): unknown => this.textGot(r, p, node)
+      : (r: Reply): unknown => (r.kind === 'meta' ? this.metaGot(r, p, node) : this.textGot(r, p, node));
+    const job = new SingleRequest(`get ${p.routed}\r\n`, 'retrieval', deadline, verify, p.routed, true, scope?.cancel, read, resolve, reject);
+    if (meta === undefined) chooseAtWrite(node, job, { bytes: metaGetLine(p.routed), kind: 'meta', verify: undefined, maxValues: undefined });
+    this.submit(node, job);
+  }
+
+  /** A `get`'s meta reply: the value, or undefined (a miss, a placeholder, a stale item). */
+  private metaGot(r: Reply, p: PreparedKey, node: ServerNode): unknown {
+    if (r.kind !== 'meta') throw new ProtocolError(`unexpected reply to a meta request: ${r.kind}`, { server: node.server });
+    // A stale item's refresh right this read won goes back (first: even if decoding fails), and
+    // the read settles after it (rare).
+    const back = handBackIfWon(node, r, p.routed, this.opts.timeoutMs);
+    const v = entryOf(r, p.routed);
+    if (!back) return v && this.decode(v, p.key, node.server);
+    return back.then(() => v && this.decode(v, p.key, node.server));
+  }
+
+  /** A `get`'s text reply: the value, or undefined on a miss. */
+  private textGot(r: Reply, p: PreparedKey, node: ServerNode): unknown {
+    const v = this.single(r, p.routed, node.server);
+    return v && this.decode(v, p.key, node.server);
   }
 
   /**

@@ -11,6 +11,7 @@ import type { Scope } from './call.js';
 import type { ClientCore, PreparedKey } from './core.js';
 import { CacheFailure, LeaseWait, type Flight, type Outcome } from './fetch.js';
 import { metaRequest } from './meta.js';
+import type { MetaReply } from '../protocol/types.js';
 import type { ServerNode } from '../cluster/server-node.js';
 
 const log = createDebug('memcluster:fetch');
@@ -89,10 +90,17 @@ function refresh(f: Flight, cas: string | undefined, why: string): void {
 
 /** `md <key> I [T<staleTtl>]`: `true` when the item was marked stale, `false` when it was absent. */
 export async function invalidateMeta(core: ClientCore, node: ServerNode, p: PreparedKey, staleTtl: number | undefined, scope: Scope | undefined): Promise<boolean> {
-  const reply = await metaRequest(core, node, encodeMetaDelete(p.routed, { invalidate: true, ttl: staleTtl }), p.routed, scope);
+  return invalidatedOf(await metaRequest(core, node, invalidateBytes(p, staleTtl), p.routed, scope), node.server);
+}
+
+/** The `md <key> I [T<staleTtl>]` request of `invalidateMeta`. */
+export const invalidateBytes = (p: PreparedKey, staleTtl: number | undefined): string => encodeMetaDelete(p.routed, { invalidate: true, ttl: staleTtl });
+
+/** `invalidateMeta`'s answer from the `md` reply. */
+export function invalidatedOf(reply: MetaReply, server: string): boolean {
   if (reply.code === 'HD') return true;
   if (reply.code === 'NF') return false;
-  throw new ProtocolError(`unexpected reply to md: ${reply.code}`, { server: node.server });
+  throw new ProtocolError(`unexpected reply to md: ${reply.code}`, { server });
 }
 
 /**
@@ -103,9 +111,17 @@ export async function invalidateMeta(core: ClientCore, node: ServerNode, p: Prep
 export async function counterMeta(
   core: ClientCore, node: ServerNode, p: PreparedKey, cmd: 'incr' | 'decr', delta: string, create: { initial: string; exptime: number } | undefined, scope: Scope | undefined,
 ): Promise<number | false> {
-  const bytes = encodeMetaArith(p.routed, { mode: cmd === 'incr' ? 'I' : 'D', delta, vivify: create?.exptime, initial: create?.initial, value: true });
-  const reply = await metaRequest(core, node, bytes, p.routed, scope);
+  return countedOf(await metaRequest(core, node, counterBytes(p, cmd, delta, create), p.routed, scope), node.server);
+}
+
+/** The `ma` request of `counterMeta`. */
+export function counterBytes(p: PreparedKey, cmd: 'incr' | 'decr', delta: string, create: { initial: string; exptime: number } | undefined): string {
+  return encodeMetaArith(p.routed, { mode: cmd === 'incr' ? 'I' : 'D', delta, vivify: create?.exptime, initial: create?.initial, value: true });
+}
+
+/** `counterMeta`'s answer from the `ma` reply. */
+export function countedOf(reply: MetaReply, server: string): number | false {
   if (reply.code === 'VA' && reply.data !== undefined) return Number(reply.data.toString('latin1'));
   if (reply.code === 'NF') return false;
-  throw new ProtocolError(`unexpected reply to ma: ${reply.code}`, { server: node.server });
+  throw new ProtocolError(`unexpected reply to ma: ${reply.code}`, { server });
 }

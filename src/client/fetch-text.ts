@@ -109,9 +109,11 @@ function storedOf(reply: Reply, server: string): boolean {
  */
 export async function counterText(
   core: ClientCore, node: ServerNode, p: PreparedKey, cmd: 'incr' | 'decr', delta: string, create: { initial: string; exptime: number } | undefined, scope: Scope | undefined,
+  /** The reply to the first `incr`, when the caller sent it (see `counter` in fetch.ts). */
+  first?: Reply,
 ): Promise<number | false> {
   for (let attempt = 0; attempt < 3; attempt++) {
-    const reply = await core.send(node, encodeArith(cmd, p.routed, delta), 'arith', undefined, p.routed, scope);
+    const reply = attempt === 0 && first ? first : await core.send(node, encodeArith(cmd, p.routed, delta), 'arith', undefined, p.routed, scope);
     if (reply.kind === 'number') return Number(reply.value);
     if (reply.kind !== 'status' || reply.status !== 'NOT_FOUND') throw new ProtocolError(`unexpected reply to ${cmd}: ${reply.kind}`, { server: node.server });
     if (!create) return false;
@@ -126,8 +128,12 @@ export async function counterText(
 
 /** `invalidate` without meta: a plain `delete` (`true` when deleted, `false` when absent); nothing stale is served. */
 export async function invalidateText(core: ClientCore, node: ServerNode, p: PreparedKey, scope: Scope | undefined): Promise<boolean> {
-  const reply = await core.send(node, encodeDelete(p.routed), 'delete', undefined, p.routed, scope);
+  return deletedOf(await core.send(node, encodeDelete(p.routed), 'delete', undefined, p.routed, scope), node.server);
+}
+
+/** `invalidateText`'s answer from the `delete` reply. */
+export function deletedOf(reply: Reply, server: string): boolean {
   if (reply.kind === 'status' && reply.status === 'DELETED') return true;
   if (reply.kind === 'status' && reply.status === 'NOT_FOUND') return false;
-  throw new ProtocolError(`unexpected reply to delete: ${reply.kind}`, { server: node.server });
+  throw new ProtocolError(`unexpected reply to delete: ${reply.kind}`, { server });
 }

@@ -13,9 +13,10 @@ import { AbortError, InvalidArgumentError, InvalidValueError, LeaseWaitTimeoutEr
 import { describeValue } from '../text.js';
 import { scopeOf, type CallOptions, type Scope } from './call.js';
 import type { ClientCore, PreparedKey } from './core.js';
-import { counterMeta, fetchMeta, invalidateMeta } from './fetch-meta.js';
-import { counterText, fetchText, invalidateText } from './fetch-text.js';
+import { counterBytes, counterMeta, countedOf, fetchMeta, invalidateBytes, invalidatedOf, invalidateMeta } from './fetch-meta.js';
+import { counterText, deletedOf, fetchText, invalidateText } from './fetch-text.js';
 import { protocolOf } from './meta.js';
+import { encodeArith, encodeDelete } from '../protocol/encoder.js';
 import { MAX_RELATIVE_TTL, toExptime } from './ttl.js';
 import { encodeValue } from './values.js';
 
@@ -307,7 +308,11 @@ export interface InvalidateOptions extends CallOptions {
 /** See `Client.invalidate`. */
 export async function invalidate(core: ClientCore, p: PreparedKey, staleTtl: number | undefined, scope: Scope | undefined): Promise<boolean> {
   const node = core.cluster.nodeFor(p.routed);
-  return (await protocolOf(core, node, scope)) ? invalidateMeta(core, node, p, staleTtl, scope) : invalidateText(core, node, p, scope);
+  // Sent now, in call order (no await first): a later call for the key must not overtake it.
+  const meta = node.meta;
+  if (meta !== undefined) return meta ? invalidateMeta(core, node, p, staleTtl, scope) : invalidateText(core, node, p, scope);
+  const reply = await core.sendEither(node, { bytes: encodeDelete(p.routed), kind: 'delete' }, { bytes: invalidateBytes(p, staleTtl), kind: 'meta' }, p.routed, scope);
+  return reply.kind === 'meta' ? invalidatedOf(reply, node.server) : deletedOf(reply, node.server);
 }
 
 /** Options of `incr`/`decr` (plus the per-call `signal` and `timeoutMs`). */
@@ -332,5 +337,9 @@ export function createOf(options: CounterOptions | undefined): { initial: string
 /** `incr`/`decr` that create a missing counter: one `ma` round trip on meta servers, `incr` + `add` (+ `incr`) on text. */
 export async function counter(core: ClientCore, cmd: 'incr' | 'decr', p: PreparedKey, delta: string, create: { initial: string; exptime: number }, scope: Scope | undefined): Promise<number | false> {
   const node = core.cluster.nodeFor(p.routed);
-  return (await protocolOf(core, node, scope)) ? counterMeta(core, node, p, cmd, delta, create, scope) : counterText(core, node, p, cmd, delta, create, scope);
+  // Sent now, in call order (no await first), as `invalidate`.
+  const meta = node.meta;
+  if (meta !== undefined) return meta ? counterMeta(core, node, p, cmd, delta, create, scope) : counterText(core, node, p, cmd, delta, create, scope);
+  const first = await core.sendEither(node, { bytes: encodeArith(cmd, p.routed, delta), kind: 'arith' }, { bytes: counterBytes(p, cmd, delta, create), kind: 'meta' }, p.routed, scope);
+  return first.kind === 'meta' ? countedOf(first, node.server) : counterText(core, node, p, cmd, delta, create, scope, first);
 }

@@ -2,8 +2,9 @@ import { ProtocolError, type MemclusterError } from '../errors.js';
 import { now } from '../connection/connection.js';
 import { encodeVersion } from '../protocol/encoder.js';
 import { encodeMetaDelete, metaGetTail, type MetaGetFlags } from '../protocol/meta-encoder.js';
-import type { MetaReply, Reply, ValueEntry, Wire } from '../protocol/types.js';
-import type { ServerNode } from '../cluster/server-node.js';
+import type { MetaReply, Reply, ReplyKind, ValueEntry, Wire } from '../protocol/types.js';
+import type { Job, ServerNode } from '../cluster/server-node.js';
+import type { Verify } from '../connection/connection.js';
 import type { Scope } from './call.js';
 import type { ClientCore } from './core.js';
 
@@ -22,6 +23,36 @@ export async function protocolOf(core: ClientCore, node: ServerNode, scope?: Sco
   const reply = await core.send(node, encodeVersion(), 'version', undefined, undefined, scope);
   if (reply.kind === 'version' && node.pool.traits.version === undefined) node.pool.traits.version = reply.version;
   return node.meta ?? false;
+}
+
+/**
+ * A request to a server whose protocol is not known yet (`node.meta` undefined: no socket to it has
+ * reported its version; the first calls to a server). It is submitted in its text form, so it waits
+ * in the server's queue in call order like every request, and takes its meta form (`meta`'s fields
+ * copied onto it) when it is written, if the socket that carries it proved by then that the server
+ * speaks meta. A classic `get` would read a lease placeholder as `''` and an invalidated item as
+ * fresh; waiting for the protocol with a round trip of its own would let later calls overtake it.
+ * The job's `resolve` must handle a reply of either form.
+ */
+export function chooseAtWrite<J extends Job>(node: ServerNode, job: J, meta: WireForm): J {
+  // `this`: the job as it is written (a wrapper may have copied it, e.g. the compat layer's guard).
+  job.prepare = function (this: Job): void {
+    if (node.meta === true) Object.assign(this, meta);
+  };
+  return job;
+}
+
+/**
+ * What a request's meta form changes: the wire side only. Its `resolve`/`reject` stay (they are
+ * the caller's, and may be wrapped): they tell the forms apart by the reply's kind.
+ */
+export type WireForm = Partial<Pick<Job, 'bytes' | 'kind' | 'verify' | 'maxValues' | 'replyKeys' | 'read'>>;
+
+/** What goes out for one protocol (see `ClientCore.sendEither`). */
+export interface RequestForm {
+  bytes: Wire;
+  kind: ReplyKind;
+  verify?: Verify | undefined;
 }
 
 /**

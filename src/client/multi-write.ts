@@ -3,7 +3,7 @@ import { ClientClosedError, InvalidArgumentError, MemclusterError, PartialFailur
 import { encodeDelete, encodeStore } from '../protocol/encoder.js';
 import type { Reply, Wire } from '../protocol/types.js';
 import type { Cancel, Job, ServerNode } from '../cluster/server-node.js';
-import { callTimeout, makeSlicer } from './batch.js';
+import { callTimeout, goOn, makeSlicer } from './batch.js';
 import type { Scope } from './call.js';
 import type { ClientCore } from './core.js';
 import { encodeWriteBatch, verifyWriteBatch, writeBatchResult } from './meta-batch.js';
@@ -37,7 +37,10 @@ export async function setMulti(core: ClientCore, entries: Iterable<readonly [str
   let i = 0;
   for (const entry of entries) {
     const pause = slice(i++);
-    if (pause) await pause;
+    if (pause) {
+      await pause;
+      goOn(scope?.cancel, core.closed, deadline);
+    }
     if (!Array.isArray(entry) || entry.length < 2) throw new InvalidArgumentError('setMulti takes [key, value] pairs (a Map or an array of pairs)');
     const [key, value] = entry as readonly [string, unknown];
     const p = core.prepare(key);
@@ -55,7 +58,10 @@ export async function deleteMulti(core: ClientCore, keys: readonly string[], sco
   const slice = makeSlicer();
   for (let i = 0; i < keys.length; i++) {
     const pause = slice(i);
-    if (pause) await pause;
+    if (pause) {
+      await pause;
+      goOn(scope?.cancel, core.closed, deadline);
+    }
     const key = keys[i]!;
     const routed = core.routedKey(key);
     // One hash operation per key: the Set grew only for a key not seen before.

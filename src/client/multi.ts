@@ -1,6 +1,6 @@
 import { now } from '../connection/connection.js';
 import { ClientClosedError, InvalidArgumentError, MemclusterError, PartialFailureError, ProtocolError } from '../errors.js';
-import { BatchWriter, makeSlicer, routeAll, type RetrievalCommand } from './batch.js';
+import { BatchWriter, goOn, makeSlicer, routeAll, type RetrievalCommand } from './batch.js';
 import type { ClientCore } from './core.js';
 import type { Scope } from './call.js';
 import { validateKey } from '../protocol/keys.js';
@@ -49,8 +49,7 @@ export async function getMultiSettled<T>(core: ClientCore, keys: readonly string
     const pause = slice(i);
     if (pause) {
       await pause;
-      scope?.cancel?.check();
-      if (core.closed) throw new ClientClosedError();
+      goOn(scope?.cancel, core.closed, deadline);
     }
     const key = keys[i]!;
     if (seen) {
@@ -89,7 +88,10 @@ export async function getMultiSettled<T>(core: ClientCore, keys: readonly string
       }
     }
   }, deadline, false, scope?.cancel);
-  await routeAll(core.cluster, writer, routed, bytes, (k, err) => errors.set(callerOf ? callerOf.get(k)! : k, err));
+  // Routed at once (the usual case), the last batches go out in this same tick: a call made after
+  // this one must not be written before it (a getMulti then a delete of one of its keys).
+  const routing = routeAll(core.cluster, writer, routed, bytes, (k, err) => errors.set(callerOf ? callerOf.get(k)! : k, err));
+  if (routing) await routing;
   await writer.finish();
   scope?.cancel?.check(); // aborted: the call rejects with AbortError, not with per-key failures
   return { values, errors };

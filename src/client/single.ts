@@ -6,12 +6,12 @@
 import { InvalidArgumentError, ProtocolError } from '../errors.js';
 import { encodeGat, encodeGet, encodeStore } from '../protocol/encoder.js';
 import { encodeMetaGet } from '../protocol/meta-encoder.js';
-import type { Reply, StoreCommand, ValueEntry, Wire } from '../protocol/types.js';
+import type { MetaReply, Reply, StoreCommand, ValueEntry, Wire } from '../protocol/types.js';
 import { describeValue } from '../text.js';
 import type { ServerNode } from '../cluster/server-node.js';
 import type { CallOptions, Scope } from './call.js';
 import { verifyRetrieval, type ClientCore } from './core.js';
-import { entryOf, handBackIfWon, metaRequest, readFlags } from './meta.js';
+import { entryOf, handBackIfWon, metaRequest, readFlags, type RequestForm } from './meta.js';
 import type { RetrievalCommand } from './batch.js';
 import { toExptime } from './ttl.js';
 import { defaultSerializer, encodeItem, FLAGS, textBytes, type WireItem } from './values.js';
@@ -38,12 +38,20 @@ export async function retrieveOne<T>(core: ClientCore, key: string, cmd: Retriev
   const withCas = cmd === 'gets' || cmd === 'gats';
   const touch = cmd === 'gat' || cmd === 'gats';
   let v: ValueEntry | undefined;
-  if (node.meta === true) {
+  const meta = node.meta;
+  if (meta === true) {
     v = await metaRead(core, node, p.routed, withCas, touch ? exptime : undefined, scope, cmd === 'gets');
   } else {
-    const bytes = touch ? encodeGat(cmd, exptime, [p.routed]) : encodeGet(cmd as 'get' | 'gets', [p.routed]);
-    const reply = await core.send(node, bytes, 'retrieval', (r) => verifyRetrieval(r, [p.routed], node.server, withCas), p.routed, scope, cmd === 'gets');
-    v = core.single(reply, p.routed, node.server);
+    const text: RequestForm = {
+      bytes: touch ? encodeGat(cmd, exptime, [p.routed]) : encodeGet(cmd as 'get' | 'gets', [p.routed]),
+      kind: 'retrieval',
+      verify: (r) => verifyRetrieval(r, [p.routed], node.server, withCas),
+    };
+    // Not known yet (the first calls to a server): the form is chosen when the request is written.
+    const reply = meta === false
+      ? await core.send(node, text.bytes, text.kind, text.verify, p.routed, scope, cmd === 'gets')
+      : await core.sendEither(node, text, { bytes: encodeMetaGet(p.routed, readFlags(withCas, touch ? exptime : undefined, false)), kind: 'meta' }, p.routed, scope, cmd === 'gets');
+    v = reply.kind === 'meta' ? await metaEntry(core, node, reply, p.routed) : core.single(reply, p.routed, node.server);
   }
   if (!v) return undefined;
   const value = core.decode(v, key, node.server) as T;
@@ -55,6 +63,11 @@ export async function retrieveOne<T>(core: ClientCore, key: string, cmd: Retriev
 /** One `mg` read on a meta server, as a classic retrieval sees it (see `entryOf`, `handBackIfWon`). */
 async function metaRead(core: ClientCore, node: ServerNode, routed: string, withCas: boolean, touch: number | undefined, scope: Scope | undefined, read: boolean): Promise<ValueEntry | undefined> {
   const r = await metaRequest(core, node, encodeMetaGet(routed, readFlags(withCas, touch, false)), routed, scope, read);
+  return metaEntry(core, node, r, routed);
+}
+
+/** A meta read's item as a classic retrieval sees it, once a refresh right it won went back. */
+async function metaEntry(core: ClientCore, node: ServerNode, r: MetaReply, routed: string): Promise<ValueEntry | undefined> {
   await handBackIfWon(node, r, routed, core.opts.timeoutMs);
   return entryOf(r, routed);
 }

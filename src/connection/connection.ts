@@ -24,6 +24,8 @@ const DEFAULT_STALL_MS = 1000;
  * unread in the socket. No server is judged late on such a check; it is repeated after a poll phase.
  */
 const LATE_MS = 25;
+/** Checks that may each find the loop late before one judges anyway (a loop busy turn after turn). */
+const MAX_LATE_CHECKS = 3;
 
 let nextId = 1;
 
@@ -177,6 +179,7 @@ export class Connection {
       out.reject(this.dead);
       return undefined;
     }
+    out.prepare?.();
     return this.write(out);
   }
 
@@ -299,7 +302,7 @@ export class Connection {
    * byte for `stallMs` since the oldest outstanding request was written: the server is not
    * answering, so the socket goes and every pending request rejects).
    */
-  private checkDeadline(graced = false): void {
+  private checkDeadline(graced = 0): void {
     const planned = this.timerAt;
     this.timer = undefined;
     this.timerAt = Infinity;
@@ -309,13 +312,17 @@ export class Connection {
     const stallAt = Math.max(head.writtenAt, this.lastDataAt) + this.stallMs;
     const earliest = Math.min(stallAt, this.pending.min(liveDeadline));
     if (t < earliest) return this.armTimer(earliest);
-    if (!graced || t - planned > LATE_MS || this.socket.isPaused()) {
+    const paused = this.socket.isPaused();
+    if (graced === 0 || paused || (t - planned > LATE_MS && graced < MAX_LATE_CHECKS)) {
       // Timers run before the poll phase: after a busy turn of our own event loop the reply may
       // already sit in the socket. Let a poll phase read it before calling anything late, and judge
-      // only on a check that ran on time (a loop still too busy to read is not the server's fault).
+      // on a check that ran on time (a loop too busy to read is not the server's fault). A loop
+      // that stays busy, turn after turn, is judged anyway on the MAX_LATE_CHECKS-th late check:
+      // polls have run in between, and a call must settle by its deadline plus a few turns.
       // A socket paused by read-slice holds bytes that arrived: judge after it resumes (next turn).
       this.timerAt = t;
-      this.timer = setTimeout(() => this.checkDeadline(true), 0);
+      const next = paused ? Math.max(graced, 1) : graced + 1;
+      this.timer = setTimeout(() => this.checkDeadline(next), 0);
       this.timer.unref();
       return;
     }
@@ -333,7 +340,7 @@ export class Connection {
         ? new ValidationFailedError(`no reply to the ${p.out.kind} validation request in time (conn#${this.id})`, { server: this.server })
         : new TimeoutError(`no reply within the call's timeout (${p.out.kind}, request abandoned; conn#${this.id} kept)`, { server: this.server }));
     }
-    this.checkDeadline(true);
+    this.checkDeadline(1);
   }
 
   private flushDrainWaiters(): void {

@@ -34,6 +34,12 @@ export interface Outgoing {
   keys?: readonly string[] | undefined;
   /** A pure read (get, gets, mg): it need not keep call order with other reads, only with writes. */
   read?: boolean | undefined;
+  /**
+   * Called once, right before the request is written: a request whose form depends on what the
+   * server speaks, made before any socket had told (the first calls to a server), takes its form
+   * here (bytes, kind, verify, maxValues, replyKeys), in call order with every other request.
+   */
+  prepare?(): void;
   /** Exactly one of these is called, once. */
   resolve(reply: Reply): void;
   reject(err: MemclusterError): void;
