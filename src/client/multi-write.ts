@@ -117,6 +117,16 @@ class TextWrite implements Job {
  */
 async function writeAll(core: ClientCore, jobs: WriteJob[], what: 'set' | 'delete', exptime: number, deadline: number, scope: Scope | undefined): Promise<Map<string, boolean>> {
   if (core.closed) throw new ClientClosedError();
+  // Keys are routed now and written through the window later: a server removed meanwhile stays open for them.
+  const hold = core.cluster.hold(deadline);
+  try {
+    return await writeRouted(core, jobs, what, exptime, deadline, scope);
+  } finally {
+    hold.release();
+  }
+}
+
+async function writeRouted(core: ClientCore, jobs: WriteJob[], what: 'set' | 'delete', exptime: number, deadline: number, scope: Scope | undefined): Promise<Map<string, boolean>> {
   const cancel = scope?.cancel;
   const results = new Map<string, boolean>();
   const errors = new Map<string, MemclusterError>();

@@ -90,9 +90,15 @@ export async function getMultiSettled<T>(core: ClientCore, keys: readonly string
   }, deadline, false, scope?.cancel);
   // Routed at once (the usual case), the last batches go out in this same tick: a call made after
   // this one must not be written before it (a getMulti then a delete of one of its keys).
-  const routing = routeAll(core.cluster, writer, routed, bytes, (k, err) => errors.set(callerOf ? callerOf.get(k)! : k, err));
-  if (routing) await routing;
-  await writer.finish();
+  // Batches fill as keys are routed and the last go out at finish(): a server removed meanwhile stays open for them.
+  const hold = core.cluster.hold(writer.deadline);
+  try {
+    const routing = routeAll(core.cluster, writer, routed, bytes, (k, err) => errors.set(callerOf ? callerOf.get(k)! : k, err));
+    if (routing) await routing;
+    await writer.finish();
+  } finally {
+    hold.release();
+  }
   scope?.cancel?.check(); // aborted: the call rejects with AbortError, not with per-key failures
   return { values, errors };
 }

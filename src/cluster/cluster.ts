@@ -1,4 +1,5 @@
 import createDebug from 'debug';
+import { now } from '../connection/connection.js';
 import { InvalidOptionError, MemclusterError, NoServersError, ServerUnavailableError } from '../errors.js';
 import { describeValue } from '../text.js';
 import { parseAddress, type ResolvedOptions } from '../client/options.js';
@@ -6,6 +7,27 @@ import { Ring, serverIds, type Locations } from './ring.js';
 import { ServerNode, type ServerNodeHooks } from './server-node.js';
 
 const log = createDebug('memcluster:cluster');
+
+/** A call's hold on the servers it routes keys to (see `Cluster#hold`). */
+export interface RouteHold {
+  /** The call has submitted every key it routed (or gave up): servers removed meanwhile may close. */
+  release(): void;
+}
+
+class Hold implements RouteHold {
+  private released = false;
+  constructor(private readonly deadline: number, private readonly holds: Set<Hold>) {}
+
+  release(): void {
+    this.released = true;
+    this.holds.delete(this);
+  }
+
+  /** Still keeping removed servers open: not released, and the call's deadline not passed. */
+  get active(): boolean {
+    return !this.released && now() < this.deadline;
+  }
+}
 
 /**
  * The ring and one `ServerNode` per server: routing (with optional failover while a server is
@@ -17,6 +39,9 @@ export class Cluster {
   /** The nodes in ring-id order (`Ring#indexOf` indexes it): routing without a Map lookup per key. */
   private byIndex: Array<ServerNode | undefined> = [];
   private readonly closing = new Set<Promise<void>>();
+  /** Calls routing keys now to submit them later (see `hold`). */
+  private readonly holds = new Set<Hold>();
+  private closed = false;
 
   constructor(locations: Locations, private readonly opts: ResolvedOptions, private readonly hooks: ServerNodeHooks) {
     validateLocations(locations);
@@ -49,12 +74,31 @@ export class Cluster {
     return node;
   }
 
+  /**
+   * Taken by a call that routes keys now and submits them later (a multi-key call: a window of
+   * writes, batches filled as keys are routed), before it routes its first key, and released (in a
+   * `finally`) once it has submitted every key. A server removed or replaced meanwhile stays open
+   * until then, so what the call routed to it before the change is written there, as promised by
+   * `remove`. A hold lapses at the call's `deadline` (monotonic ms; nothing is written for the call
+   * after it) and when the cluster closes. One Set insert and delete per call, nothing per key.
+   */
+  hold(deadline: number): RouteHold {
+    const h = new Hold(deadline, this.holds);
+    this.holds.add(h);
+    return h;
+  }
+
   /** True when `location` (as given) is in the ring. */
   has(location: string): boolean {
     return this.nodes.has(location);
   }
 
-  /** Adds a server at run time; only the keys the ring gives it move. */
+  /**
+   * Adds a server at run time; keys route as hashring's ring of the new list routes them. With equal
+   * weights, only the keys the new server takes over move (except at ring sizes where hashring's
+   * rounding changes every server's points, see `Ring#add`); with weights, each server's share of
+   * points is relative to the total weight, so a few % of keys also move between existing servers.
+   */
   add(location: string, weight?: number): void {
     if (this.nodes.has(location)) throw new InvalidOptionError(`server ${location} is already in the cluster`);
     parseAddress(location);
@@ -98,13 +142,17 @@ export class Cluster {
    * within its own deadline), then closes; anything that reaches it after that learns why.
    */
   private async retire(node: ServerNode, why: string): Promise<void> {
-    const done = node.retire(new ServerUnavailableError(`server was ${why}`, { server: node.server }));
+    // Calls holding now may have routed keys to the node; a hold taken later routes on the new ring.
+    const before = [...this.holds];
+    const held = (): boolean => !this.closed && before.some((h) => h.active);
+    const done = node.retire(new ServerUnavailableError(`server was ${why}`, { server: node.server }), held);
     this.closing.add(done);
     await done.finally(() => this.closing.delete(done));
   }
 
   /** Closes every server (in-flight requests settle first, each within its timeout). */
   async close(): Promise<void> {
+    this.closed = true;
     await Promise.all([...this.all().map((n) => n.close()), ...this.closing]);
   }
 

@@ -86,7 +86,17 @@ export class Ring {
     return this.ring.range(key, n, true);
   }
 
-  /** Adds servers (with an optional weight) and rebuilds; only the keys the new server takes over move. */
+  /**
+   * Adds a server (with an optional weight) and rebuilds the ring exactly as hashring does, so keys
+   * route as a freshly built `memcached` 2.2.2 ring of the new list routes them. Not every moved key
+   * goes to the new server: hashring gives each server floor(weight / total weight x 40 x servers)
+   * vnodes (4 points each), so every server's share is relative to the total weight. With equal
+   * weights that stays 40 and only the keys the new server takes over move, except where the
+   * floating-point product rounds down to 39 (7, 14, 28, 49, 56, 98, ... equal servers): growing
+   * to or from such a size moves about 2% of keys between the other servers too. With weights, a
+   * new server whose weight differs from the average changes every server's point count, so a few
+   * % of keys (more, the further its weight is from the average) move between the existing servers.
+   */
   add(id: string, weight?: number): void {
     // hashring keeps a negative or NaN weight, which reshuffles keys between the other servers.
     if (weight !== undefined && !(typeof weight === 'number' && Number.isFinite(weight) && weight > 0)) {
@@ -97,7 +107,11 @@ export class Ring {
     this.refresh();
   }
 
-  /** Removes a server and rebuilds; only that server's keys move. */
+  /**
+   * Removes a server and rebuilds as hashring does. Its keys move to the others; as with `add`, other
+   * keys move between the remaining servers too when their point counts change (weights, or an
+   * equal-weight size where hashring's rounding changes; see `add`).
+   */
   remove(id: string): void {
     this.ring.remove(id);
     this.ids = this.ids.filter((s) => s !== id);

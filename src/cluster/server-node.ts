@@ -5,9 +5,10 @@ import {
   ClientClosedError, ClientErrorReply, MemclusterError, PoolFullError, ServerUnavailableError, TimeoutError,
   TooManyConnectionsError, ValidationFailedError, AuthenticationError,
 } from '../errors.js';
-import { ServerPool, type ServerPoolOptions, type ServerPoolStats } from '../pool/server-pool.js';
-import { ServerHealth, type HealthOptions, type HealthState } from './health.js';
+import { ServerPool } from '../pool/server-pool.js';
+import { ServerHealth } from './health.js';
 import { JobQueue, type Cancel, type Job } from './job-queue.js';
+import type { ServerNodeHooks, ServerNodeOptions, ServerStats } from './server-types.js';
 
 const log = createDebug('memcluster:server');
 
@@ -21,38 +22,7 @@ const log = createDebug('memcluster:server');
 const LINGER_MS = 50;
 
 export type { Cancel, Job } from './job-queue.js';
-
-export interface ServerNodeOptions {
-  pool: ServerPoolOptions;
-  health: HealthOptions;
-  /** Requests waiting for a socket beyond this are refused with `PoolFullError`. */
-  maxQueue: number;
-  /** Requests in flight on one socket before another socket is borrowed. */
-  maxPipeline: number;
-  /** `auto`: meta where the server proves it speaks it (see `ServerTraits.speaksMeta`). */
-  protocol: 'auto' | 'meta' | 'text';
-}
-
-/** What a server reports to its cluster. */
-export interface ServerNodeHooks {
-  onDown(server: string, reason: MemclusterError, failures: number): void;
-  onUp(server: string, downForMs: number): void;
-  /** A failure counted against the server (`failures` in a row so far), before any resulting `onDown`. */
-  onFailure?(server: string, reason: MemclusterError, failures: number): void;
-  onEvicted(server: string, connId: number, reason: MemclusterError): void;
-}
-
-/** A server's state as seen by `Client#serverStats()`. */
-export interface ServerStats extends ServerPoolStats {
-  server: string;
-  state: HealthState;
-  /** Requests waiting for a socket. */
-  queued: number;
-  /** Requests written and awaiting replies. */
-  inFlight: number;
-  failures: number;
-  lastError: string | undefined;
-}
+export type { ServerNodeHooks, ServerNodeOptions, ServerStats } from './server-types.js';
 
 /**
  * One server: its pool, its health, and the queue that puts requests on sockets. A borrowed
@@ -67,6 +37,8 @@ export class ServerNode {
   private readonly conns: Connection[] = [];
   /** Removed from the ring: finishing what was routed here before the change, then closing. */
   private retiring = false;
+  /** While retiring: whether a call that routed keys before the change may still submit some here. */
+  private held: () => boolean = () => false;
   private acquiring = 0;
   private releaseTimer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -84,6 +56,15 @@ export class ServerNode {
       },
       onFailure: (err) => {
         this.lastRefusal = { err };
+        // Failing to open (or re-validate) one more socket while a socket of ours is alive says
+        // nothing against the server: at its connection limit it refuses extra sockets while the one
+        // it has keeps answering, and a burst opening several at once must not mark it down. That
+        // socket's own death counts if it stops answering (onEvicted, via its stall check); with no
+        // live socket, every failure counts, so a server that refuses all connections still goes down.
+        if (this.hasLiveSocket()) {
+          log('%s could not open another socket (%s): not counted, a socket is alive', this.server, err.code);
+          return;
+        }
         this.health.recordFailure(err);
         // The server said why it will not take a socket: queued requests get that reason now,
         // rather than a timeout later.
@@ -166,20 +147,24 @@ export class ServerNode {
    * For a server taken out of the ring: requests routed here before the change (queued, in flight,
    * or still being submitted by a multi-key call) finish here while the server answers, each within
    * its own deadline; then the server closes. Requests made after the change never come here.
+   * `held` tells whether a call that routed keys before the change may still submit some (see
+   * `Cluster#hold`). The first look is a turn later: requests routed in the same tick as the change
+   * are submitted at the end of it (same-tick `get`s are coalesced on the next tick).
    */
-  async retire(reason: MemclusterError): Promise<void> {
+  async retire(reason: MemclusterError, held?: () => boolean): Promise<void> {
     if (this.closed || this.retiring) return;
     this.retiring = true;
+    if (held) this.held = held;
     log('%s retiring: %d queued, %d socket(s)', this.server, this.queue.length, this.conns.length);
     await new Promise<void>((resolve) => {
       const check = () => (this.idle() ? resolve() : setTimeout(check, 5).unref());
-      check();
+      setImmediate(check);
     });
     await this.close(reason);
   }
 
   private idle(): boolean {
-    if (this.queue.length > 0 || this.acquiring > 0) return false;
+    if (this.queue.length > 0 || this.acquiring > 0 || this.held()) return false;
     for (const c of this.conns) if (c.alive && c.inFlight > 0) return false;
     return true;
   }
@@ -196,8 +181,24 @@ export class ServerNode {
     this.queue.close(reason);
     if (this.releaseTimer) clearTimeout(this.releaseTimer);
     await Promise.all(this.conns.map((c) => waitIdle(c)));
-    for (const c of this.conns.splice(0)) this.pool.release(c);
+    for (const c of this.conns.splice(0)) this.putBack(c);
     await this.pool.close();
+  }
+
+  /**
+   * Returns a borrowed socket to the pool without this node's reply hook: the pool's borrow-time
+   * validation reply is not a reply to a real command, and must not reset the failure count (a
+   * proxy in front of a dead backend answers `version`/`mn` but no command, and must still go down).
+   */
+  private putBack(conn: Connection): void {
+    conn.onReplied = undefined;
+    this.pool.release(conn);
+  }
+
+  /** Whether this node holds a borrowed socket still alive (its stall check condemns one that stops answering). */
+  private hasLiveSocket(): boolean {
+    for (const c of this.conns) if (c.alive) return true;
+    return false;
   }
 
   private pick(job: Job): Connection | undefined {
@@ -258,7 +259,10 @@ export class ServerNode {
     );
   }
 
-  /** Every reply on a socket still in service (an error line to its own request included): the server answers. */
+  /**
+   * Every reply on a socket in service (an error line to its own request included): the server
+   * answers a real command. Set while the node holds the socket; cleared when it goes back (`putBack`).
+   */
   private readonly afterReply = (conn: Connection): void => {
     this.health.recordSuccess();
     if (this.queue.length > 0) this.pump();
@@ -286,7 +290,7 @@ export class ServerNode {
         }
         this.conns.splice(i, 1);
         c.trackKeys(false);
-        this.pool.release(c);
+        this.putBack(c);
         this.keyTracking();
       }
       if (lingering) this.scheduleRelease();
@@ -323,10 +327,15 @@ export class ServerNode {
     return err instanceof TooManyConnectionsError || err instanceof AuthenticationError ? err : undefined;
   }
 
-  /** What a request that waited for a socket past its call's deadline is told (not a server failure). */
+  /**
+   * What a request that waited for a socket past its call's deadline is told (not a server failure):
+   * the server's stated refusal when it left us no socket, else a timeout (behind busy sockets that
+   * answer, the refusal of one more is only its cause).
+   */
   private queuedTimeout(): MemclusterError {
-    return this.statedRefusal()
-      ?? new TimeoutError(`no socket free within the call's timeout (waited behind ${this.queue.length} queued, ${this.conns.length} socket(s) busy)`, { server: this.server, cause: this.health.lastError });
+    const refusal = this.statedRefusal();
+    if (refusal && !this.hasLiveSocket()) return refusal;
+    return new TimeoutError(`no socket free within the call's timeout (waited behind ${this.queue.length} queued, ${this.conns.length} socket(s) busy)`, { server: this.server, cause: refusal ?? this.health.lastError });
   }
 }
 

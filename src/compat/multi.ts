@@ -47,35 +47,41 @@ export async function getMultiCompat(fleet: Fleet, state: ServerState, keyOpts: 
       }
     }
   });
-  const slice = makeSlicer();
-  for (let i = 0; i < keys.length; i++) {
-    const pause = slice(i) ?? writer.room(); // memcluster's pacing: never stall the loop, cap batches in flight
-    if (pause) await pause;
-    try {
-      const k = compatKey(keys[i], keyOpts, i);
-      const caller = String(k.key);
-      const asked = callers.get(k.wire);
-      if (asked) {
-        if (!asked.includes(caller)) asked.push(caller);
-        continue;
-      }
-      callers.set(k.wire, [caller]);
-      const node = fleet.nodeFor(k.full);
-      if (unavailable.has(node.server)) continue;
+  // Keys are routed now and their batches sent as they fill: a server removed meanwhile stays open for them.
+  const hold = core.cluster.hold(writer.deadline);
+  try {
+    const slice = makeSlicer();
+    for (let i = 0; i < keys.length; i++) {
+      const pause = slice(i) ?? writer.room(); // memcluster's pacing: never stall the loop, cap batches in flight
+      if (pause) await pause;
       try {
-        state.connection(node.server);
-        state.check(node.server);
+        const k = compatKey(keys[i], keyOpts, i);
+        const caller = String(k.key);
+        const asked = callers.get(k.wire);
+        if (asked) {
+          if (!asked.includes(caller)) asked.push(caller);
+          continue;
+        }
+        callers.set(k.wire, [caller]);
+        const node = fleet.nodeFor(k.full);
+        if (unavailable.has(node.server)) continue;
+        try {
+          state.connection(node.server);
+          state.check(node.server);
+        } catch (e) {
+          unavailable.set(node.server, state.failed(node.server, e) as Error);
+          continue;
+        }
+        writer.add(node, k.wire, k.bytes);
       } catch (e) {
-        unavailable.set(node.server, state.failed(node.server, e) as Error);
-        continue;
+        errors.push(shapeError(e) as Error);
       }
-      writer.add(node, k.wire, k.bytes);
-    } catch (e) {
-      errors.push(shapeError(e) as Error);
     }
+    errors.push(...unavailable.values());
+    await writer.finish();
+  } finally {
+    hold.release();
   }
-  errors.push(...unavailable.values());
-  await writer.finish();
   return { errors, data };
 }
 

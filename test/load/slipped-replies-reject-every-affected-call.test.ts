@@ -23,7 +23,8 @@ function trueReply(line: string): string {
 }
 
 /**
- * A fake that answers `version`/`mn` right (so sockets validate), then slips: each command gets the
+ * A fake that answers `version`/`mn` right (so sockets validate), and then classic text commands
+ * only (its clients use `protocol: 'text'`), but slipped: each command gets the
  * true reply of the previous command, the first one gets `first`. Replies of one read go out in
  * one write, so the client sees them in one chunk.
  */
@@ -58,7 +59,7 @@ describe('replies that slipped by one', () => {
 
   it('gets pipelined in one tick: the first reply naming an unasked key ends the socket; no later get resolves (no silent miss, no other key\'s value)', async () => {
     fake = await slippingFake('VALUE z 0 1\r\nZ\r\nEND\r\n');
-    client = new Client([fake.address], { coalesce: false, timeoutMs: 1000 });
+    client = new Client([fake.address], { coalesce: false, timeoutMs: 1000, protocol: 'text' });
     // a gets a stale reply for z; b gets a's reply; c gets b's END (the silent miss); d gets c's value.
     const calls = ['a', 'b', 'c', 'd'].map((k) => client!.get(k));
     const results = await Promise.allSettled(calls);
@@ -75,7 +76,7 @@ describe('replies that slipped by one', () => {
   it('mixed commands: the first reply that does not fit its request ends the socket; every call after it rejects', async () => {
     // The first get (of b, absent) gets a stale END: true by chance, and it resolves as the miss it is.
     fake = await slippingFake('END\r\n');
-    client = new Client([fake.address], { coalesce: false, timeoutMs: 1000 });
+    client = new Client([fake.address], { coalesce: false, timeoutMs: 1000, protocol: 'text' });
     const getB = client.get('b');         // gets END (correct: b is absent)
     const delA = client.delete('a');      // gets b's END: not a delete reply
     const getC = client.get('c');         // would get DELETED
