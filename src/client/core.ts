@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { now } from '../connection/connection.js';
 import { ClientClosedError, MemclusterError, ProtocolError } from '../errors.js';
 import { validateKey } from '../protocol/keys.js';
@@ -11,6 +12,7 @@ import { chooseAtWrite, entryOf, handBackIfWon, metaGetLine, type RequestForm } 
 import type { ResolvedOptions } from './options.js';
 import { decodeHit, decodeValue } from './values.js';
 import { Hit } from '../protocol/hit.js';
+import { batchTrace, isTraced } from '../tracing.js';
 
 const noop = (): void => {};
 
@@ -58,6 +60,15 @@ export interface PreparedKey {
   bytes: number;
 }
 
+/** A `get` held for the tick's coalesced lines; `context` is its caller's, kept while someone traces. */
+interface TickGet {
+  p: PreparedKey;
+  node: ServerNode;
+  resolve(value: unknown): void;
+  reject(err: MemclusterError): void;
+  context?: (<R>(fn: () => R) => R) | undefined;
+}
+
 interface Waiter {
   key: string;
   resolve(value: unknown): void;
@@ -72,7 +83,9 @@ export class ClientCore {
   closed = false;
   private readonly prefixBytes: number;
   /** The `get`s issued in the current tick, flushed on the next one. */
-  private tick: Array<{ p: PreparedKey; node: ServerNode; resolve(value: unknown): void; reject(err: MemclusterError): void }> | undefined;
+  private tick: TickGet[] | undefined;
+  /** The async context the client was made in: request lines shared by several traced callers go out in it. */
+  private readonly rootContext = AsyncLocalStorage.snapshot();
 
   constructor(readonly opts: ResolvedOptions, readonly cluster: Cluster) {
     this.prefixBytes = Buffer.byteLength(opts.keyPrefix);
@@ -213,7 +226,7 @@ export class ClientCore {
         this.tick = [];
         process.nextTick(this.flushTick);
       }
-      this.tick.push({ p, node, resolve, reject });
+      this.tick.push({ p, node, resolve, reject, context: isTraced(batchTrace) ? AsyncLocalStorage.snapshot() : undefined });
     });
   }
 
@@ -226,6 +239,33 @@ export class ClientCore {
       this.getInto(g.p, g.node, undefined, g.resolve, g.reject);
       return;
     }
+    if (gets[0]!.context) return this.flushTraced(gets);
+    this.coalesce(gets);
+  };
+
+  /**
+   * A traced tick: the flush runs in the context of the tick's first `get`, and a request line must
+   * not be traced under a caller it does not serve (another request's trace). A server asked by one
+   * caller gets that caller's line in the caller's own context; lines shared by several callers go
+   * out in the client's root context (no caller's span as parent).
+   */
+  private flushTraced(gets: TickGet[]): void {
+    const byNode = new Map<ServerNode, TickGet[]>();
+    for (const g of gets) {
+      const list = byNode.get(g.node);
+      if (list) list.push(g);
+      else byNode.set(g.node, [g]);
+    }
+    const shared: TickGet[] = [];
+    for (const list of byNode.values()) {
+      if (list.length > 1) shared.push(...list);
+      else list[0]!.context!(() => this.getInto(list[0]!.p, list[0]!.node, undefined, list[0]!.resolve, list[0]!.reject));
+    }
+    if (shared.length > 0) this.rootContext(() => this.coalesce(shared));
+  }
+
+  /** The tick's `get`s as capped lines per server, same-key duplicates sharing one key. */
+  private coalesce(gets: TickGet[]): void {
     const waiters = new Map<string, Waiter[]>();
     const writer = new BatchWriter('get', 0, this.opts, (server, keys, values, err) => this.deliver(waiters, server, keys, values, err), undefined, true);
     for (const g of gets) {
@@ -244,7 +284,7 @@ export class ClientCore {
       writer.add(g.node, g.p.routed, g.p.bytes);
     }
     void writer.finish();
-  };
+  }
 
   private deliver(waiters: Map<string, Waiter[]>, server: string, keys: string[], values: ValueEntry[] | undefined, err: MemclusterError | undefined): void {
     if (!values) {

@@ -14,8 +14,8 @@ import type { ClientCore } from './core.js';
  */
 
 /**
- * Whether `node` speaks meta. Known once a socket to it has reported the server's version; until
- * then (the first call to a server, or `validation: 'mn'`) this asks `version`, one round trip.
+ * Whether `node` speaks meta. Known once a socket to it has reported the server's version (every
+ * first socket does, in every validation mode); until then this asks `version`, one round trip.
  */
 export async function protocolOf(core: ClientCore, node: ServerNode, scope?: Scope): Promise<boolean> {
   const known = node.meta;

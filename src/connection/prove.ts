@@ -126,6 +126,9 @@ async function prove(opts: ConnectionOptions, traits: ServerTraits, validateTime
     return { conn, command: 'version' };
   }
   if (traits.mode === 'mn') {
+    // The version is asked once (the first socket): it says which meta protocol the server speaks,
+    // and until it is known a read cannot use meta (a classic get returns lease placeholders).
+    if (traits.version === undefined) traits.version = await validateSocket(conn, 'version', validateTimeoutMs);
     await validateSocket(conn, 'mn', validateTimeoutMs);
     traits.meta = true;
     return { conn, command: 'mn' };

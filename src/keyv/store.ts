@@ -152,7 +152,10 @@ export class KeyvMemcluster extends EventEmitter {
       const gen = await this.readGeneration();
       return op(gen);
     }
-    const [current, result] = await Promise.all([this.readGeneration(), op(known)]);
+    // The generation item lives on one server: while that server fails, the others keep serving
+    // in the last generation this process saw (a clear() made elsewhere meanwhile is seen once it is
+    // back). Only the key's own call can fail the key.
+    const [current, result] = await Promise.all([this.readGeneration().catch(() => known), op(known)]);
     if (current === known) return result;
     return op(current);
   }

@@ -42,6 +42,9 @@ export function errorType(err: unknown): string {
 
 const seconds = (startMs: number): number => (performance.now() - startMs) / 1000;
 
+/** Bucket boundaries (s) the database client conventions give for their duration histograms. */
+const DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10];
+
 /**
  * OpenTelemetry for memcluster, built on the `memcluster:*` diagnostics channels (no patching):
  * a CLIENT span per call of `Client` and of `memcluster/compat`, a child span per multi-key request
@@ -58,6 +61,8 @@ export class MemclusterInstrumentation extends InstrumentationBase<MemclusterIns
   // Assigned after super(): the base constructor calls overridable methods before fields exist.
   private spans!: WeakMap<object, Span>;
   private started!: WeakMap<object, number>;
+  /** A command's batch size when it started (a setMulti of an iterable learns it as it settles). */
+  private startSize!: WeakMap<object, number | undefined>;
   /** The command context a batch request line was sent from (bound to the command trace's start). */
   private current!: AsyncLocalStorage<CommandTraceContext | undefined>;
   private subscribed!: boolean;
@@ -77,6 +82,7 @@ export class MemclusterInstrumentation extends InstrumentationBase<MemclusterIns
     this.setConfig(config);
     this.spans = new WeakMap();
     this.started = new WeakMap();
+    this.startSize = new WeakMap();
     this.current = new AsyncLocalStorage();
     this.subscribed = false;
     this.pool = new PoolMetrics();
@@ -130,14 +136,18 @@ export class MemclusterInstrumentation extends InstrumentationBase<MemclusterIns
 
   protected override _updateMetricInstruments(): void {
     if (!this.pool) return; // called by the base constructor, before this one has run
-    this.duration = this.meter.createHistogram('db.client.operation.duration', { unit: 's', description: 'Duration of memcached client calls.' });
-    this.createTime = this.meter.createHistogram('db.client.connection.create_time', { unit: 's', description: 'Time to open a connection (connect, TLS, auth).' });
-    this.waitTime = this.meter.createHistogram('db.client.connection.wait_time', { unit: 's', description: 'Time to obtain a proven connection from a pool.' });
+    // The semantic conventions' bucket boundaries for these durations (the SDK's default ones are
+    // for milliseconds: every call would fall in its first bucket).
+    const advice = { explicitBucketBoundaries: DURATION_BUCKETS };
+    this.duration = this.meter.createHistogram('db.client.operation.duration', { unit: 's', description: 'Duration of memcached client calls.', advice });
+    this.createTime = this.meter.createHistogram('db.client.connection.create_time', { unit: 's', description: 'Time to open a connection (connect, TLS, auth).', advice });
+    this.waitTime = this.meter.createHistogram('db.client.connection.wait_time', { unit: 's', description: 'Time to obtain a proven connection from a pool.', advice });
     this.pool.register(this.meter);
   }
 
   private commandStart(c: CommandTraceContext): void {
     this.started.set(c, performance.now());
+    this.startSize.set(c, c.batchSize);
     const parent = context.active();
     if (this._config.requireParentSpan && !trace.getSpan(parent)) return;
     const op = operationName(c.command, c.batchSize);
@@ -154,6 +164,11 @@ export class MemclusterInstrumentation extends InstrumentationBase<MemclusterIns
     const span = this.spans.get(c);
     if (!span) return;
     this.spans.delete(c);
+    // A setMulti of an iterable learns its size only as it settles: the span then becomes a batch's.
+    if (op !== operationName(c.command, this.startSize.get(c))) {
+      span.updateName(c.host !== undefined && c.port !== undefined ? `${op} ${c.server}` : op);
+      span.setAttributes(attributes);
+    }
     if (c.hits !== undefined) span.setAttribute('db.response.returned_rows', c.hits);
     finish(span, c.error);
   }
