@@ -144,28 +144,21 @@ export class BatchWriter {
       if (r.handingBack) void Promise.all(r.handingBack).then(() => this.settle(node.server, keys, r.values, undefined, r.failed));
       else this.settle(node.server, keys, r.values, undefined, r.failed);
     };
-    type WireSide = Required<Pick<Job, 'bytes' | 'kind' | 'read' | 'verify'>>;
-    // Quiet mg lines fenced by mn: no long line at all; placeholders and stale items read as misses.
-    const metaWire = (): WireSide => ({
-      bytes: encodeReadBatch(keys, withCas, touch),
-      kind: 'meta_batch',
-      read: touch === undefined,
-      verify: (reply) => verifyReadBatch(reply, keys, node.server),
-    });
-    const textWire = (): WireSide => ({
-      bytes: this.cmd === 'get' || this.cmd === 'gets' ? encodeGet(this.cmd, keys) : encodeGat(this.cmd, this.exptime, keys),
-      kind: 'retrieval',
-      read: this.cmd === 'get' || this.cmd === 'gets',
-      verify: (reply) => verifyRetrieval(reply, keys, node.server, withCas),
-    });
+    const metaNow = meta === true;
+    const metaVerify = (reply: Reply): MemclusterError | undefined => verifyReadBatch(reply, keys, node.server);
+    // One literal, one shape (it is on the hot path): the text form unless the server speaks meta.
     const job: Job = {
-      ...(meta === true ? metaWire() : textWire()),
+      // Quiet mg lines fenced by mn: no long line at all; placeholders and stale items read as misses.
+      bytes: metaNow ? encodeReadBatch(keys, withCas, touch) : this.cmd === 'get' || this.cmd === 'gets' ? encodeGet(this.cmd, keys) : encodeGat(this.cmd, this.exptime, keys),
+      kind: metaNow ? 'meta_batch' : 'retrieval',
       maxValues: keys.length,
       replyKeys: keys,
       deadline: this.deadline,
       key,
       keys: orderKeys,
+      read: metaNow ? touch === undefined : this.cmd === 'get' || this.cmd === 'gets',
       cancel: this.cancel,
+      verify: metaNow ? metaVerify : (reply) => verifyRetrieval(reply, keys, node.server, withCas),
       // The parser matched every hit to `keys` (replyKeys): hits carry the request's own key strings.
       resolve: (reply) => {
         if (reply.kind === 'meta_batch') settleMeta(reply);
@@ -174,7 +167,7 @@ export class BatchWriter {
       reject: (err) => this.settle(node.server, keys, undefined, err),
     };
     // Not known yet (the first calls to a server): the form is chosen when the batch is written.
-    if (meta === undefined) chooseAtWrite(node, job, metaWire());
+    if (meta === undefined) chooseAtWrite(node, job, { bytes: encodeReadBatch(keys, withCas, touch), kind: 'meta_batch', read: touch === undefined, verify: metaVerify });
     node.submit(job);
   }
 
