@@ -6,33 +6,10 @@
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { MemclusterError, TooManyConnectionsError } from '../../src/index.js';
-import { LOOPBACK, MemcachedServer } from '../support/memcached.js';
-import { describeError, expectWithin, FAST, recordEvents, settle, useClients } from './helpers.js';
+import { MemcachedServer } from '../support/memcached.js';
+import { describeError, expectWithin, FAST, openRaw, recordEvents, settle, useClients } from './helpers.js';
 
 const TIMEOUT = FAST.timeoutMs!;
-
-/** Opens one raw socket and resolves with it and the first reply line to `version`. */
-function openRaw(port: number): Promise<{ sock: net.Socket; line: string }> {
-  return new Promise((resolve, reject) => {
-    const sock = net.connect({ host: LOOPBACK, port });
-    let buf = '';
-    const timer = setTimeout(() => reject(new Error('raw socket got no reply')), 2000);
-    sock.on('error', () => {});
-    sock.on('connect', () => sock.write('version\r\n'));
-    sock.on('data', (d: Buffer) => {
-      buf += d.toString('latin1');
-      const eol = buf.indexOf('\r\n');
-      if (eol >= 0) {
-        clearTimeout(timer);
-        resolve({ sock, line: buf.slice(0, eol) });
-      }
-    });
-    sock.on('close', () => {
-      clearTimeout(timer);
-      resolve({ sock, line: buf });
-    });
-  });
-}
 
 /** The chain `err`, `err.cause`, ... */
 function causes(err: unknown): unknown[] {

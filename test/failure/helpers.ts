@@ -261,3 +261,26 @@ export function useClients(cleanup: ClientsCleanup = {}): (addresses: readonly s
     return client;
   };
 }
+
+/** Opens one raw socket and resolves with it and the first reply line to `version` (a server at its connection limit answers an error line and closes). */
+export function openRaw(port: number): Promise<{ sock: net.Socket; line: string }> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect({ host: LOOPBACK, port });
+    let buf = '';
+    const timer = setTimeout(() => reject(new Error('raw socket got no reply')), 2000);
+    sock.on('error', () => {});
+    sock.on('connect', () => sock.write('version\r\n'));
+    sock.on('data', (d: Buffer) => {
+      buf += d.toString('latin1');
+      const eol = buf.indexOf('\r\n');
+      if (eol >= 0) {
+        clearTimeout(timer);
+        resolve({ sock, line: buf.slice(0, eol) });
+      }
+    });
+    sock.on('close', () => {
+      clearTimeout(timer);
+      resolve({ sock, line: buf });
+    });
+  });
+}

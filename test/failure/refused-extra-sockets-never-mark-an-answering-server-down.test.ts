@@ -12,30 +12,8 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Client, MemclusterError } from '../../src/index.js';
-import { LOOPBACK, MemcachedServer } from '../support/memcached.js';
-import { describeError, recordEvents, settle } from './helpers.js';
-
-function openRaw(port: number): Promise<{ sock: net.Socket; line: string }> {
-  return new Promise((resolve, reject) => {
-    const sock = net.connect({ host: LOOPBACK, port });
-    let buf = '';
-    const timer = setTimeout(() => reject(new Error('raw socket got no reply')), 2000);
-    sock.on('error', () => {});
-    sock.on('connect', () => sock.write('version\r\n'));
-    sock.on('data', (d: Buffer) => {
-      buf += d.toString('latin1');
-      const eol = buf.indexOf('\r\n');
-      if (eol >= 0) {
-        clearTimeout(timer);
-        resolve({ sock, line: buf.slice(0, eol) });
-      }
-    });
-    sock.on('close', () => {
-      clearTimeout(timer);
-      resolve({ sock, line: buf });
-    });
-  });
-}
+import { MemcachedServer } from '../support/memcached.js';
+import { describeError, openRaw, recordEvents, settle } from './helpers.js';
 
 /** One `stats` counter, read on a raw socket this test holds. */
 function stat(sock: net.Socket, name: string): Promise<number> {
