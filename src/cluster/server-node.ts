@@ -65,6 +65,13 @@ export class ServerNode {
           log('%s could not open another socket (%s): not counted, a socket is alive', this.server, err.code);
           return;
         }
+        // A burst opens several sockets at once; a server with one slot left refuses the others
+        // before the one it took is proven. A stated refusal counts only when no other socket is on
+        // its way (the last borrow to fail tells the queued requests why, see `acquire`).
+        if (err instanceof TooManyConnectionsError && this.acquiring > 1) {
+          log('%s refused one of %d sockets on their way: not counted yet', this.server, this.acquiring);
+          return;
+        }
         this.health.recordFailure(err);
         // The server said why it will not take a socket: queued requests get that reason now,
         // rather than a timeout later.

@@ -75,6 +75,19 @@ describe('a server at its connection limit', () => {
       .toEqual({ down: [], failed: [], failedCount: 0, failures: 0 });
   }, 20_000);
 
+  it('a fresh client\'s first burst (sockets refused before the one taken is proven) is not marked down: every call succeeds', async () => {
+    await fill(1);
+    mc = new Client([server!.address], { timeoutMs: 1000, failureThreshold: 3, maxConnections: 8 });
+    const events = recordEvents(mc);
+    const rejectedBefore = await stat(held[0]!, 'rejected_connections');
+    const burst = await Promise.all(Array.from({ length: 1000 }, (_, i) => settle(mc!.set(`cold:${i}`, i), 1000)));
+    const failed = burst.filter((o) => !o.ok).map((o) => describeError(o.error));
+    const down = events.filter((e) => e.name === 'serverDown').map((e) => (e.payload as { reason: MemclusterError }).reason.message);
+    const refused = (await stat(held[0]!, 'rejected_connections')) - rejectedBefore;
+    expect(refused, 'the burst opened several sockets and the server refused some').toBeGreaterThan(0);
+    expect({ down, failed: failed.slice(0, 3), failedCount: failed.length }).toEqual({ down: [], failed: [], failedCount: 0 });
+  }, 20_000);
+
   it('is still marked down when it refuses every socket (no live socket): a burst fails, naming the server', async () => {
     await fill(0);
     mc = new Client([server!.address], { timeoutMs: 1000, failureThreshold: 3, maxConnections: 8, retryDelayMs: 10_000, maxRetryDelayMs: 10_000 });
