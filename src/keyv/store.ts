@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import createDebug from 'debug';
 import { EventEmitter } from 'node:events';
 import { Client } from '../client/client.js';
 import type { ClientOptions } from '../client/options.js';
@@ -6,6 +7,8 @@ import type { Locations } from '../cluster/ring.js';
 import { InvalidOptionError } from '../errors.js';
 import { validateKey } from '../protocol/keys.js';
 
+
+const log = createDebug('memcluster:keyv');
 /** Options of `KeyvMemcluster` beyond the client's. */
 export interface KeyvMemclusterOptions {
   /**
@@ -155,7 +158,11 @@ export class KeyvMemcluster extends EventEmitter {
     // The generation item lives on one server: while that server fails, the others keep serving
     // in the last generation this process saw (a clear() made elsewhere meanwhile is seen once it is
     // back). Only the key's own call can fail the key.
-    const [current, result] = await Promise.all([this.readGeneration().catch(() => known), op(known)]);
+    const generation = this.readGeneration().catch((err: unknown) => {
+      log('namespace %s: generation unreadable (%s), using the last one seen', ns, (err as { code?: string }).code ?? String(err));
+      return known;
+    });
+    const [current, result] = await Promise.all([generation, op(known)]);
     if (current === known) return result;
     return op(current);
   }

@@ -7,7 +7,7 @@ import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { MemclusterError, TooManyConnectionsError } from '../../src/index.js';
 import { MemcachedServer } from '../support/memcached.js';
-import { describeError, expectWithin, FAST, openRaw, recordEvents, settle, useClients } from './helpers.js';
+import { describeError, expectWithin, FAST, fillConnections, openRaw, recordEvents, settle, useClients } from './helpers.js';
 
 const TIMEOUT = FAST.timeoutMs!;
 
@@ -80,14 +80,7 @@ describe('a server at its connection limit (-c 32)', () => {
 
   it('marks the server down when it keeps refusing (default failureThreshold), failing fast afterwards', async () => {
     server = await MemcachedServer.start({ args: ['-c', '32'] });
-    for (let i = 0; i < 40; i++) {
-      const { sock, line } = await openRaw(server.port);
-      if (!line.startsWith('VERSION ')) {
-        sock.destroy();
-        break;
-      }
-      held.push(sock);
-    }
+    await fillConnections(server.port, held);
     const client = newClient([server.address]);
     const events = recordEvents(client);
     for (let i = 0; i < 10 && !events.some((e) => e.name === 'serverDown'); i++) {

@@ -284,3 +284,15 @@ export function openRaw(port: number): Promise<{ sock: net.Socket; line: string 
     });
   });
 }
+
+/** Opens raw sockets to a server started with a small `-c` until it refuses one; the open ones go into `held`. */
+export async function fillConnections(port: number, held: net.Socket[], max = 40): Promise<void> {
+  for (let i = 0; i < max; i++) {
+    const { sock, line } = await openRaw(port);
+    if (!line.startsWith('VERSION ')) {
+      sock.destroy();
+      return;
+    }
+    held.push(sock);
+  }
+}

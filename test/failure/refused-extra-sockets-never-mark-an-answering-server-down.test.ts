@@ -13,7 +13,7 @@ import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Client, MemclusterError } from '../../src/index.js';
 import { MemcachedServer } from '../support/memcached.js';
-import { describeError, openRaw, recordEvents, settle } from './helpers.js';
+import { describeError, fillConnections, recordEvents, settle } from './helpers.js';
 
 /** One `stats` counter, read on a raw socket this test holds. */
 function stat(sock: net.Socket, name: string): Promise<number> {
@@ -47,14 +47,7 @@ describe('a server at its connection limit', () => {
   /** Fills the server's slots with raw sockets (each answering `version`), leaving `free` of them. */
   async function fill(free: number): Promise<void> {
     server = await MemcachedServer.start({ args: ['-c', '32'] });
-    for (let i = 0; i < 40; i++) {
-      const { sock, line } = await openRaw(server.port);
-      if (!line.startsWith('VERSION ')) {
-        sock.destroy();
-        break;
-      }
-      held.push(sock);
-    }
+    await fillConnections(server.port, held);
     for (let i = 0; i < free; i++) held.pop()!.destroy();
     await new Promise((r) => setTimeout(r, 100));
   }
