@@ -91,10 +91,23 @@ export interface MetaWrite {
 }
 
 /**
- * Quiet `ms` (set, TTL, client flags) or `md` per key, each tagged with its position (`O<i>`), then
+ * The largest item sent quiet. A memcached item limit (`-I`) is at least 1 KB, and a 250-byte key
+ * and the item header fit beside 512 bytes of data: a quiet `ms` can only fail for lack of memory.
+ * A larger item may be over the server's limit (`SERVER_ERROR object too large for cache`), so it
+ * asks for its `HD`: an error line where its reply should be is then its own (its reply costs
+ * nothing next to its data), and the quiet neighbours around it are not blamed.
+ */
+export const QUIET_MAX_BYTES = 512;
+
+/** Whether a write of the batch is sent without `q` (it always answers, see `QUIET_MAX_BYTES`). */
+const answers = (w: MetaWrite): boolean => w.item !== undefined && w.item.bytes > QUIET_MAX_BYTES;
+
+/**
+ * `ms` (set, TTL, client flags) or quiet `md` per key, each tagged with its position (`O<i>`), then
  * `mn`: the bytes `encodeMetaSet`/`encodeMetaDelete` give for `{ clientFlags, ttl, opaque, quiet }`,
  * built here for keys that passed `validateKey` when the call began and items `encodeItem` checked
- * (nothing is re-checked per key). Text items make one string; Buffer items go as they are.
+ * (nothing is re-checked per key). Items up to `QUIET_MAX_BYTES` go quiet. Text items make one
+ * string; Buffer items go as they are.
  */
 export function encodeWriteBatch(writes: readonly MetaWrite[], exptime: number): Wire {
   const parts: Wire[] = [];
@@ -106,7 +119,7 @@ export function encodeWriteBatch(writes: readonly MetaWrite[], exptime: number):
       text += `md ${w.routed} O${i} q\r\n`;
       continue;
     }
-    const head = `ms ${w.routed} ${item.bytes} F${item.flags} T${exptime} O${i} q\r\n`;
+    const head = `ms ${w.routed} ${item.bytes} F${item.flags} T${exptime} O${i}${item.bytes > QUIET_MAX_BYTES ? '' : ' q'}\r\n`;
     if (typeof item.data === 'string') {
       text += `${head}${item.data}\r\n`;
       continue;
@@ -142,14 +155,16 @@ export function verifyWriteBatch(reply: Reply, n: number, server: string, withDa
 }
 
 /**
- * Per request of a write batch: `true` (silence: stored / deleted), `false` (`NS`, `EX`, `NF`: not
- * stored, or absent for a delete), or the error line that took it.
+ * Per request of a write batch (`writes`, as `encodeWriteBatch` sent them): `true` (`HD`, or
+ * silence: stored / deleted), `false` (`NS`, `EX`, `NF`: not stored, or absent for a delete), or
+ * the error line that took it.
  */
-export function writeBatchResult(reply: Extract<Reply, { kind: 'meta_batch' }>, n: number, server: string): Array<boolean | MemclusterError> {
+export function writeBatchResult(reply: Extract<Reply, { kind: 'meta_batch' }>, writes: readonly MetaWrite[], server: string): Array<boolean | MemclusterError> {
+  const n = writes.length;
   const out: Array<boolean | MemclusterError> = new Array<boolean | MemclusterError>(n).fill(true);
   for (const r of reply.replies) out[opaqueIndex(r)] = r.code === 'HD';
   if (reply.errors.length > 0) {
-    const taken = blamed(reply.replies.map(opaqueIndex), reply.errors, n);
+    const taken = blamed(reply.replies.map(opaqueIndex), reply.errors, n, (i) => answers(writes[i]!));
     const err = taken.err(server);
     for (const i of taken.set) out[i] = err;
   }
@@ -162,17 +177,26 @@ function opaqueIndex(r: MetaReply): number {
 }
 
 /**
- * The requests an error line may belong to (`arrived`: the request positions of the entries, in arrival order): those after the entry before it and before the entry
- * after it, excluding requests that answered. (Quiet successes are silent, so which of them failed
- * cannot be known; all of them are reported failed rather than guessed.)
+ * The requests an error line may belong to (`arrived`: the request positions of the entries, in
+ * arrival order): those after the entry before it and before the entry after it, excluding requests
+ * that answered. (Quiet successes are silent, so which of them failed cannot be known; all of them
+ * are reported failed rather than guessed.) A request sent without `q` (`loud`) always answers: if
+ * such requests left unanswered in a stretch are as many as the error lines in it, the errors are
+ * theirs, and the quiet requests there succeeded.
  */
-function blamed(arrived: readonly number[], errors: readonly MetaBatchError[], n: number): { set: Set<number>; err: (server: string) => MemclusterError } {
+function blamed(arrived: readonly number[], errors: readonly MetaBatchError[], n: number, loud?: (i: number) => boolean): { set: Set<number>; err: (server: string) => MemclusterError } {
   const answered = new Set<number>(arrived);
   const set = new Set<number>();
-  for (const e of errors) {
-    const lo = e.index > 0 ? arrived[e.index - 1]! : -1;
-    const hi = e.index < arrived.length ? arrived[e.index]! : n;
-    for (let i = lo + 1; i < hi; i++) if (!answered.has(i)) set.add(i);
+  // Error lines per stretch between two entries (by the number of entries before them).
+  const perStretch = new Map<number, number>();
+  for (const e of errors) perStretch.set(e.index, (perStretch.get(e.index) ?? 0) + 1);
+  for (const [index, count] of perStretch) {
+    const lo = index > 0 ? arrived[index - 1]! : -1;
+    const hi = index < arrived.length ? arrived[index]! : n;
+    const unanswered: number[] = [];
+    for (let i = lo + 1; i < hi; i++) if (!answered.has(i)) unanswered.push(i);
+    const unansweredLoud = loud ? unanswered.filter(loud) : [];
+    for (const i of unansweredLoud.length === count ? unansweredLoud : unanswered) set.add(i);
   }
   const first = errors[0]!;
   const text = `${first.kind === 'server_error' ? 'SERVER_ERROR' : first.kind === 'client_error' ? 'CLIENT_ERROR' : 'ERROR'}${first.message ? ' ' + serverText(first.message) : ''}`;

@@ -198,7 +198,7 @@ async function writeRouted(core: ClientCore, jobs: WriteJob[], what: 'set' | 'de
     try {
       const n = batch.length;
       const reply = await submit(node, encodeWriteBatch(batch, exptime), 'meta_batch', undefined, (r) => verifyWriteBatch(r, n, node.server, what === 'set'), n);
-      const out = writeBatchResult(reply as Extract<Reply, { kind: 'meta_batch' }>, n, node.server);
+      const out = writeBatchResult(reply as Extract<Reply, { kind: 'meta_batch' }>, batch, node.server);
       for (let i = 0; i < n; i++) {
         const r = out[i]!;
         if (typeof r === 'boolean') results.set(batch[i]!.key, r);

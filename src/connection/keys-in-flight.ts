@@ -9,6 +9,7 @@ import type { Connection } from './connection.js';
 import type { Outgoing } from './request.js';
 
 const KEY_BUCKETS = 8192;
+const EMPTY = new Uint32Array(0);
 
 /** A cheap hash of a key into KEY_BUCKETS (its length and last 12 characters: keys differ at the end). */
 function bucketOf(key: string): number {
@@ -20,15 +21,22 @@ function bucketOf(key: string): number {
 export class KeysInFlight {
   /** False: nothing is counted, and `mayCarry` answers "maybe" for every key. */
   on = false;
-  private readonly all = new Uint16Array(KEY_BUCKETS);
-  private readonly writes = new Uint16Array(KEY_BUCKETS);
+  // 32-bit counts (a deep pipeline can hold over 65,535 keys of one bucket), allocated the first
+  // time counting starts: a socket that is its server's only one never needs them.
+  private all = EMPTY;
+  private writes = EMPTY;
 
   /** Starts (counting `inFlight`, what is pending now) or stops counting. */
   track(on: boolean, inFlight: Iterable<Outgoing>): void {
     if (on === this.on) return;
     this.on = on;
-    this.all.fill(0);
-    this.writes.fill(0);
+    if (on && this.all === EMPTY) {
+      this.all = new Uint32Array(KEY_BUCKETS);
+      this.writes = new Uint32Array(KEY_BUCKETS);
+    } else {
+      this.all.fill(0);
+      this.writes.fill(0);
+    }
     if (on) for (const out of inFlight) this.count(out, 1);
   }
 

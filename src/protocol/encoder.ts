@@ -90,7 +90,8 @@ export function encodeStats(group?: string): string {
 
 /**
  * The reply kind of `stats <group>`: `stats_line` for `sizes_enable` and `sizes_disable`, which
- * memcached 1.6.18 answers with one `STAT sizes_status ...` line and no `END`; `stats` for every
+ * memcached 1.6.18 answers with one `STAT sizes_status ...` line and no `END` (two when the status
+ * is `error`: `STAT sizes_error <why>` follows); `stats` for every
  * other group (`STAT`/`ITEM`/`PREFIX` lines then `END`, or `RESET`, or `OK`).
  */
 export function statsReplyKind(group?: string): 'stats' | 'stats_line' {

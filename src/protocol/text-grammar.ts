@@ -125,7 +125,15 @@ export class TextGrammar implements Grammar {
       if (sp === start + STAT_.length) return false;
       if (kind === 'stats_line') {
         const entry: [string, string] = [buf.toString('utf8', start + STAT_.length, sp), sp < end ? buf.toString('utf8', sp + 1, end) : ''];
-        this.#sink.answer({ kind: 'stats', stats: [entry], lines: [], end: null });
+        // `STAT sizes_status error` is followed by `STAT sizes_error <why>` (a server run with -C,
+        // or out of memory): the reply is both lines.
+        if (this.#stats.length === 0 && entry[0] === 'sizes_status' && entry[1] === 'error') {
+          this.#stats.push(entry);
+          return true;
+        }
+        const stats = this.#stats.length === 0 ? [entry] : [...this.#stats, entry];
+        this.#stats = [];
+        this.#sink.answer({ kind: 'stats', stats, lines: [], end: null });
       } else if (this.#count(end - start)) {
         this.#stats.push([buf.toString('utf8', start + STAT_.length, sp), sp < end ? buf.toString('utf8', sp + 1, end) : '']);
       }

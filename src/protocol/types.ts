@@ -13,7 +13,7 @@ export type ReplyKind =
   | 'ok' //        flush_all, verbosity: OK
   | 'version' //   VERSION <x>
   | 'stats' //     (STAT|ITEM|PREFIX line)* END | RESET | OK   (every `stats <group>` but the two below)
-  | 'stats_line' // exactly one STAT line and no END: `stats sizes_enable`, `stats sizes_disable`
+  | 'stats_line' // one STAT line (two after `STAT sizes_status error`) and no END: `stats sizes_enable`, `stats sizes_disable`
   | 'mn' //        MN
   | 'auth' //      ASCII auth (a `set` carrying "user pass"): STORED on success
   | 'meta' //      one non-quiet mg/ms/md/ma: VA <len> <flags>* + data | HD|EN|NF|NS|EX <flags>*
