@@ -268,6 +268,7 @@ export class Client extends EventEmitter<ClientEvents> {
 
   /** Removes a server at run time; its in-flight requests finish, then its sockets close. */
   removeServer(location: string): Promise<void> {
+    if (this.core.closed) return Promise.reject(new ClientClosedError());
     return this.core.cluster.remove(normalizeLocation(location));
   }
 

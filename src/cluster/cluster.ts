@@ -38,7 +38,8 @@ export class Cluster {
   private readonly nodes = new Map<string, ServerNode>();
   /** The nodes in ring-id order (`Ring#indexOf` indexes it): routing without a Map lookup per key. */
   private byIndex: Array<ServerNode | undefined> = [];
-  private readonly closing = new Set<Promise<void>>();
+  /** Servers retiring (out of the ring, finishing what was routed to them), by the promise of their retirement. */
+  private readonly closing = new Map<Promise<void>, ServerNode>();
   /** Calls routing keys now to submit them later (see `hold`). */
   private readonly holds = new Set<Hold>();
   private closed = false;
@@ -146,14 +147,17 @@ export class Cluster {
     const before = [...this.holds];
     const held = (): boolean => !this.closed && before.some((h) => h.active);
     const done = node.retire(new ServerUnavailableError(`server was ${why}`, { server: node.server }), held);
-    this.closing.add(done);
+    this.closing.set(done, node);
     await done.finally(() => this.closing.delete(done));
   }
 
-  /** Closes every server (in-flight requests settle first, each within its timeout). */
+  /**
+   * Closes every server, those still retiring too (calls queued on them reject with
+   * `ClientClosedError`; in-flight requests settle first, each within its timeout).
+   */
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all([...this.all().map((n) => n.close()), ...this.closing]);
+    await Promise.all([...this.all().map((n) => n.close()), ...[...this.closing.values()].map((n) => n.close()), ...this.closing.keys()]);
   }
 
   private createNode(id: string): ServerNode {

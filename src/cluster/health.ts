@@ -10,7 +10,10 @@ const log = createDebug('memcluster:health');
 export interface HealthOptions {
   /** Consecutive failures (refused, connect timeout, failed validation, command timeout) that mark a server down. */
   failureThreshold: number;
-  /** First probe delay after a server is marked down; doubles per failed probe, with jitter. */
+  /**
+   * First probe delay after a server is marked down; doubles per failed probe, with jitter, and
+   * goes on doubling across downs until a command is answered.
+   */
   retryDelayMs: number;
   /** Upper bound of the probe delay. */
   maxRetryDelayMs: number;
@@ -58,9 +61,10 @@ export class ServerHealth {
     return this.state === 'down';
   }
 
-  /** A real request succeeded on this server. */
+  /** A real request succeeded on this server (the probe delay starts over from its first step). */
   recordSuccess(): void {
     this.failures = 0;
+    this.probeAttempt = 0;
   }
 
   /** Something failed in a way that says the server itself is not answering. */
@@ -78,7 +82,9 @@ export class ServerHealth {
     if (this.state === 'down' || this.closed) return;
     this.state = 'down';
     this.downSince = Date.now();
-    this.probeAttempt = 0;
+    // The probe delay goes on growing from where it was: a probe that passes does not prove the
+    // server answers commands (a proxy whose backend is dead answers `version`); only a real
+    // reply (`recordSuccess`) starts it over.
     log('%s marked DOWN after %d failures: %s', this.server, this.failures, reason.message);
     this.hooks.onDown(reason, this.failures);
     this.scheduleProbe();

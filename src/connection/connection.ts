@@ -309,7 +309,7 @@ export class Connection {
     if (this.dead || this.pending.length === 0) return;
     const t = now();
     const head = this.pending.peek()!;
-    const stallAt = Math.max(head.writtenAt, this.lastDataAt) + this.stallMs;
+    const stallAt = this.stallAt(head);
     const earliest = Math.min(stallAt, this.pending.min(liveDeadline));
     if (t < earliest) return this.armTimer(earliest);
     const paused = this.socket.isPaused();
@@ -326,7 +326,7 @@ export class Connection {
       this.timer.unref();
       return;
     }
-    if (t >= Math.max(head.writtenAt, this.lastDataAt) + this.stallMs) {
+    if (t >= this.stallAt(head)) {
       const what = `no reply for ${this.stallMs} ms with ${this.pending.length} request(s) outstanding (${head.out.kind} first) on conn#${this.id}`;
       this.destroy(this.validating
         ? new ValidationFailedError(`no reply to the ${head.out.kind} validation request in time (conn#${this.id})`, { server: this.server })
@@ -341,6 +341,18 @@ export class Connection {
         : new TimeoutError(`no reply within the call's timeout (${p.out.kind}, request abandoned; conn#${this.id} kept)`, { server: this.server }));
     }
     this.checkDeadline(1);
+  }
+
+  /**
+   * When the socket counts as stalled: no byte for `stallMs` since the oldest outstanding request
+   * was written, or longer when that request was given more time (a call's own `timeoutMs`, a
+   * validation's `validateTimeoutMs`): a server slower than the client's bound is not judged dead
+   * while a call that allows for it waits.
+   */
+  private stallAt(head: Pending): number {
+    const since = Math.max(head.writtenAt, this.lastDataAt);
+    const own = head.abandoned ? 0 : head.out.deadline - head.writtenAt;
+    return since + (own > this.stallMs ? own : this.stallMs);
   }
 
   private flushDrainWaiters(): void {
