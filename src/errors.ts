@@ -81,7 +81,16 @@ export class ConnectTimeoutError extends MemclusterError {
 
 /** A request did not settle within `timeoutMs` (queued, acquiring, validating or waiting for the reply). */
 export class TimeoutError extends MemclusterError {
-  constructor(message: string, opts: Opts = {}) { super('MC_ERR_TIMEOUT', message, opts); }
+  /**
+   * True when the socket was destroyed because it stalled (no byte from the server for the stall
+   * bound with requests outstanding: the server stopped answering); false when only the call's
+   * own deadline passed (the socket, if any, stays in service).
+   */
+  readonly stalled: boolean;
+  constructor(message: string, opts: Opts & { stalled?: boolean } = {}) {
+    super('MC_ERR_TIMEOUT', message, opts);
+    this.stalled = opts.stalled === true;
+  }
 }
 
 /** A new or borrowed socket did not answer the validation request (`mn` or `version`) exactly and in time. */

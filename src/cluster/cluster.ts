@@ -44,8 +44,13 @@ export class Cluster {
   private readonly holds = new Set<Hold>();
   private closed = false;
 
-  constructor(locations: Locations, private readonly opts: ResolvedOptions, private readonly hooks: ServerNodeHooks) {
-    validateLocations(locations);
+  /**
+   * `asGiven`: take `locations` as `memcached` 2.2.2 (hashring) took them, for the compat layer: a
+   * server listed twice is one server, and an object's weights are read as hashring reads them
+   * (`+weight || 1`: '2' is 2, 0 is 1). The ring is built from `locations` as they are either way.
+   */
+  constructor(locations: Locations, private readonly opts: ResolvedOptions, private readonly hooks: ServerNodeHooks, asGiven = false) {
+    validateLocations(locations, asGiven);
     this.ring = new Ring(locations);
     for (const id of this.ring.servers) this.nodes.set(id, this.createNode(id));
     this.reindex();
@@ -194,13 +199,13 @@ export class Cluster {
   }
 }
 
-function validateLocations(locations: Locations): void {
+function validateLocations(locations: Locations, asGiven: boolean): void {
   const ok = typeof locations === 'string' || Array.isArray(locations)
-    || (locations !== null && typeof locations === 'object' && Object.values(locations).every((w) => typeof w === 'number' && w > 0));
+    || (locations !== null && typeof locations === 'object' && (asGiven || Object.values(locations).every((w) => typeof w === 'number' && w > 0)));
   if (!ok) throw new InvalidOptionError(`servers must be a string, an array of strings or { 'host:port': weight }, got ${describeValue(locations)}`);
   const ids = serverIds(locations);
   if (ids.length === 0) throw new NoServersError();
-  if (new Set(ids).size !== ids.length) throw new InvalidOptionError(`servers lists a server twice: ${describeValue(ids.join(', '), 200)}`);
+  if (!asGiven && new Set(ids).size !== ids.length) throw new InvalidOptionError(`servers lists a server twice: ${describeValue(ids.join(', '), 200)}`);
   for (const id of ids) parseAddress(id);
 }
 

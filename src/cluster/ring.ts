@@ -53,7 +53,8 @@ export class Ring {
 
   constructor(locations: Locations) {
     this.ring = new HashRing(locations as never, 'md5', { compatibility: 'ketama', 'default port': 11211 } as never);
-    this.ids = serverIds(locations);
+    // A server listed twice (only the compat layer lets one through) is one server, as in hashring.
+    this.ids = [...new Set(serverIds(locations))];
     this.refresh();
   }
 

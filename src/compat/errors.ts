@@ -127,5 +127,7 @@ export function errorData(err: unknown): false | undefined {
  * and refused arguments are the call's own business).
  */
 export function isServerFailure(err: unknown): boolean {
-  return err instanceof ConnectionError || err instanceof ConnectTimeoutError || err instanceof TimeoutError || err instanceof ValidationFailedError;
+  // A call's own deadline passing proves nothing about the server (the app's loop may have been
+  // busy, the call large): only a socket that stalled does.
+  return err instanceof ConnectionError || err instanceof ConnectTimeoutError || (err instanceof TimeoutError && err.stalled) || err instanceof ValidationFailedError;
 }

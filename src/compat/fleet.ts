@@ -36,7 +36,7 @@ export class Fleet {
       onDown: () => {},
       onUp: () => {},
       onEvicted: () => {},
-    });
+    }, true);
     for (const c of changes) this.apply(c);
     this.core = new ClientCore(settings.client, this.cluster);
   }

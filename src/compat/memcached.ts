@@ -155,8 +155,8 @@ export class MemcachedClient extends EventEmitter<CompatEvents> {
 
   /** `{ key: value }` for the hits; `err` is an array of errors (or undefined) beside the partial data. */
   getMulti(keys: string[], cb?: (this: undefined, err: any, data: { [key: string]: any }) => void): void {
-    const fleet = this.fleet;
-    fleet.track(getMultiCompat(fleet, this.state, this.compat, keys)).then(({ errors, data }) => {
+    const fleet = this.openFleet();
+    (fleet instanceof Fleet ? fleet.track(getMultiCompat(fleet, this.state, this.compat, keys)) : Promise.reject(fleet.error)).then(({ errors, data }) => {
       if (typeof cb === 'function') process.nextTick(() => cb.call(undefined, errors.length > 0 ? errors : undefined, data));
     }, (err) => {
       if (typeof cb === 'function') process.nextTick(() => cb.call(undefined, [err], {}));
@@ -254,6 +254,15 @@ export class MemcachedClient extends EventEmitter<CompatEvents> {
     return (this.current ??= new Fleet(this.locations, this.compat, this.state.changes));
   }
 
+  /** The fleet, or the error building it gave (a location it cannot use): calls get it through their callback. */
+  private openFleet(): Fleet | { error: unknown } {
+    try {
+      return this.fleet;
+    } catch (error) {
+      return { error };
+    }
+  }
+
   private store(type: StoreCommand | 'cas', key: string, value: unknown, lifetime: unknown, cb: unknown, cas?: unknown): void {
     if (typeof lifetime === 'function' && cb === undefined) [cb, lifetime] = [lifetime, 0]; // set(key, value, cb)
     const q = this.query(type, key, cb, V.store, { lifetime: lifetime as number, value, cas: cas as string, redundancyEnabled: false });
@@ -290,16 +299,22 @@ export class MemcachedClient extends EventEmitter<CompatEvents> {
       const k = compatKey(key, this.compat);
       if (typeof amount !== 'number') throw new InvalidArgumentError(TEXT.notA('value', 'Number'));
       // 2.2.2 sent these and memcached answered CLIENT_ERROR with this text; refused here before sending.
-      if (!Number.isSafeInteger(amount) || amount < 0) throw new InvalidArgumentError(TEXT.badDelta);
-      q.command = `${type} ${k.wire} ${amount}`;
-      const reply = await fleet.core.send(at(k.full), encodeArith(type, k.wire, String(amount)), 'arith');
+      // A whole number up to 2^64 goes as its exact decimal (over 2^53 too, as 2.2.2 sent it).
+      if (!Number.isInteger(amount) || amount < 0 || amount >= 2 ** 64) throw new InvalidArgumentError(TEXT.badDelta);
+      const delta = BigInt(amount).toString();
+      q.command = `${type} ${k.wire} ${delta}`;
+      const reply = await fleet.core.send(at(k.full), encodeArith(type, k.wire, delta), 'arith');
       if (reply.kind === 'number') return Number(reply.value);
       return statusOf(reply, { NOT_FOUND: false });
     });
   }
 
   private singles(type: SingleType, cb: ((err: any, data: any) => void) | undefined): void {
-    const fleet = this.fleet;
+    const fleet = this.openFleet();
+    if (!(fleet instanceof Fleet)) {
+      if (typeof cb === 'function') process.nextTick(() => cb.call(undefined, fleet.error, []));
+      return;
+    }
     fleet.track(singlesCompat(fleet, this.state, type)).then(({ error, results }) => {
       if (typeof cb === 'function') process.nextTick(() => cb.call(undefined, error, results));
     }, noop);
@@ -327,13 +342,17 @@ export class MemcachedClient extends EventEmitter<CompatEvents> {
     };
     let p: Promise<unknown>;
     q.start = Date.now();
-    const fleet = this.fleet;
-    try {
-      p = traceCompat(q, fleet, (f) => work(f, at, ctx)); // a `memcluster:command` trace when anyone subscribes
-    } catch (err) {
-      p = Promise.reject(err);
+    const fleet = this.openFleet();
+    if (!(fleet instanceof Fleet)) {
+      p = Promise.reject(fleet.error);
+    } else {
+      try {
+        p = traceCompat(q, fleet, (f) => work(f, at, ctx)); // a `memcluster:command` trace when anyone subscribes
+      } catch (err) {
+        p = Promise.reject(err);
+      }
+      fleet.track(p);
     }
-    fleet.track(p);
     const done = (err: unknown, data: unknown) => {
       q.execution = Date.now() - q.start;
       process.nextTick(() => q.callback.call(q, err, data));

@@ -64,15 +64,15 @@ export interface CompatSettings {
  * Merges `Memcached.config` (read at construction, as 2.2.2 does) with the caller's options and maps
  * them onto memcluster's options. It never throws for an option value: 2.2.2 accepted every value
  * at construction, so every value is taken, with its 2.2.2 meaning where it has a safe one and the
- * nearest safe meaning otherwise (src/compat/README.md, "Options", lists each). Only `options`
- * that is not an object at all is refused, as before.
+ * nearest safe meaning otherwise (src/compat/README.md, "Options", lists each). `options` that is
+ * not an object gives no option, as in 2.2.2.
  */
 export function mergeConfig(config: Config, options: unknown): Record<string, unknown> {
-  if (options !== undefined && options !== null && typeof options !== 'object') {
-    throw new InvalidOptionError(`options must be an object, got ${typeof options}`);
-  }
+  // 2.2.2 copied the enumerable keys of whatever it was given: a string, number, boolean or
+  // function (a config value passed through unchecked) gave no option, and a working client.
+  const given = options !== null && typeof options === 'object' ? options : {};
   const o: Record<string, unknown> = { ...DEFAULT_CONFIG };
-  for (const src of [config ?? {}, options ?? {}] as Array<Record<string, unknown>>) {
+  for (const src of [config ?? {}, given] as Array<Record<string, unknown>>) {
     for (const [k, v] of Object.entries(src)) if (v !== undefined) o[k] = v;
   }
   return o;
@@ -118,14 +118,18 @@ export function resolveCompat(o: Record<string, unknown>): CompatSettings {
       retryDelayMs: Math.min(reconnect, MAX_RECONNECT_MS),
       maxRetryDelayMs: Math.min(reconnect, MAX_RECONNECT_MS),
       maxQueue: maxQueueSize ?? DEFAULTS.maxQueue,
-      // Reads must accept items as large as the servers hold, even when maxValue caps our writes lower.
-      maxValueBytes: Math.max(maxValue, 1_048_576),
+      // Reads accept items as large as a server can hold (`-I` goes up to 1 GiB), as 2.2.2 read
+      // any size: maxValue caps only our writes, and `store` checks it itself.
+      maxValueBytes: MAX_ITEM_BYTES,
       serializer: legacySerializer,
       failover: false,
       coalesce: true,
     }),
   };
 }
+
+/** memcached's largest item size limit (`-I 1024m`). */
+const MAX_ITEM_BYTES = 1 << 30;
 
 /** A finite number within [min, max] (rounded up to a whole number), or undefined for anything else. */
 function num(v: unknown, min: number, max: number): number | undefined {

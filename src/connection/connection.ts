@@ -330,7 +330,7 @@ export class Connection {
       const what = `no reply for ${this.stallMs} ms with ${this.pending.length} request(s) outstanding (${head.out.kind} first) on conn#${this.id}`;
       this.destroy(this.validating
         ? new ValidationFailedError(`no reply to the ${head.out.kind} validation request in time (conn#${this.id})`, { server: this.server })
-        : new TimeoutError(what, { server: this.server }));
+        : new TimeoutError(what, { server: this.server, stalled: true }));
       return;
     }
     for (const p of this.pending.items()) {

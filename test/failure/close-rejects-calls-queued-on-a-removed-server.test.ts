@@ -1,4 +1,5 @@
 /**
+ * (Found in review; where the text below says what the code does wrong, it describes the code before the fix. The assertions are the behaviour wanted.)
  * close() "refuses new calls, lets in-flight ones settle, closes every socket and timer": calls
  * still waiting for a socket are rejected at once with ClientClosedError (src/cluster/server-node.ts
  * close -> queue.close). Not so for a server that was just removed (removeServer) and is draining:

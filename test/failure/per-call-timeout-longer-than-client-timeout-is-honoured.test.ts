@@ -1,4 +1,5 @@
 /**
+ * (Found in review; where the text below says what the code does wrong, it describes the code before the fix. The assertions are the behaviour wanted.)
  * A call's own `{ timeoutMs }` "replaces the client's bound for that call" (README, Per call), and
  * "Give a large call its own { timeoutMs }". A client tuned for fast reads (timeoutMs 200) that
  * gives one call 4 s, against a healthy memcached whose replies take 600 ms to arrive (a far link,

@@ -1,4 +1,5 @@
 /**
+ * (Found in review; where the text below says what the code does wrong, it describes the code before the fix. The assertions are the behaviour wanted.)
  * A server that passes every probe (answers `version` and `mn`) but never answers a real command:
  * a memcached whose worker threads are wedged but whose probes land on a good one, a proxy whose
  * backend hangs. Each time it is marked down, a probe brings it back after one first retry delay

@@ -1,4 +1,5 @@
 /**
+ * (Found in review; where the text below says what the code does wrong, it describes the code before the fix. The assertions are the behaviour wanted.)
  * README: `close()` — "later calls reject with ClientClosedError". addServer and replaceServer do
  * (they throw ClientClosedError), but removeServer on a closed client resolves and changes the ring
  * of a client that no longer serves anything, as if the fleet change had happened.
