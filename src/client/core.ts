@@ -23,6 +23,8 @@ class SingleRequest<T> implements Job {
   readonly replyKeys: readonly string[] | undefined;
   /** Set by `chooseAtWrite` when the request's form waits for what the server speaks. */
   prepare?: () => void;
+  /** Set by a caller that must act on a reply arriving after its call gave up (see `Outgoing.late`). */
+  late?: (reply: Reply) => void;
 
   constructor(
     public bytes: Wire, public kind: ReplyKind, readonly deadline: number, public verify: Verify | undefined,
@@ -115,8 +117,11 @@ export class ClientCore {
    * Sends one request to the key's server; settles by the call's deadline. `key` (the routed key of
    * a single-key request) keeps one key's requests in call order across the server's sockets.
    */
-  send(node: ServerNode, bytes: Wire, kind: ReplyKind, verify?: (reply: Reply) => MemclusterError | undefined, key?: string, scope?: Scope, read?: boolean): Promise<Reply> {
-    return this.sendMapped(node, bytes, kind, undefined, verify, key, scope, read);
+  send(
+    node: ServerNode, bytes: Wire, kind: ReplyKind, verify?: (reply: Reply) => MemclusterError | undefined, key?: string, scope?: Scope, read?: boolean,
+    late?: (reply: Reply) => void,
+  ): Promise<Reply> {
+    return this.sendMapped(node, bytes, kind, undefined, verify, key, scope, read, late);
   }
 
   /**
@@ -125,8 +130,10 @@ export class ClientCore {
    */
   sendMapped<T>(
     node: ServerNode, bytes: Wire, kind: ReplyKind, map: ((reply: Reply) => T) | undefined, verify?: Verify, key?: string, scope?: Scope, read?: boolean,
+    late?: (reply: Reply) => void,
   ): Promise<T> {
     const job = new SingleRequest<T>(bytes, kind, scope?.deadline ?? now() + this.opts.timeoutMs, verify, key, read, scope?.cancel, map);
+    if (late) job.late = late;
     return new Promise<T>((resolve, reject) => {
       job.done = resolve;
       job.fail = reject;

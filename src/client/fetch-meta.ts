@@ -10,8 +10,9 @@ import { encodeMetaArith, encodeMetaDelete, encodeMetaGet, encodeMetaSet } from 
 import type { Scope } from './call.js';
 import type { ClientCore, PreparedKey } from './core.js';
 import { CacheFailure, LeaseWait, type Flight, type Outcome } from './fetch.js';
-import { metaRequest } from './meta.js';
-import type { MetaReply } from '../protocol/types.js';
+import { handBackIfWon, metaRequest } from './meta.js';
+import type { MetaReply, Reply } from '../protocol/types.js';
+import { now } from '../connection/connection.js';
 import type { ServerNode } from '../cluster/server-node.js';
 
 const log = createDebug('memcluster:fetch');
@@ -30,8 +31,9 @@ export async function fetchMeta(f: Flight): Promise<Outcome> {
   const { p, node } = f;
   const get = encodeMetaGet(p.routed, { value: true, clientFlags: true, cas: true, ttl: true, returnKey: true, vivify: f.o.leaseTtl, recache: f.o.recacheWithin });
   const wait = new LeaseWait(f);
+  const late = (r: Reply): void => giveBackLate(node, r, p.routed, f.o.timeoutMs);
   for (;;) {
-    const reply = await f.ask(() => metaRequest(f.core, node, get, p.routed, f.scope()));
+    const reply = await f.ask(() => metaRequest(f.core, node, get, p.routed, f.scope(), false, late));
     if (reply.code !== 'VA' || reply.data === undefined) {
       throw new CacheFailure(new ProtocolError(`mg with a lease answered ${reply.code}, not a value or a placeholder`, { server: node.server }));
     }
@@ -53,6 +55,30 @@ export async function fetchMeta(f: Flight): Promise<Outcome> {
     if (!(await wait.next())) return { timedOut: true };
   }
 }
+
+/**
+ * The reply to a lease `mg` that came after the call gave up (it timed out: the flight fell back to
+ * the loader, and stores nothing). A lease it won would leave a placeholder nobody fills, and every
+ * other caller in the fleet would wait for it until `leaseTtl`: it is deleted (`md <key> C<cas>`,
+ * only if still that placeholder), so the next caller wins at once. A stale item's refresh right
+ * goes back as a plain read gives it back (`handBackIfWon`).
+ */
+function giveBackLate(node: ServerNode, r: Reply, routed: string, timeoutMs: number): void {
+  if (r.kind !== 'meta' || r.code !== 'VA' || r.data === undefined || !r.flags.win) return;
+  if (r.data.length > 0) {
+    void handBackIfWon(node, r, routed, timeoutMs);
+    return;
+  }
+  const cas = r.flags.cas;
+  if (cas === undefined) return;
+  log('%s: lease for %s won after its call timed out: releasing the placeholder', node.server, routed);
+  node.submit({
+    bytes: encodeMetaDelete(routed, { compareCas: cas }), kind: 'meta', deadline: now() + timeoutMs, key: routed,
+    resolve: noop, reject: noop,
+  });
+}
+
+const noop = (): void => {};
 
 /**
  * `ms <key> T<ttl> F<flags> C<cas>`: stores only over the placeholder (or stale item) the lease came

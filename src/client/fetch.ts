@@ -182,7 +182,8 @@ export class Fetcher {
   readonly stats: FetchStats = {
     flights: 0, hits: 0, loads: 0, leaseWins: 0, waits: 0, waitTimeouts: 0, refreshes: 0, refreshFailures: 0, fillsVoided: 0, fillFailures: 0, fallbacks: 0,
   };
-  private readonly flights = new Map<string, Promise<Outcome>>();
+  /** Flights by routed key, each joinable until its lease would have expired (`until`, monotonic ms). */
+  private readonly flights = new Map<string, { flight: Promise<Outcome>; until: number }>();
   private readonly direct = new Map<string, Promise<unknown>>();
 
   constructor(private readonly core: ClientCore, private readonly hooks: FetchHooks) {}
@@ -194,20 +195,33 @@ export class Fetcher {
     const p = this.core.prepare(key);
     const node = this.core.cluster.nodeFor(p.routed);
     const f = new Flight(this.core, p, node, loader as Loader<unknown>, o, this.stats, this.hooks);
-    let flight = this.flights.get(p.routed);
-    if (!flight) {
-      flight = this.fly(f);
-      this.flights.set(p.routed, flight);
-      const mine = flight;
-      // Handled here so a flight whose callers all aborted cannot be an unhandled rejection.
-      flight.then(() => undefined, () => undefined).finally(() => {
-        if (this.flights.get(p.routed) === mine) this.flights.delete(p.routed);
-      });
+    const joined = this.flights.get(p.routed);
+    let out: Outcome | undefined;
+    // A flight older than its lease is not joined: its loader may hang, and the fleet has moved on
+    // (the lease expired: another caller may have filled the key, or may load it now).
+    if (joined && now() < joined.until) {
+      // A flight's loader may never settle (a database call without a timeout). Like a caller that
+      // lost the lease to another client, this one waits for it at most `waitMs` (plus a round
+      // trip), then asks the cache itself in a new flight, which later calls join.
+      out = await untilAborted(within(joined.flight, o.waitMs + o.timeoutMs), options.signal);
+      if ('timedOut' in out) out = undefined;
     }
-    const out = await untilAborted(flight, options.signal);
+    out ??= await untilAborted(this.start(f), options.signal);
     if ('value' in out) return out.value as T;
     if (o.onWaitTimeout === 'load') return (await untilAborted(this.loadDirect(f), options.signal)) as T;
     throw new LeaseWaitTimeoutError(`another caller holds the lease for ${describeValue(p.key, 60)} and its value did not arrive within waitMs (${o.waitMs} ms)`, { server: node.server });
+  }
+
+  /** A new flight for the key, joinable by later calls until its lease would have expired. */
+  private start(f: Flight): Promise<Outcome> {
+    const flight = this.fly(f);
+    const mine = { flight, until: now() + f.o.leaseTtl * 1000 };
+    this.flights.set(f.p.routed, mine);
+    // Handled here so a flight whose callers all aborted cannot be an unhandled rejection.
+    flight.then(() => undefined, () => undefined).finally(() => {
+      if (this.flights.get(f.p.routed) === mine) this.flights.delete(f.p.routed);
+    });
+    return flight;
   }
 
   /** One flight: learn the server's protocol, then the lease (meta) or lock (text) path. */
@@ -277,6 +291,17 @@ export function resolveFetchOptions(options: FetchOptions, clientTimeoutMs: numb
     onWaitTimeout,
     timeoutMs: options.timeoutMs ?? clientTimeoutMs,
   };
+}
+
+/** The flight's outcome, or a wait that ran out after `ms` (the flight goes on for the others). */
+function within(flight: Promise<Outcome>, ms: number): Promise<Outcome> {
+  return new Promise<Outcome>((resolve, reject) => {
+    const timer = setTimeout(() => resolve({ timedOut: true }), ms);
+    flight.then(
+      (v) => { clearTimeout(timer); resolve(v); },
+      (e: unknown) => { clearTimeout(timer); reject(e); },
+    );
+  });
 }
 
 /** `p`, or an `AbortError` as soon as `signal` aborts (the shared flight goes on for the others). */

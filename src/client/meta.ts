@@ -61,8 +61,10 @@ export interface RequestForm {
  * `EX`); an error line rejects (`ClientErrorReply`/`ServerErrorReply`). When the request asked for
  * the key back (`k`), a reply naming another key is a protocol error and ends the socket.
  */
-export async function metaRequest(core: ClientCore, node: ServerNode, bytes: Wire, routed: string, scope?: Scope, read = false): Promise<MetaReply> {
-  const reply = await core.send(node, bytes, 'meta', (r) => verifyMetaKey(r, routed, node.server), routed, scope, read);
+export async function metaRequest(
+  core: ClientCore, node: ServerNode, bytes: Wire, routed: string, scope?: Scope, read = false, late?: (reply: Reply) => void,
+): Promise<MetaReply> {
+  const reply = await core.send(node, bytes, 'meta', (r) => verifyMetaKey(r, routed, node.server), routed, scope, read, late);
   if (reply.kind !== 'meta') throw new ProtocolError(`unexpected reply to a meta request: ${reply.kind}`, { server: node.server });
   return reply;
 }

@@ -281,6 +281,7 @@ export class Connection {
         return;
       }
       if (!req.abandoned) req.out.resolve(reply);
+      else req.out.late?.(reply);
     }
     if (!this.dead) this.onReplied?.(this);
     // The deadline timer stays armed when the queue empties: it finds nothing and stops, which is

@@ -44,12 +44,13 @@ export class ServerTraits {
 
   /**
    * Whether requests to this server may use the meta protocol: memcached >= 1.6.10 by its version,
-   * and `mn` not refused lately (a proxy in front of it would close the socket on a meta command).
+   * and, once `mn` was refused (a proxy in front of it closes the socket on a meta command), only
+   * after a later socket got `MN` again: time passing proves nothing (a proxy forwards `version`).
    * `undefined` until a socket has reported the version.
    */
   get speaksMeta(): boolean | undefined {
     if (this.#version === undefined) return undefined;
-    return this.#metaVersion && (this.mnRefusedUntil === 0 || now() >= this.mnRefusedUntil);
+    return this.#metaVersion && (this.mnRefusedUntil === 0 || this.meta);
   }
 
   /** Remembers that `mn` did not work on this server (ERROR, or the socket was closed on it). */

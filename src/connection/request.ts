@@ -40,6 +40,12 @@ export interface Outgoing {
    * here (bytes, kind, verify, maxValues, replyKeys), in call order with every other request.
    */
   prepare?(): void;
+  /**
+   * Called with the reply of a request abandoned after it was written (its call timed out or was
+   * aborted), when that reply arrives: for a request whose reply gave the caller something it must
+   * give back (a lease won too late). Never called for a reply `resolve` or `reject` got.
+   */
+  late?(reply: Reply): void;
   /** Exactly one of these is called, once. */
   resolve(reply: Reply): void;
   reject(err: MemclusterError): void;
