@@ -12,7 +12,7 @@ import { Fleet } from './fleet.js';
 import type { IssueLog } from './issues.js';
 import { legacySerializer } from './legacy-serializer.js';
 import { cachedump, getMultiCompat, put, singlesCompat, type SingleType } from './multi.js';
-import { compatExptime, compatKey, DEFAULT_CONFIG, mergeConfig, normalizeLocations, resolveCompat, type CompatSettings } from './options.js';
+import { compatExptime, compatKey, DEFAULT_CONFIG, keyText, mergeConfig, normalizeLocations, resolveCompat, type CompatSettings } from './options.js';
 import { CompatConnection, ServerState } from './servers.js';
 import type {
   CompatCacheDumpData as CacheDumpData, CompatCommandData as CommandData, CompatConfig as Config, CompatIssueData as IssueData,
@@ -322,7 +322,8 @@ export class MemcachedClient extends EventEmitter<CompatEvents> {
 
   /** 2.2.2's query object: `this` inside single-key callbacks. */
   private query(type: string, key: unknown, cb: unknown, validate: Validate, extra: Partial<CommandData> = {}): CommandData {
-    const full = typeof key === 'string' || typeof key === 'number' || typeof key === 'bigint' ? this.compat.namespace + String(key) : undefined;
+    const text = keyText(key);
+    const full = text === undefined ? undefined : this.compat.namespace + text;
     const callback = typeof cb === 'function' ? (cb as CommandData['callback']) : noop;
     return { key: full, callback, validate, type, command: full === undefined ? type : `${type} ${full}`, start: 0, execution: 0, ...extra };
   }

@@ -164,16 +164,15 @@ export interface KeyOptions {
  * Builds the routed and the wire key exactly as 2.2.2: `namespace + key` (numbers are turned into
  * their decimal text, as 2.2.2's string concatenation does), and an over-long key becomes the md5
  * hex of the whole namespaced key when `keyCompression` is on. Unlike 2.2.2 the wire key is then
- * validated byte by byte (no spaces or control bytes, at most 250 UTF-8 bytes), and a key that is
- * short in characters but over 250 bytes is compressed too, since the server would refuse it.
+ * validated byte by byte (no whitespace or NUL, at most 250 UTF-8 bytes), and a key that is short
+ * in characters but over 250 bytes is compressed too, since the server would refuse it.
  *
  * @throws {InvalidKeyError} before anything is written.
  */
 export function compatKey(key: unknown, o: KeyOptions, index?: number): CompatKey {
-  if (typeof key !== 'string' && typeof key !== 'number' && typeof key !== 'bigint') {
-    throw new InvalidKeyError(TEXT.notA('key', 'String'), String(typeof key));
-  }
-  const full = o.namespace + String(key);
+  const text = keyText(key);
+  if (text === undefined) throw new InvalidKeyError(TEXT.notA('key', 'String'), String(typeof key));
+  const full = o.namespace + text;
   let wire = full;
   if (full.length > o.maxKeySize || (full.length > MAX_KEY_BYTES / 3 && Buffer.byteLength(full) > MAX_KEY_BYTES)) {
     if (!o.keyCompression) {
@@ -184,8 +183,37 @@ export function compatKey(key: unknown, o: KeyOptions, index?: number): CompatKe
   } else if (/\s/.test(full)) {
     throw new InvalidKeyError(TEXT.whitespace, full);
   }
-  return { key, full, wire, bytes: validateKey(wire) };
+  return { key, full, wire, bytes: wireKeyBytes(wire) };
 }
+
+/**
+ * The text of a key as 2.2.2's `namespace + key` makes it: strings, numbers, bigints, booleans,
+ * and a Buffer's UTF-8 text. `undefined` for anything else (null, undefined, objects: 2.2.2 made
+ * "null", "undefined", "[object Object]" of them, which only a bug in the caller would mean).
+ */
+export function keyText(key: unknown): string | undefined {
+  if (typeof key === 'string') return key;
+  if (typeof key === 'number' || typeof key === 'bigint' || typeof key === 'boolean') return String(key);
+  if (Buffer.isBuffer(key)) return key.toString('utf8');
+  return undefined;
+}
+
+/**
+ * The UTF-8 length of a wire key, checked as memcluster checks every key, except that control
+ * bytes other than whitespace (refused before, as 2.2.2 did) are allowed: memcached splits command
+ * lines on spaces only and stores them, and 2.2.2 wrote such keys. NUL is refused (it ends the line).
+ */
+function wireKeyBytes(wire: string): number {
+  if (!CONTROL.test(wire)) return validateKey(wire);
+  if (wire.includes('\0')) throw new InvalidKeyError('key contains a NUL byte (memcached would end the command line there)', wire);
+  // Each control byte is one UTF-8 byte, as its stand-in: length, surrogates and the rest are checked as usual.
+  return validateKey(wire.replace(CONTROL_ALL, '_'));
+}
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\x00-\x1f\x7f]/;
+// eslint-disable-next-line no-control-regex
+const CONTROL_ALL = /[\x00-\x1f\x7f]/g;
 
 /**
  * A 2.2.2 `lifetime` as memcached's exptime, with `maxExpiration` enforced (2.2.2 ignored it):

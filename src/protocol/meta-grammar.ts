@@ -286,11 +286,15 @@ function printableAscii(buf: Buffer, start: number, end: number): boolean {
   return true;
 }
 
-/** A key token: no byte <= 0x20 or 0x7f (the line end and spaces are already excluded); UTF-8 bytes are allowed. */
+/**
+ * A key token: no NUL, CR, LF or space (memcached ends or splits a command there, so no key it
+ * stored holds them); other control bytes are allowed, as memcached stores them (keys the
+ * `memcached` 2.2.2 package wrote, read through the compat layer), and so are UTF-8 bytes.
+ */
 function tokenBytes(buf: Buffer, start: number, end: number): boolean {
   for (let i = start; i < end; i++) {
     const c = buf[i]!;
-    if (c <= 0x20 || c === 0x7f) return false;
+    if (c === 0x20 || c === 0x0d || c === 0x0a || c === 0x00) return false;
   }
   return true;
 }

@@ -18,6 +18,7 @@ describe('meta replies at every split', () => {
     ['value containing protocol text', b('VA 16 Oq\r\n\r\nMN\r\nHD\r\nEN W\r\n\r\n'), meta('VA', { opaque: 'q' }, '\r\nMN\r\nHD\r\nEN W\r\n')],
     ['31-character opaque, UTF-8 key', Buffer.concat([b('HD k'), Buffer.from('日本é'), b(` O${'o'.repeat(31)}\r\n`)]),
       meta('HD', { key: '日本é', opaque: 'o'.repeat(31) })],
+    ['control bytes in a key (memcached stores them; 2.2.2 wrote such keys)', b('VA 1 ka\x01b\x7f\r\nx\r\n'), meta('VA', { key: 'a\x01b\x7f' }, 'x')],
     ['mg miss', b('EN\r\n'), meta('EN')],
     ['mg miss with k and O', b('EN knope Oabc\r\n'), meta('EN', { key: 'nope', opaque: 'abc' })],
     ['mg hit without v', b('HD kfoo Ox\r\n'), meta('HD', { key: 'foo', opaque: 'x' })],
@@ -142,7 +143,7 @@ describe('meta protocol errors', () => {
     ['trailing space', 'HD kfoo '], ['negative cas', 'HD c-1'], ['cas over uint64', 'HD c18446744073709551616'], ['ttl -2', 'HD t-2'],
     ['empty ttl', 'HD t'], ['ttl junk', 'HD t1x'], ['h2', 'HD h2'], ['W with a token', 'HD Wx'], ['client flags over uint32', 'HD f4294967296'],
     ['size junk', 'HD s-3'], ['opaque of 33 bytes', `HD O${'o'.repeat(33)}`], ['key of 251 bytes', `HD k${'k'.repeat(251)}`],
-    ['control byte in key', 'HD ka\x01b'], ['VA without length', 'VA'], ['VA with empty length', 'VA '], ['VA length junk', 'VA 3x\r\nabc'],
+    ['NUL in key', 'HD ka\x00b'], ['VA without length', 'VA'], ['VA with empty length', 'VA '], ['VA length junk', 'VA 3x\r\nabc'],
     ['VA length then double space', 'VA 3  f1\r\nabc'], ['code glued to a flag', 'HDc1'], ['lowercase code', 'hd'], ['unknown code', 'OK'],
   ])('%s', (_name, line) => {
     expectFailure(['meta'], b(`${line}\r\n`), [], /malformed meta reply line|unexpected reply to a meta request/);
