@@ -1,6 +1,6 @@
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { now } from '../connection/connection.js';
-import { ClientClosedError, MemclusterError, ProtocolError, TimeoutError } from '../errors.js';
+import { ClientClosedError, MemclusterError, PartialFailureError, ProtocolError, TimeoutError } from '../errors.js';
 import { encodeGat, encodeGet } from '../protocol/encoder.js';
 import type { Reply, ValueEntry } from '../protocol/types.js';
 import { encodeReadBatch, readBatchResult, verifyReadBatch } from './meta-batch.js';
@@ -266,4 +266,10 @@ export function routeAll(
 /** The error for keys of a multi-key call whose whole-call deadline passed before they were answered. */
 export function callTimeout(server: string | undefined): TimeoutError {
   return new TimeoutError("the call's timeout passed before this key was answered", { server });
+}
+
+/** A multi-key call's `PartialFailureError`: how many of its distinct keys failed, and on which servers. */
+export function partialFailure<T>(what: string, keys: number, values: Map<string, T>, errors: Map<string, MemclusterError>): PartialFailureError<T> {
+  const servers = new Set([...errors.values()].map((e) => e.server ?? '?'));
+  return new PartialFailureError(`${what} failed for ${errors.size} of ${keys} keys (servers: ${[...servers].join(', ')})`, values, errors);
 }

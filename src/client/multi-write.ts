@@ -1,13 +1,14 @@
 import { now } from '../connection/connection.js';
-import { ClientClosedError, InvalidArgumentError, MemclusterError, PartialFailureError, ProtocolError } from '../errors.js';
+import { ClientClosedError, InvalidArgumentError, MemclusterError, ProtocolError } from '../errors.js';
 import { encodeDelete, encodeStore } from '../protocol/encoder.js';
 import type { Reply, Wire } from '../protocol/types.js';
 import type { Cancel, Job, ServerNode } from '../cluster/server-node.js';
-import { callTimeout, goOn, makeSlicer } from './batch.js';
+import { callTimeout, goOn, makeSlicer, partialFailure } from './batch.js';
 import type { Scope } from './call.js';
 import type { ClientCore } from './core.js';
 import { encodeWriteBatch, verifyWriteBatch, writeBatchResult } from './meta-batch.js';
 import { encodeItem, type WireItem } from './values.js';
+import { describeValue } from '../text.js';
 
 /** Keys one setMulti/deleteMulti call keeps in flight on text servers (one request each). */
 const WINDOW = 1024;
@@ -30,6 +31,9 @@ interface WriteJob {
  * written. A key given twice is stored once, with its last value (as a `Map` built from the pairs).
  */
 export async function setMulti(core: ClientCore, entries: Iterable<readonly [string, unknown]>, exptime: number, scope?: Scope): Promise<Map<string, boolean>> {
+  if (entries === null || typeof (entries as Partial<Iterable<unknown>> | undefined)?.[Symbol.iterator] !== 'function') {
+    throw new InvalidArgumentError(`setMulti takes [key, value] pairs (a Map or an array of pairs), got ${describeValue(entries)}`);
+  }
   const deadline = scope?.deadline ?? now() + core.opts.timeoutMs;
   const jobs = new Map<string, WriteJob>();
   // Every item is serialized before any is written, in time slices so a large call never stalls the loop.
@@ -221,6 +225,6 @@ async function writeRouted(core: ClientCore, jobs: WriteJob[], what: 'set' | 'de
     for (; nextText < text.length; nextText++) errors.set(text[nextText]!.job.key, late);
     for (; nextMeta < meta.length; nextMeta++) for (const job of meta[nextMeta]!.jobs) errors.set(job.key, late);
   }
-  if (errors.size > 0) throw new PartialFailureError(`${what} failed for ${errors.size} of ${jobs.length} keys`, results, errors);
+  if (errors.size > 0) throw partialFailure(what, jobs.length, results, errors);
   return results;
 }

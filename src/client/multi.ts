@@ -1,6 +1,6 @@
 import { now } from '../connection/connection.js';
-import { ClientClosedError, InvalidArgumentError, MemclusterError, PartialFailureError, ProtocolError } from '../errors.js';
-import { BatchWriter, goOn, makeSlicer, routeAll, type RetrievalCommand } from './batch.js';
+import { ClientClosedError, InvalidArgumentError, MemclusterError, ProtocolError } from '../errors.js';
+import { BatchWriter, goOn, makeSlicer, partialFailure, routeAll, type RetrievalCommand } from './batch.js';
 import type { ClientCore } from './core.js';
 import type { Scope } from './call.js';
 import { validateKey } from '../protocol/keys.js';
@@ -16,12 +16,10 @@ export interface MultiResult<T> {
 /** Multi-key retrieval that rejects with `PartialFailureError` (carrying the hits) when any key failed. */
 export async function getMulti<T>(core: ClientCore, keys: readonly string[], cmd: RetrievalCommand, exptime: number, scope?: Scope): Promise<Map<string, T>> {
   const { values, errors } = await getMultiSettled<T>(core, keys, cmd, exptime, scope);
-  if (errors.size > 0) {
-    const servers = new Set([...errors.values()].map((e) => e.server ?? '?'));
-    throw new PartialFailureError(`${cmd} failed for ${errors.size} of ${keys.length} keys (servers: ${[...servers].join(', ')})`, values, errors);
-  }
+  if (errors.size > 0) throw partialFailure(cmd, new Set(keys).size, values, errors);
   return values;
 }
+
 
 /**
  * Validates every key first (bad input rejects before a byte is written), then routes keys to

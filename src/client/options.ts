@@ -2,6 +2,7 @@ import { isIPv6 } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import type { Locations } from '../cluster/ring.js';
 import { InvalidOptionError } from '../errors.js';
+import { MAX_KEY_BYTES, validateKey } from '../protocol/keys.js';
 import { describeValue } from '../text.js';
 import type { Serializer } from './values.js';
 import { defaultSerializer } from './values.js';
@@ -148,6 +149,16 @@ export function resolveOptions(options: ClientOptions = {}): ResolvedOptions {
   if (!['auto', 'meta', 'text'].includes(r.protocol)) throw new InvalidOptionError(`option protocol must be 'auto', 'meta' or 'text', got ${describeValue(r.protocol)}`);
   if (typeof r.allowExitOnIdle !== 'boolean') throw new InvalidOptionError(`option allowExitOnIdle must be a boolean, got ${describeValue(r.allowExitOnIdle)}`);
   if (typeof r.keyPrefix !== 'string') throw new InvalidOptionError(`option keyPrefix must be a string, got ${describeValue(r.keyPrefix)}`);
+  if (r.keyPrefix !== '') {
+    // Checked as a key, so a bad prefix is named here rather than blamed on every key later.
+    let bytes: number;
+    try {
+      bytes = validateKey(r.keyPrefix);
+    } catch (err) {
+      throw new InvalidOptionError(`option keyPrefix ${describeValue(r.keyPrefix, 60)} cannot start a key: ${(err as Error).message.replace(/^key /, '')}`);
+    }
+    if (bytes >= MAX_KEY_BYTES) throw new InvalidOptionError(`option keyPrefix is ${bytes} bytes: a key must be at most ${MAX_KEY_BYTES} bytes with it`);
+  }
   const s = r.serializer as Serializer;
   if (!s || typeof s.serialize !== 'function' || typeof s.deserialize !== 'function') throw new InvalidOptionError('option serializer must have serialize() and deserialize()');
   if (r.tls === true) r.tls = {};

@@ -109,7 +109,9 @@ export function resolveCompat(o: Record<string, unknown>): CompatSettings {
     client: resolveOptions({
       timeoutMs: timeout,
       connectTimeoutMs: timeout,
-      validateTimeoutMs: Math.min(DEFAULTS.validateTimeoutMs, timeout),
+      // 2.2.2's timeout bounded the whole connect: a server slower than 250 ms to answer the new
+      // socket's first request is not a failed server.
+      validateTimeoutMs: timeout,
       maxConnections: poolSize,
       idleTimeoutMs: num(o.idle, 0, MAX_MS) ?? 5000,
       // The compat layer decides when a server is dead (2.2.2's IssueLog, src/compat/issues.ts);

@@ -162,7 +162,8 @@ export class ServerPool {
   stats(): ServerPoolStats {
     return {
       size: this.pool.size - this.deadIdle.size,
-      free: Math.max(0, this.pool.available - this.deadIdle.size),
+      // generic-pool's clear() (at close) destroys the free sockets but leaves them in its count.
+      free: this.closed ? 0 : Math.max(0, this.pool.available - this.deadIdle.size),
       borrowed: this.pool.borrowed,
       pending: this.pool.pending,
       ...this.counters,
