@@ -78,8 +78,6 @@ export class BatchWriter {
 
   /**
    * @param deadline the whole call's deadline (monotonic ms); default: `timeoutMs` from now.
-   * @param ordered tag each single-key batch with its key, so it keeps call order with other
-   *   requests for that key (coalesced `get`s).
    */
   constructor(
     private readonly cmd: RetrievalCommand,
@@ -87,7 +85,6 @@ export class BatchWriter {
     private readonly limits: BatchLimits,
     private readonly sink: BatchSink,
     deadline?: number,
-    private readonly ordered = false,
     /** The call's cancellation, when it has a signal. */
     readonly cancel?: Cancel,
   ) {
@@ -134,9 +131,10 @@ export class BatchWriter {
       return;
     }
     const withCas = this.cmd === 'gets' || this.cmd === 'gats';
-    // Coalesced gets keep call order with later requests for their keys (a get then a delete).
-    const key = this.ordered && keys.length === 1 ? keys[0] : undefined;
-    const orderKeys = this.ordered && keys.length > 1 ? keys : undefined;
+    // Every batch carries its keys: it keeps call order with the requests for them made before and
+    // after it (a set then a getMulti, a get then a delete), across the server's sockets.
+    const key = keys.length === 1 ? keys[0] : undefined;
+    const orderKeys = keys.length > 1 ? keys : undefined;
     const meta = node.meta;
     const touch = this.cmd === 'gat' || this.cmd === 'gats' ? this.exptime : undefined;
     const settleMeta = (reply: Extract<Reply, { kind: 'meta_batch' }>): void => {

@@ -274,7 +274,7 @@ export class ClientCore {
   /** The tick's `get`s as capped lines per server, same-key duplicates sharing one key. */
   private coalesce(gets: TickGet[]): void {
     const waiters = new Map<string, Waiter[]>();
-    const writer = new BatchWriter('get', 0, this.opts, (server, keys, values, err) => this.deliver(waiters, server, keys, values, err), undefined, true);
+    const writer = new BatchWriter('get', 0, this.opts, (server, keys, values, err) => this.deliver(waiters, server, keys, values, err));
     for (const g of gets) {
       if (g.node.writing(g.p.routed)) {
         // A write of this key is in flight while several sockets are busy: read it alone, after it.

@@ -163,8 +163,9 @@ async function writeRouted(core: ClientCore, jobs: WriteJob[], what: 'set' | 'de
   }
   for (const [node, batch] of open) meta.push({ jobs: batch, node });
 
-  const submit = (node: ServerNode, bytes: Wire, kind: 'store' | 'delete' | 'meta_batch', key: string | undefined, verify?: (r: Reply) => MemclusterError | undefined, maxValues?: number): Promise<Reply> =>
-    new Promise((resolve, reject) => core.submit(node, { bytes, kind, deadline, resolve, reject, key, cancel, verify, maxValues }));
+  // A meta batch carries its keys (`keys`), so it keeps call order with the requests for them.
+  const submit = (node: ServerNode, bytes: Wire, keys: readonly string[], verify: (r: Reply) => MemclusterError | undefined, maxValues: number): Promise<Reply> =>
+    new Promise((resolve, reject) => core.submit(node, { bytes, kind: 'meta_batch', deadline, resolve, reject, keys, cancel, verify, maxValues }));
 
   const live = (): boolean => now() < deadline && !cancel?.aborted;
   // Text: one request per key, a window of them in flight, driven by callbacks (no promise per key).
@@ -201,7 +202,7 @@ async function writeRouted(core: ClientCore, jobs: WriteJob[], what: 'set' | 'de
   const oneBatch = async ({ jobs: batch, node }: { jobs: WriteJob[]; node: ServerNode }): Promise<void> => {
     try {
       const n = batch.length;
-      const reply = await submit(node, encodeWriteBatch(batch, exptime), 'meta_batch', undefined, (r) => verifyWriteBatch(r, n, node.server, what === 'set'), n);
+      const reply = await submit(node, encodeWriteBatch(batch, exptime), batch.map((j) => j.routed), (r) => verifyWriteBatch(r, n, node.server, what === 'set'), n);
       const out = writeBatchResult(reply as Extract<Reply, { kind: 'meta_batch' }>, batch, node.server);
       for (let i = 0; i < n; i++) {
         const r = out[i]!;

@@ -85,7 +85,7 @@ export async function getMultiSettled<T>(core: ClientCore, keys: readonly string
         errors.set(key, e as MemclusterError);
       }
     }
-  }, deadline, false, scope?.cancel);
+  }, deadline, scope?.cancel);
   // Routed at once (the usual case), the last batches go out in this same tick: a call made after
   // this one must not be written before it (a getMulti then a delete of one of its keys).
   // Batches fill as keys are routed and the last go out at finish(): a server removed meanwhile stays open for them.

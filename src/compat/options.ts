@@ -110,8 +110,9 @@ export function resolveCompat(o: Record<string, unknown>): CompatSettings {
       timeoutMs: timeout,
       connectTimeoutMs: timeout,
       // 2.2.2's timeout bounded the whole connect: a server slower than 250 ms to answer the new
-      // socket's first request is not a failed server.
-      validateTimeoutMs: timeout,
+      // socket's first request is not a failed server. A tenth is left so that a socket that never
+      // answers fails its validation (a failure of the server) before the call's own deadline.
+      validateTimeoutMs: Math.max(1, Math.floor(timeout * 0.9)),
       maxConnections: poolSize,
       idleTimeoutMs: num(o.idle, 0, MAX_MS) ?? 5000,
       // The compat layer decides when a server is dead (2.2.2's IssueLog, src/compat/issues.ts);
