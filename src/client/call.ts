@@ -24,13 +24,40 @@ export interface Scope {
 
 const MAX_MS = 2 ** 31 - 1;
 
+/** Option names a call takes besides `signal` and `timeoutMs` (e.g. `ttl` for stores). */
+export type OptionNames = ReadonlySet<string> | undefined;
+
+export const STORE_OPTIONS: OptionNames = new Set(['ttl']);
+export const COUNTER_OPTIONS: OptionNames = new Set(['ttl', 'initial']);
+export const INVALIDATE_OPTIONS: OptionNames = new Set(['staleTtl']);
+
+/** What other clients call these (a name memcluster does not take is refused, with this hint). */
+const HINTS: Readonly<Record<string, string>> = {
+  expires: 'ttl', expire: 'ttl', expiry: 'ttl', exptime: 'ttl', lifetime: 'ttl', timeout: 'timeoutMs', abortSignal: 'signal',
+};
+
+/** The first own option name the call does not take, if any. */
+function unknownName(options: object, names: OptionNames): string | undefined {
+  for (const k in options) {
+    if (k !== 'signal' && k !== 'timeoutMs' && !names?.has(k) && Object.hasOwn(options, k)) return k;
+  }
+  return undefined;
+}
+
 /**
  * The scope of one call, or throws `InvalidArgumentError` for bad options (before anything is
- * written) and `AbortError` for a signal that is already aborted.
+ * written: a value out of range, or a name the call does not take, `names` besides `signal` and
+ * `timeoutMs`) and `AbortError` for a signal that is already aborted.
  */
-export function scopeOf(options: CallOptions | undefined, defaultTimeoutMs: number): Scope {
+export function scopeOf(options: CallOptions | undefined, defaultTimeoutMs: number, names?: OptionNames): Scope {
   if (options === undefined) return { deadline: now() + defaultTimeoutMs, cancel: undefined };
   if (options === null || typeof options !== 'object') throw new InvalidArgumentError(`call options must be an object, got ${describeValue(options)}`);
+  const unknown = unknownName(options, names);
+  if (unknown !== undefined) {
+    const hint = HINTS[unknown] !== undefined && (HINTS[unknown] === 'signal' || HINTS[unknown] === 'timeoutMs' || names?.has(HINTS[unknown]!)) ? ` (did you mean ${HINTS[unknown]}?)` : '';
+    const takes = ['signal', 'timeoutMs', ...(names ?? [])].join(', ');
+    throw new InvalidArgumentError(`unknown option ${describeValue(unknown, 60)}${hint}: this call takes ${takes}`);
+  }
   const t = options.timeoutMs;
   if (t !== undefined && (typeof t !== 'number' || !Number.isSafeInteger(t) || t < 1 || t > MAX_MS)) {
     throw new InvalidArgumentError(`timeoutMs must be an integer from 1 to ${MAX_MS}, got ${describeValue(t)}`);
@@ -103,23 +130,26 @@ export async function inScope<T>(scope: Scope, fn: (scope: Scope) => Promise<T>)
   }
 }
 
-/** Whether a call's options set its own signal or timeout (else the client's defaults apply as they are). */
-export function hasCallOptions(options: CallOptions | undefined): options is CallOptions {
-  // Anything but undefined or an object goes to scopeOf, which rejects it with InvalidArgumentError.
+/**
+ * Whether a call's options set its own signal or timeout (else the client's defaults apply as they
+ * are). Options that are not an object, or that hold a name the call does not take (`names`), go
+ * to `scopeOf` too, which rejects them with `InvalidArgumentError`.
+ */
+export function hasCallOptions(options: CallOptions | undefined, names?: OptionNames): options is CallOptions {
   if (options === undefined) return false;
   if (options === null || typeof options !== 'object') return true;
-  return options.signal !== undefined || options.timeoutMs !== undefined;
+  return options.signal !== undefined || options.timeoutMs !== undefined || unknownName(options, names) !== undefined;
 }
 
 /**
  * Runs a call in the scope its options make (deadline, signal); with no options of its own, with
  * the client's defaults and no scope at all. Bad options reject, never throw.
  */
-export function scoped<T>(options: CallOptions | undefined, defaultTimeoutMs: number, fn: (scope: Scope | undefined) => Promise<T>): Promise<T> {
-  if (!hasCallOptions(options)) return fn(undefined);
+export function scoped<T>(options: CallOptions | undefined, defaultTimeoutMs: number, fn: (scope: Scope | undefined) => Promise<T>, names?: OptionNames): Promise<T> {
+  if (!hasCallOptions(options, names)) return fn(undefined);
   let scope: Scope;
   try {
-    scope = scopeOf(options, defaultTimeoutMs);
+    scope = scopeOf(options, defaultTimeoutMs, names);
   } catch (err) {
     return Promise.reject(err);
   }

@@ -8,7 +8,7 @@ import { describeValue } from '../text.js';
 import { encodeArith, encodeCas, encodeDelete, encodeTouch } from '../protocol/encoder.js';
 import type { Reply, StoreCommand, Wire } from '../protocol/types.js';
 import type { ServerNode } from '../cluster/server-node.js';
-import { hasCallOptions, scoped, type CallOptions, type Scope } from './call.js';
+import { COUNTER_OPTIONS, hasCallOptions, INVALIDATE_OPTIONS, scoped, STORE_OPTIONS, type CallOptions, type OptionNames, type Scope } from './call.js';
 import { ClientCore, type PreparedKey } from './core.js';
 import { counter, createOf, Fetcher, invalidate, type CounterOptions, type FetchOptions, type FetchStats, type InvalidateOptions, type Loader } from './fetch.js';
 import { deleteMulti, getMulti, getMultiSettled, setMulti, type MultiResult } from './multi.js';
@@ -128,7 +128,7 @@ export class Client extends EventEmitter<ClientEvents> {
     const exptime = toExptime(options?.ttl);
     const item = encodeItem(this.core.opts.serializer, value, key, this.core.opts.maxValueBytes);
     const bytes = encodeCas(p.routed, item.flags, exptime, item.data, cas, item.bytes);
-    return this.scoped(options, async (scope) => statusOf(await this.sendFor(p.routed, bytes, 'store', scope), STORE_OK));
+    return this.scoped(options, async (scope) => statusOf(await this.sendFor(p.routed, bytes, 'store', scope), STORE_OK), STORE_OPTIONS);
   }
 
   /**
@@ -166,7 +166,7 @@ export class Client extends EventEmitter<ClientEvents> {
   async invalidate(key: string, options?: InvalidateOptions): Promise<boolean> {
     const p = this.core.prepare(key);
     const staleTtl = options?.staleTtl === undefined ? undefined : toExptime(options.staleTtl, 'staleTtl');
-    return this.scoped(options, (scope) => invalidate(this.core, p, staleTtl, scope));
+    return this.scoped(options, (scope) => invalidate(this.core, p, staleTtl, scope), INVALIDATE_OPTIONS);
   }
 
   /** Counters of this client's `fetch` calls: hits, loads, waits, fallbacks, background reloads... */
@@ -220,7 +220,7 @@ export class Client extends EventEmitter<ClientEvents> {
    */
   async setMulti(entries: Iterable<readonly [string, unknown]>, options?: StoreOptions): Promise<Map<string, boolean>> {
     const exptime = toExptime(options?.ttl);
-    return this.scoped(options, (scope) => setMulti(this.core, entries, exptime, scope));
+    return this.scoped(options, (scope) => setMulti(this.core, entries, exptime, scope), STORE_OPTIONS);
   }
 
   /** Deletes many keys, pipelined per server: per-key `true` (deleted) / `false` (absent); a key given twice is deleted once. */
@@ -300,8 +300,8 @@ export class Client extends EventEmitter<ClientEvents> {
   }
 
   /** Runs a call in the scope its options make (see `scoped` in call.ts). */
-  private scoped<T>(options: CallOptions | undefined, fn: (scope: Scope | undefined) => Promise<T>): Promise<T> {
-    return scoped(options, this.core.opts.timeoutMs, fn);
+  private scoped<T>(options: CallOptions | undefined, fn: (scope: Scope | undefined) => Promise<T>, names?: OptionNames): Promise<T> {
+    return scoped(options, this.core.opts.timeoutMs, fn, names);
   }
 
   private store(cmd: StoreCommand, key: string, value: unknown, options: StoreOptions | CallOptions | undefined): Promise<boolean> {
@@ -316,8 +316,9 @@ export class Client extends EventEmitter<ClientEvents> {
       return Promise.reject(err); // bad input rejects, never throws
     }
     // The hot path: no extra async layer when the call has no options of its own.
-    if (!hasCallOptions(options)) return this.core.sendMapped(node, bytes, 'store', storeResult, undefined, routed);
-    return this.scoped(options, (scope) => this.core.sendMapped(node, bytes, 'store', storeResult, undefined, routed, scope));
+    const names = cmd === 'append' || cmd === 'prepend' ? undefined : STORE_OPTIONS;
+    if (!hasCallOptions(options, names)) return this.core.sendMapped(node, bytes, 'store', storeResult, undefined, routed);
+    return this.scoped(options, (scope) => this.core.sendMapped(node, bytes, 'store', storeResult, undefined, routed, scope), names);
   }
 
 
@@ -325,13 +326,13 @@ export class Client extends EventEmitter<ClientEvents> {
     const p = this.core.prepare(key);
     checkDelta(cmd, delta);
     const create = createOf(options);
-    if (create) return this.scoped(options, (scope) => counter(this.core, cmd, p, String(delta), create, scope));
+    if (create) return this.scoped(options, (scope) => counter(this.core, cmd, p, String(delta), create, scope), COUNTER_OPTIONS);
     const bytes = encodeArith(cmd, p.routed, String(delta));
     return this.scoped(options, async (scope) => {
       const reply = await this.sendFor(p.routed, bytes, 'arith', scope);
       if (reply.kind === 'number') return Number(reply.value);
       return statusOf(reply, { NOT_FOUND: false }) as false;
-    });
+    }, COUNTER_OPTIONS);
   }
 
   private sendFor(routed: string, bytes: Wire, kind: Parameters<ClientCore['send']>[2], scope: Scope | undefined): Promise<Reply> {

@@ -268,7 +268,7 @@ export function resolveFetchOptions(options: FetchOptions, clientTimeoutMs: numb
     if (!FETCH_OPTIONS.has(k)) throw new InvalidArgumentError(`unknown fetch option ${describeValue(k, 60)} (options: ${[...FETCH_OPTIONS].join(', ')})`);
   }
   // Checks timeoutMs and signal as every call does (an already-aborted signal throws AbortError).
-  scopeOf(options, clientTimeoutMs).cancel?.done();
+  scopeOf(options, clientTimeoutMs, FETCH_OPTIONS).cancel?.done();
   toExptime(options.ttl);
   const seconds = (name: string, v: unknown, min: number): number | undefined => {
     if (v === undefined) return undefined;
