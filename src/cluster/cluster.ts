@@ -49,7 +49,7 @@ export class Cluster {
    * server listed twice is one server, and an object's weights are read as hashring reads them
    * (`+weight || 1`: '2' is 2, 0 is 1). The ring is built from `locations` as they are either way.
    */
-  constructor(locations: Locations, private readonly opts: ResolvedOptions, private readonly hooks: ServerNodeHooks, asGiven = false) {
+  constructor(locations: Locations, private readonly opts: ResolvedOptions, private readonly hooks: ServerNodeHooks, private readonly asGiven = false) {
     validateLocations(locations, asGiven);
     this.ring = new Ring(locations);
     for (const id of this.ring.servers) this.nodes.set(id, this.createNode(id));
@@ -132,11 +132,16 @@ export class Cluster {
   async swap(from: string, to: string): Promise<void> {
     const node = this.nodes.get(from);
     if (!node) throw new InvalidOptionError(`server ${from} is not in the cluster`);
-    if (this.nodes.has(to)) throw new InvalidOptionError(`server ${to} is already in the cluster`);
+    // `asGiven` (compat): as hashring does, a server already in the ring takes the points too.
+    if (this.nodes.has(to) && !this.asGiven) throw new InvalidOptionError(`server ${to} is already in the cluster`);
     parseAddress(to);
-    const entries = [...this.nodes].map(([id, n]): [string, ServerNode] => (id === from ? [to, this.createNode(to)] : [id, n]));
-    this.nodes.clear();
-    for (const [id, n] of entries) this.nodes.set(id, n);
+    if (this.nodes.has(to)) {
+      this.nodes.delete(from);
+    } else {
+      const entries = [...this.nodes].map(([id, n]): [string, ServerNode] => (id === from ? [to, this.createNode(to)] : [id, n]));
+      this.nodes.clear();
+      for (const [id, n] of entries) this.nodes.set(id, n);
+    }
     this.ring.swap(from, to);
     this.reindex();
     log('server %s swapped for %s', from, to);

@@ -125,7 +125,8 @@ export class Ring {
    */
   swap(from: string, to: string): void {
     this.ring.swap(from, to);
-    this.ids = this.ids.map((s) => (s === from ? to : s));
+    // `to` may be in the ring already (the compat layer lets hashring merge them): listed once.
+    this.ids = [...new Set(this.ids.map((s) => (s === from ? to : s)))];
     this.refresh();
   }
 

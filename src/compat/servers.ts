@@ -1,7 +1,9 @@
 import { parseAddress } from '../client/options.js';
 import { Ring, type Locations } from '../cluster/ring.js';
 import type { ServerNode } from '../cluster/server-node.js';
-import { ServerUnavailableError } from '../errors.js';
+import { Connection } from '../connection/connection.js';
+import { validateSocket } from '../connection/prove.js';
+import { ClientClosedError, ServerUnavailableError } from '../errors.js';
 import { encodeVersion } from '../protocol/encoder.js';
 import { isServerFailure, shapeError, TEXT } from './errors.js';
 import type { Fleet, RingChange } from './fleet.js';
@@ -122,13 +124,29 @@ export class ServerState {
     return log;
   }
 
-  /** 2.2.2's reconnect attempt, as a real request (it spawned `ping`, which proves nothing about memcached). */
+  /**
+   * 2.2.2's reconnect attempt, as a real request (it spawned `ping`, which proves nothing about
+   * memcached): on the client's sockets, or, while the client is ended (`end()`, between jobs), on
+   * a socket of its own that is closed after it, so the server is seen back either way.
+   */
   private async probe(server: string): Promise<void> {
     const fleet = this.fleets.current();
     const node = fleet?.all().find((n) => n.server === server);
-    if (!fleet || !node) throw new ServerUnavailableError(TEXT.notAvailable(server), { server });
     try {
-      await fleet.core.send(node, encodeVersion(), 'version');
+      if (fleet && node) {
+        await fleet.core.send(node, encodeVersion(), 'version');
+        return;
+      }
+      const id = this.ring.servers.find((s) => parseAddress(s).label === server);
+      if (id === undefined) throw new ServerUnavailableError(TEXT.notAvailable(server), { server });
+      const { host, port, label } = parseAddress(id);
+      const c = this.settings.client;
+      const conn = await Connection.open({ host, port, server: label, connectTimeoutMs: c.connectTimeoutMs, maxValueBytes: 1024, tls: c.tls, stallTimeoutMs: c.timeoutMs });
+      try {
+        await validateSocket(conn, 'version', c.timeoutMs);
+      } finally {
+        conn.destroy(new ClientClosedError({ server: label }));
+      }
     } catch (err) {
       throw shapeError(err, server);
     }
