@@ -2,20 +2,13 @@
  * Counters created on a miss with a TTL (`incr(key, delta, { initial, ttl })`): one `ma` round trip
  * on meta servers, `incr` + `add` on text. Plain incr/decr are unchanged when neither option is given.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { Client } from '../../src/index.js';
+import { describe, expect, it } from 'vitest';
 import { useMemcached } from '../support/memcached.js';
-import { OPTS } from './helpers.js';
+import { clientsFor } from './helpers.js';
 
 describe.each(['meta', 'text'] as const)('incr/decr with { initial, ttl } (protocol: %s)', (protocol) => {
   const servers = useMemcached(1);
-  const open: Client[] = [];
-  const client = (): Client => {
-    const mc = new Client(servers.map((s) => s.address), { ...OPTS, protocol });
-    open.push(mc);
-    return mc;
-  };
-  afterEach(async () => { await Promise.all(open.splice(0).map((c) => c.close())); });
+  const client = clientsFor(servers, protocol);
 
   it('creates a missing counter holding initial, with the TTL; then counts; the TTL is not extended', async () => {
     const mc = client();

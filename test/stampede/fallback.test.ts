@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AbortError, Client, InvalidArgumentError, InvalidValueError, LeaseWaitTimeoutError, MemclusterError, type ClientEvents } from '../../src/index.js';
 import { useMemcached } from '../support/memcached.js';
 import { eventually, settlesWithin } from '../support/timing.js';
-import { gatedLoader, OPTS } from './helpers.js';
+import { clientsFor, gatedLoader, OPTS } from './helpers.js';
 
 describe('fetch when a server is down', () => {
   const servers = useMemcached(2);
@@ -58,13 +58,7 @@ describe('fetch when a server is down', () => {
 
 describe.each(['meta', 'text'] as const)('fetch: lease edges (protocol: %s)', (protocol) => {
   const servers = useMemcached(1);
-  const open: Client[] = [];
-  const client = (): Client => {
-    const mc = new Client(servers.map((s) => s.address), { ...OPTS, protocol });
-    open.push(mc);
-    return mc;
-  };
-  afterEach(async () => { await Promise.all(open.splice(0).map((c) => c.close())); });
+  const client = clientsFor(servers, protocol);
 
   it('a wait that runs out: LeaseWaitTimeoutError by default; onWaitTimeout load returns its own value without storing it', async () => {
     const [holder, waiter, loaderToo] = [client(), client(), client()];

@@ -6,13 +6,25 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { expect } from 'vitest';
-import type { ClientOptions, FetchOptions, FetchStats } from '../../src/index.js';
+import { afterEach, expect } from 'vitest';
+import { Client, type ClientOptions, type FetchOptions, type FetchStats } from '../../src/index.js';
+import type { MemcachedServer } from '../support/memcached.js';
 import { builtPackage } from '../support/build.js';
 import { SLACK_MS } from '../support/timing.js';
 
 /** Short bounds: every cache round trip settles within 500 ms. */
 export const OPTS: ClientOptions = { timeoutMs: 500, connectTimeoutMs: 300, retryDelayMs: 50, maxRetryDelayMs: 500 };
+
+/** A maker of clients (OPTS, `protocol`) on `servers`, each closed after its test. Call in a describe block. */
+export function clientsFor(servers: readonly MemcachedServer[], protocol: 'meta' | 'text'): () => Client {
+  const open: Client[] = [];
+  afterEach(async () => { await Promise.all(open.splice(0).map((c) => c.close())); });
+  return () => {
+    const mc = new Client(servers.map((s) => s.address), { ...OPTS, protocol });
+    open.push(mc);
+    return mc;
+  };
+}
 
 /**
  * The package as users get it (the CommonJS build of `npm run build`): the run's shared build, built

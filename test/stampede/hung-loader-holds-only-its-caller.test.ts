@@ -6,10 +6,9 @@
  * never bounded), so it never settles, even though the value now sits in the cache, and no
  * waitMs/timeoutMs applies to it.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { Client } from '../../src/index.js';
+import { describe, expect, it } from 'vitest';
 import { useMemcached } from '../support/memcached.js';
-import { OPTS } from './helpers.js';
+import { clientsFor } from './helpers.js';
 
 /** 'pending' when `p` has not settled within `ms`, else its outcome. */
 async function outcomeWithin<T>(p: Promise<T>, ms: number): Promise<string> {
@@ -25,13 +24,7 @@ async function outcomeWithin<T>(p: Promise<T>, ms: number): Promise<string> {
 
 describe.each(['meta', 'text'] as const)('fetch: a hung loader (protocol: %s)', (protocol) => {
   const servers = useMemcached(1);
-  const open: Client[] = [];
-  const client = (): Client => {
-    const mc = new Client(servers.map((s) => s.address), { ...OPTS, protocol });
-    open.push(mc);
-    return mc;
-  };
-  afterEach(async () => { await Promise.all(open.splice(0).map((c) => c.close())); });
+  const client = clientsFor(servers, protocol);
 
   it('after another client refilled the key, a new fetch in the hung client returns the cached value', async () => {
     const [hung, other] = [client(), client()];
