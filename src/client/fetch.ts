@@ -196,14 +196,15 @@ export class Fetcher {
     const node = this.core.cluster.nodeFor(p.routed);
     const f = new Flight(this.core, p, node, loader as Loader<unknown>, o, this.stats, this.hooks);
     const joined = this.flights.get(p.routed);
+    const left = joined ? joined.until - now() : 0;
     let out: Outcome | undefined;
-    // A flight older than its lease is not joined: its loader may hang, and the fleet has moved on
-    // (the lease expired: another caller may have filled the key, or may load it now).
-    if (joined && now() < joined.until) {
-      // A flight's loader may never settle (a database call without a timeout). Like a caller that
-      // lost the lease to another client, this one waits for it at most `waitMs` (plus a round
-      // trip), then asks the cache itself in a new flight, which later calls join.
-      out = await untilAborted(within(joined.flight, o.waitMs + o.timeoutMs), options.signal);
+    // A flight's loader may never settle (a database call without a timeout). A caller waits for
+    // the flight it joins only while the flight's lease holds; once it would have expired, the
+    // fleet has moved on (another caller may have filled the key, or may load it now), so the
+    // caller asks the cache itself in a new flight, which later calls join. A loader that is slow
+    // but within the lease is still called once for all of this client's callers.
+    if (joined && left > 0) {
+      out = await untilAborted(within(joined.flight, left), options.signal);
       if ('timedOut' in out) out = undefined;
     }
     out ??= await untilAborted(this.start(f), options.signal);

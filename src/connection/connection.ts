@@ -310,7 +310,7 @@ export class Connection {
     if (this.dead || this.pending.length === 0) return;
     const t = now();
     const head = this.pending.peek()!;
-    const stallAt = this.stallAt(head);
+    const stallAt = this.stallAt();
     const earliest = Math.min(stallAt, this.pending.min(liveDeadline));
     if (t < earliest) return this.armTimer(earliest);
     const paused = this.socket.isPaused();
@@ -327,7 +327,7 @@ export class Connection {
       this.timer.unref();
       return;
     }
-    if (t >= this.stallAt(head)) {
+    if (t >= this.stallAt()) {
       const what = `no reply for ${this.stallMs} ms with ${this.pending.length} request(s) outstanding (${head.out.kind} first) on conn#${this.id}`;
       this.destroy(this.validating
         ? new ValidationFailedError(`no reply to the ${head.out.kind} validation request in time (conn#${this.id})`, { server: this.server })
@@ -345,16 +345,21 @@ export class Connection {
   }
 
   /**
-   * When the socket counts as stalled: no byte for `stallMs` since the oldest outstanding request
-   * was written, or longer when that request was given more time (a call's own `timeoutMs`, a
+   * When the socket counts as stalled: the earliest point at which an outstanding request has had
+   * no byte for its allowance since it was written (or since the last byte, if later). The
+   * allowance is `stallMs`, or longer for a request given more time (a call's own `timeoutMs`, a
    * validation's `validateTimeoutMs`): a server slower than the client's bound is not judged dead
-   * while a call that allows for it waits.
+   * while only such a call waits on it. A request with the usual bound written behind it (or one
+   * abandoned) still has `stallMs`, so a frozen server is judged as soon as ordinary calls meet it.
    */
-  private stallAt(head: Pending): number {
-    const since = Math.max(head.writtenAt, this.lastDataAt);
-    const own = head.abandoned ? 0 : head.out.deadline - head.writtenAt;
-    return since + (own > this.stallMs ? own : this.stallMs);
+  private stallAt(): number {
+    return this.pending.min(this.stallPoint);
   }
+
+  private readonly stallPoint = (p: Pending): number => {
+    const own = p.abandoned ? 0 : p.out.deadline - p.writtenAt;
+    return Math.max(p.writtenAt, this.lastDataAt) + (own > this.stallMs ? own : this.stallMs);
+  };
 
   private flushDrainWaiters(): void {
     const waiters = this.drainWaiters;
