@@ -255,6 +255,11 @@ export class Client extends EventEmitter<ClientEvents> {
     return this.scoped(options, (scope) => statsOf(this.core, group, scope));
   }
 
+  /** The prefix every key is stored under (option `keyPrefix`; '' when none). */
+  get keyPrefix(): string {
+    return this.core.opts.keyPrefix;
+  }
+
   /** The client's own view of each server: health, pool sizes, queue, failures, validation figures. */
   serverStats(): ServerStats[] {
     return this.core.cluster.all().map((n) => n.stats());

@@ -5,7 +5,8 @@ import { Client } from '../client/client.js';
 import type { ClientOptions } from '../client/options.js';
 import type { Locations } from '../cluster/ring.js';
 import { InvalidOptionError } from '../errors.js';
-import { validateKey } from '../protocol/keys.js';
+import { MAX_RELATIVE_TTL } from '../client/ttl.js';
+import { MAX_KEY_BYTES, validateKey } from '../protocol/keys.js';
 
 
 const log = createDebug('memcluster:keyv');
@@ -25,6 +26,10 @@ export interface KeyvMemclusterOptions {
 
 /** Keys longer than this (UTF-8 bytes), or not valid memcached keys, are stored under their SHA-256. */
 const MAX_PLAIN_KEY_BYTES = 180;
+/** A generation (at most 16 letters and digits, see `newGeneration`) and its `:`. */
+const GENERATION_BYTES = 17;
+/** `#<sha256 hex>`. */
+const HASHED_KEY_BYTES = 65;
 /** Items that hold a namespace's generation: `keyv-generation:<namespace>`; data keys start with a generation (letters and digits, then `:`), or are used only with `clear: 'flush'`. */
 const GENERATION_PREFIX = 'keyv-generation:';
 
@@ -37,8 +42,11 @@ const GENERATION_PREFIX = 'keyv-generation:';
  * - `getMany` is one `getMulti` (batched per server); `setMany` one `setMulti` per distinct TTL;
  *   `deleteMany` one `deleteMulti`.
  * - `clear()`: see {@link KeyvMemclusterOptions.clear}.
- * - Keys that are not valid memcached keys (spaces, control characters) or over 180 bytes are
- *   stored under `#<sha256>`: any string works as a Keyv key.
+ * - Keys that are not valid memcached keys (spaces, control characters) or over 180 bytes (less
+ *   when the client's key prefix is over 53 bytes) are stored under `#<sha256>`: any string works
+ *   as a Keyv key. A client prefix over 168 bytes leaves no room: the constructor refuses it.
+ * - A TTL that reaches past January 2038 (memcached's exptime cannot hold it) is stored without
+ *   expiry; Keyv's own expiry check still applies.
  * - No `iterator()`: memcached cannot list keys.
  */
 export class KeyvMemcluster extends EventEmitter {
@@ -52,6 +60,8 @@ export class KeyvMemcluster extends EventEmitter {
   private readonly clearMode: 'namespace' | 'flush';
   /** Last generation seen per namespace, so a call reads the generation alongside its own request. */
   private readonly generations = new Map<string, string>();
+  /** The longest key stored as it is: 180 bytes, less when the client's key prefix leaves less room. */
+  private readonly maxPlain: number;
 
   constructor(client: Client, options?: KeyvMemclusterOptions);
   constructor(servers: Locations, options?: ClientOptions & KeyvMemclusterOptions);
@@ -69,6 +79,12 @@ export class KeyvMemcluster extends EventEmitter {
       this.ownsClient = true;
     }
     this.opts = { dialect: 'memcache', clear };
+    // Every stored key is the client's prefix, a generation and the key (or its hash): all must fit.
+    const room = MAX_KEY_BYTES - Buffer.byteLength(this.client.keyPrefix) - GENERATION_BYTES;
+    if (room < HASHED_KEY_BYTES) {
+      throw new InvalidOptionError(`the client's keyPrefix leaves ${room} bytes for Keyv keys; at most ${MAX_KEY_BYTES - GENERATION_BYTES - HASHED_KEY_BYTES} bytes of prefix fit`);
+    }
+    this.maxPlain = Math.min(MAX_PLAIN_KEY_BYTES, room);
   }
 
   /** What Keyv stored (its serialized string, by default), or `undefined` on a miss. */
@@ -134,12 +150,12 @@ export class KeyvMemcluster extends EventEmitter {
 
   /** `gen:key`, or `gen:#<sha256>` for a key memcached cannot take as it is. */
   private wire(gen: string, key: string): string {
-    return gen ? `${gen}:${plainOrHashed(key)}` : plainOrHashed(key);
+    return gen ? `${gen}:${plainOrHashed(key, this.maxPlain)}` : plainOrHashed(key, this.maxPlain);
   }
 
   /** The item holding the namespace's generation (data keys never start with `keyv-generation:`, see `newGeneration`). */
   private generationKey(): string {
-    return `${GENERATION_PREFIX}${plainOrHashed(this.namespace ?? '')}`;
+    return `${GENERATION_PREFIX}${plainOrHashed(this.namespace ?? '', this.maxPlain)}`;
   }
 
   /**
@@ -183,9 +199,9 @@ export class KeyvMemcluster extends EventEmitter {
 }
 
 /** The key as it is when memcached can take it (with room for a generation and a client key prefix), else `#<sha256>`. */
-function plainOrHashed(key: string): string {
+function plainOrHashed(key: string, maxPlain: number): string {
   try {
-    if (!key.startsWith('#') && validateKey(key) <= MAX_PLAIN_KEY_BYTES) return key;
+    if (!key.startsWith('#') && validateKey(key) <= maxPlain) return key;
   } catch {
     // spaces, control characters, lone surrogates, empty: hashed below
   }
@@ -200,9 +216,17 @@ function newGeneration(): string {
   return `${Date.now().toString(36)}${randomBytes(4).readUInt32BE().toString(36)}`;
 }
 
-/** Keyv's TTL (ms; undefined or 0 = none) as memcached seconds, rounded up so nothing expires early. */
-export function toSeconds(ttl: number | undefined): number {
+/**
+ * Keyv's TTL (ms; undefined or 0 = none) as memcached seconds, rounded up so nothing expires early.
+ * A TTL reaching past what memcached's exptime can hold (January 2038) is stored without expiry:
+ * Keyv keeps the exact expiry with the value and checks it on read.
+ */
+export function toSeconds(ttl: number | undefined, nowMs = Date.now()): number {
   if (ttl === undefined || ttl === null || ttl === 0) return 0;
   if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl < 0) throw new InvalidOptionError(`ttl must be a number of milliseconds >= 0, got ${String(ttl)}`);
-  return Math.ceil(ttl / 1000);
+  const seconds = Math.ceil(ttl / 1000);
+  return seconds > MAX_RELATIVE_TTL && Math.floor(nowMs / 1000) + seconds > MAX_EXPTIME ? 0 : seconds;
 }
+
+/** The largest exptime memcached can hold (a signed 32-bit unix time). */
+const MAX_EXPTIME = 0x7fffffff;
