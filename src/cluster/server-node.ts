@@ -89,7 +89,10 @@ export class ServerNode {
     });
     this.health = new ServerHealth(server, opts.health, (signal) => this.pool.prove(signal), {
       onDown: (reason, failures) => {
-        this.rejectQueued(new ServerUnavailableError(`server is down after ${failures} consecutive failures (last: ${reason.detail})`, { server, cause: reason }));
+        const down = new ServerUnavailableError(`server is down after ${failures} consecutive failures (last: ${reason.detail})`, { server, cause: reason });
+        this.rejectQueued(down);
+        // Nothing waits for a socket now: stop dialing (probes bring the server back).
+        this.pool.withdrawBorrows(down);
         hooks.onDown(server, reason, failures);
       },
       onUp: (downFor) => {

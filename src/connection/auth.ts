@@ -1,7 +1,7 @@
 /**
  * memcached's ASCII authentication (`-Y`), run on a new socket before anything else.
  */
-import { AuthenticationError, ClientErrorReply, type MemclusterError } from '../errors.js';
+import { AuthenticationError, ClientErrorReply, ConnectTimeoutError, TimeoutError, type MemclusterError } from '../errors.js';
 import { encodeAuth, encodeVersion } from '../protocol/encoder.js';
 import type { Reply, ReplyKind, Wire } from '../protocol/types.js';
 
@@ -30,7 +30,12 @@ export async function authenticateOpened(
   signal?.addEventListener('abort', abortAuth, { once: true });
   try {
     await authenticate(conn, auth, deadline);
-  } catch (err) {
+  } catch (caught) {
+    // No reply in time is part of setting the socket up: a connect timeout naming the server, not
+    // a call's TimeoutError ("request abandoned, socket kept" says neither what happened nor that it counts).
+    const err = caught instanceof TimeoutError
+      ? new ConnectTimeoutError('authentication got no reply in time (bound: connectTimeoutMs); the socket was closed', { server: conn.server, cause: caught })
+      : caught;
     conn.destroy(err as MemclusterError);
     throw err;
   } finally {

@@ -54,6 +54,8 @@ export interface ServerPoolStats {
 
 const CLOSING = new ConnectionError('pool closed the socket');
 const MAX_CREATE_BACKOFF_MS = 1000;
+/** Failed creates in a row after which minConnections waits for the server's return to top up. */
+const MIN_TOP_UP_TRIES = 5;
 /** How recent a new socket's creation-time validation must be to stand for its first borrow's. */
 const FRESH_MS = 50;
 
@@ -95,7 +97,10 @@ export class ServerPool {
       acquireTimeoutMillis: opts.acquireTimeoutMs,
       testOnBorrow: true,
       fifo: false, // LIFO keeps few sockets hot and lets idle ones age out
-      idleTimeoutMillis: opts.idleTimeoutMs > 0 ? opts.idleTimeoutMs : undefined,
+      // Idle sockets above minConnections close after idleTimeoutMs; the minConnections ones stay
+      // (generic-pool's hard idle timeout would close and reopen them over and over).
+      softIdleTimeoutMillis: opts.idleTimeoutMs > 0 ? opts.idleTimeoutMs : undefined,
+      idleTimeoutMillis: Number.MAX_SAFE_INTEGER,
       evictionRunIntervalMillis: opts.idleTimeoutMs > 0 ? Math.max(250, Math.min(opts.idleTimeoutMs, 5000)) : 0,
       autostart: opts.minConnections > 0,
     });
@@ -152,10 +157,29 @@ export class ServerPool {
     if (this.pool.isBorrowedResource(conn)) this.pool.destroy(conn).catch(() => {});
   }
 
-  /** Forgets the create backoff: the server just answered a probe, so the next create should not wait. */
+  /**
+   * Forgets the create backoff: the server just answered a probe, so the next create should not
+   * wait; and opens the sockets `minConnections` asks for, which failed creates left unopened.
+   */
   resetBackoff(): void {
     this.createFailures = 0;
     this.nextCreateAt = 0;
+    if (!this.closed && this.opts.minConnections > 0) this.internals()?._ensureMinimum?.();
+  }
+
+  /**
+   * Withdraws the borrows waiting for a socket (they reject with `err`): nobody needs them any
+   * more (the server was marked down, or a failure no retry can fix). A borrow still waiting
+   * makes generic-pool retry `create` until its acquire timeout: dialing a dead server, and keeping
+   * a process that asked to exit on idle alive.
+   */
+  withdrawBorrows(err: MemclusterError): void {
+    this.abandonWaiters(err);
+  }
+
+  /** generic-pool 3.9.0's private parts this pool reaches (pinned exactly; every use is optional). */
+  private internals(): GenericPoolInternals | undefined {
+    return this.pool as unknown as GenericPoolInternals;
   }
 
   /** Socket counts and validation figures. */
@@ -193,7 +217,7 @@ export class ServerPool {
    * out the acquire timeout.
    */
   private abandonWaiters(err: MemclusterError): void {
-    const queue = (this.pool as unknown as { _waitingClientsQueue?: { dequeue?: () => { reject(e: unknown): void } | undefined } })._waitingClientsQueue;
+    const queue = this.internals()?._waitingClientsQueue;
     if (typeof queue?.dequeue !== 'function') return;
     for (let r = queue.dequeue(); r !== undefined; r = queue.dequeue()) r.reject(err);
   }
@@ -216,7 +240,15 @@ export class ServerPool {
       const e = err instanceof MemclusterError ? err : new ConnectionError(String(err), { server: this.server, cause: err });
       log('%s create failed (%d in a row): %s', this.server, this.createFailures, e.message);
       this.hooks.onFailure?.(e);
-      if (isConfigurationFailure(e)) this.refuseWaiters(e);
+      if (isConfigurationFailure(e)) {
+        this.refuseWaiters(e);
+        this.abandonWaiters(e);
+      } else if (this.opts.minConnections > 0 && this.createFailures < MIN_TOP_UP_TRIES) {
+        // generic-pool tops up minConnections only at start and after a destroy: try again once the
+        // backoff allows (a server restarting); past a few tries the server is failing, and its
+        // return (`resetBackoff`) tops the pool up.
+        setTimeout(() => { if (!this.closed) this.internals()?._ensureMinimum?.(); }, Math.max(0, this.nextCreateAt - now())).unref();
+      }
       throw e;
     }
     this.createFailures = 0;
@@ -269,13 +301,31 @@ export class ServerPool {
     const borrowed = this.pool.isBorrowedResource(conn);
     if (borrowed) {
       this.pool.destroy(conn).catch(() => {});
-    } else {
-      // generic-pool cannot remove an idle resource on demand; the socket is already closed, and the
-      // borrow-time check drops it before anything could use it.
+    } else if (!this.dropIdle(conn)) {
+      // Not found among generic-pool's idle sockets: the borrow-time check drops it before anything
+      // could use it.
       this.deadIdle.add(conn);
     }
     log('%s conn#%d evicted (%s)%s', this.server, conn.id, reason.message, borrowed ? '' : ' while idle');
     this.hooks.onEvicted?.(conn, reason, pendingAtDeath);
+  }
+
+  /**
+   * Takes a socket that died while idle out of generic-pool's free list and destroys it there, so
+   * the pool tops itself up to `minConnections` at once (a server restart, or one that closes idle
+   * connections, left the pool empty until the next borrow). False if generic-pool's shape differs.
+   */
+  private dropIdle(conn: Connection): boolean {
+    const p = this.internals();
+    const it = p?._availableObjects?.iterator?.();
+    if (!it || typeof p?._destroy !== 'function') return false;
+    for (let r = it.next(); r.done !== true; r = it.next()) {
+      if (r.value?.obj !== conn) continue;
+      it.remove();
+      p._destroy(r.value);
+      return true;
+    }
+    return false;
   }
 
   /**
@@ -288,6 +338,14 @@ export class ServerPool {
       if (!untracked) this.sleepers.set(t, resolve);
     });
   }
+}
+
+/** The parts of generic-pool 3.9.0's Pool this file reaches beyond its public API. */
+interface GenericPoolInternals {
+  _waitingClientsQueue?: { dequeue?: () => { reject(e: unknown): void } | undefined };
+  _availableObjects?: { iterator?: () => { next(): { done?: boolean; value?: { obj: Connection } }; remove(): void } };
+  _destroy?: (pooledResource: { obj: Connection }) => void;
+  _ensureMinimum?: () => void;
 }
 
 /** A failure that retrying cannot fix: refused credentials, or a server certificate that does not verify. */
