@@ -44,10 +44,10 @@ describe('minConnections is refilled', () => {
     await waitFor(async () => (await clientSockets(s, baseline)) === 2, 5000, 'the two minConnections sockets');
     await s.restart();
     // the server is fresh: the same baseline (listener + the stats socket) applies
-    // Generous: the pool has seen EOF on both sockets at once; 5 s is far beyond any backoff.
-    await sleep(5000);
-    const held = await clientSockets(s, baseline);
-    expect({ serverSideSockets: held, poolSize: mc.serverStats()[0]!.size }).toEqual({ serverSideSockets: 2, poolSize: 2 });
+    // Generous: the pool has seen EOF on both sockets at once; 10 s is far beyond any backoff.
+    const state = async () => ({ serverSideSockets: await clientSockets(s, baseline), poolSize: mc!.serverStats()[0]!.size });
+    await waitFor(async () => JSON.stringify(await state()) === JSON.stringify({ serverSideSockets: 2, poolSize: 2 }), 10_000, 'two sockets again').catch(() => {});
+    expect(await state()).toEqual({ serverSideSockets: 2, poolSize: 2 });
   }, 20_000);
 
   it('after the server closes the idle sockets (-o idle_timeout=2), minConnections is restored', async () => {
@@ -58,9 +58,8 @@ describe('minConnections is refilled', () => {
     await waitFor(async () => (await clientSockets(s, baseline)) === 2, 5000, 'the two minConnections sockets');
     // memcached kicks idle sockets after idle_timeout (checked about once a second).
     await waitFor(async () => Number((await s.stats()).idle_kicks) >= 2, 10_000, 'the server kicking the idle sockets');
-    await sleep(1000);
     // The pool should hold (or be reopening) two live sockets, not dead ones counted as idle.
-    await sleep(2000);
+    await waitFor(async () => mc!.serverStats()[0]!.size === 2 && (await clientSockets(s, baseline)) === 2, 10_000, 'two live sockets').catch(() => {});
     expect({ poolSize: mc.serverStats()[0]!.size }).toEqual({ poolSize: 2 });
   }, 30_000);
 
@@ -70,8 +69,8 @@ describe('minConnections is refilled', () => {
     await sleep(500); // the pool's first creates are refused
     const s = await MemcachedServer.start({ port });
     servers = [s];
-    await sleep(5000);
-    const st = mc.serverStats()[0]!;
-    expect({ state: st.state, poolSize: st.size, free: st.free }).toEqual({ state: 'up', poolSize: 2, free: 2 });
+    const state = () => { const st = mc!.serverStats()[0]!; return { state: st.state, poolSize: st.size, free: st.free }; };
+    await waitFor(async () => JSON.stringify(state()) === JSON.stringify({ state: 'up', poolSize: 2, free: 2 }), 10_000, 'two free sockets').catch(() => {});
+    expect(state()).toEqual({ state: 'up', poolSize: 2, free: 2 });
   }, 20_000);
 });
