@@ -18,6 +18,22 @@ function bucketOf(key: string): number {
   return (h ^ (h >>> 10)) & (KEY_BUCKETS - 1);
 }
 
+/**
+ * The buckets of a multi-key request's keys, computed once per request (its keys array), not per
+ * socket asked and per count: a 100-key batch checked against 8 busy sockets would hash 800 keys.
+ */
+const bucketCache = new WeakMap<readonly string[], Uint16Array>();
+
+function bucketsOf(keys: readonly string[]): Uint16Array {
+  let b = bucketCache.get(keys);
+  if (b === undefined) {
+    b = new Uint16Array(keys.length);
+    for (let i = 0; i < keys.length; i++) b[i] = bucketOf(keys[i]!);
+    bucketCache.set(keys, b);
+  }
+  return b;
+}
+
 export class KeysInFlight {
   /** False: nothing is counted, and `mayCarry` answers "maybe" for every key. */
   on = false;
@@ -25,6 +41,9 @@ export class KeysInFlight {
   // time counting starts: a socket that is its server's only one never needs them.
   private all = EMPTY;
   private writes = EMPTY;
+  /** Keys counted in `all` / `writes`: none in flight answers "no" without looking at a bucket. */
+  private allTotal = 0;
+  private writeTotal = 0;
 
   /** Starts (counting `inFlight`, what is pending now) or stops counting. */
   track(on: boolean, inFlight: Iterable<Outgoing>): void {
@@ -37,6 +56,8 @@ export class KeysInFlight {
       this.all.fill(0);
       this.writes.fill(0);
     }
+    this.allTotal = 0;
+    this.writeTotal = 0;
     if (on) for (const out of inFlight) this.count(out, 1);
   }
 
@@ -47,23 +68,33 @@ export class KeysInFlight {
     if (out.key !== undefined) {
       const b = bucketOf(out.key);
       this.all[b]! += by;
-      if (write) this.writes[b]! += by;
+      this.allTotal += by;
+      if (write) {
+        this.writes[b]! += by;
+        this.writeTotal += by;
+      }
       return;
     }
-    for (const k of out.keys!) {
-      const b = bucketOf(k);
-      this.all[b]! += by;
-      if (write) this.writes[b]! += by;
+    const buckets = bucketsOf(out.keys!);
+    const all = this.all;
+    for (let i = 0; i < buckets.length; i++) all[buckets[i]!]! += by;
+    this.allTotal += by * buckets.length;
+    if (write) {
+      const writes = this.writes;
+      for (let i = 0; i < buckets.length; i++) writes[buckets[i]!]! += by;
+      this.writeTotal += by * buckets.length;
     }
   }
 
   /** False only when no request for `key` (or any of `keys`) can be in flight; true means "scan to know". */
   mayCarry(key: string | undefined, keys: readonly string[] | undefined, writesOnly: boolean): boolean {
     if (!this.on) return true;
+    if ((writesOnly ? this.writeTotal : this.allTotal) === 0) return false;
     const counts = writesOnly ? this.writes : this.all;
     if (key !== undefined) return counts[bucketOf(key)] !== 0;
     if (keys !== undefined) {
-      for (const k of keys) if (counts[bucketOf(k)] !== 0) return true;
+      const buckets = bucketsOf(keys);
+      for (let i = 0; i < buckets.length; i++) if (counts[buckets[i]!] !== 0) return true;
       return false;
     }
     return true;
