@@ -328,7 +328,8 @@ export class Connection {
       return;
     }
     if (t >= this.stallAt()) {
-      const what = `no reply for ${this.stallMs} ms with ${this.pending.length} request(s) outstanding (${head.out.kind} first) on conn#${this.id}`;
+      // The silence measured, not the bound: a request given more time may have stretched it.
+      const what = `no reply for ${Math.round(t - Math.max(head.writtenAt, this.lastDataAt))} ms with ${this.pending.length} request(s) outstanding (${head.out.kind} first) on conn#${this.id}`;
       this.destroy(this.validating
         ? new ValidationFailedError(`no reply to the ${head.out.kind} validation request in time (conn#${this.id})`, { server: this.server })
         : new TimeoutError(what, { server: this.server, stalled: true }));
