@@ -67,6 +67,18 @@ export class ServerHealth {
     this.probeAttempt = 0;
   }
 
+  /**
+   * A socket was opened and proven outside a probe (the pool topping itself up to
+   * `minConnections`): the same evidence a passed probe gives, so a down server comes up now
+   * rather than when the probe timer fires (and no probe socket is opened beside it).
+   */
+  proven(): void {
+    if (this.state !== 'down' || this.closed) return;
+    if (this.probeTimer) clearTimeout(this.probeTimer);
+    this.probeTimer = undefined;
+    this.markUp();
+  }
+
   /** Something failed in a way that says the server itself is not answering. */
   recordFailure(err: MemclusterError): void {
     this.lastError = err;
@@ -117,18 +129,23 @@ export class ServerHealth {
       this.probing = conn;
       conn.onDeath = undefined;
       conn.destroy(new MemclusterError('MC_ERR_PROBE_DONE', 'probe finished', { server: this.server }));
-      if (this.closed) return;
-      const downFor = Date.now() - this.downSince;
-      this.state = 'up';
-      this.failures = 0;
-      log('%s marked UP after %d ms down', this.server, downFor);
-      this.hooks.onUp(downFor);
+      // Closed meanwhile, or up already (the pool proved a socket of its own while this one connected).
+      if (this.closed || this.state === 'up') return;
+      this.markUp();
     } catch (err) {
       this.lastError = err instanceof MemclusterError ? err : this.lastError;
       log('%s probe failed: %s', this.server, (err as Error).message);
-      if (!this.closed) this.scheduleProbe();
+      if (!this.closed && this.state === 'down') this.scheduleProbe();
     } finally {
       this.probing = undefined;
     }
+  }
+
+  private markUp(): void {
+    const downFor = Date.now() - this.downSince;
+    this.state = 'up';
+    this.failures = 0;
+    log('%s marked UP after %d ms down', this.server, downFor);
+    this.hooks.onUp(downFor);
   }
 }

@@ -50,9 +50,11 @@ export class ServerNode {
   constructor(readonly server: string, private readonly opts: ServerNodeOptions, hooks: ServerNodeHooks) {
     this.pool = new ServerPool(opts.pool, {
       // Opening and validating a socket clears the last refusal, not the failure count: a proxy
-      // in front of a dead backend answers validation but no command, and must still go down.
+      // in front of a dead backend answers validation but no command, and must still go down. A
+      // down server comes up, as after a passed probe (the same proof; the probe delay keeps growing).
       onConnected: () => {
         this.lastRefusal = undefined;
+        this.health.proven();
       },
       onFailure: (err) => {
         this.lastRefusal = { err };
