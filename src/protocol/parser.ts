@@ -21,6 +21,8 @@ import type { ParserOptions, Reply, ReplyKind } from './types.js';
 import { bytes, CR, type Grammar, type GrammarSink, LF, snippet } from './wire.js';
 
 const DEFAULT_MAX_LINE_BYTES = 8192;
+/** A value spanning chunks up to this size is read into one buffer of its exact size, allocated at its line. */
+const EAGER_VALUE_BYTES = 4 * 1024 * 1024;
 const TOO_MANY = bytes('ERROR Too many open connections\r\n');
 const KINDS: ReadonlySet<string> = new Set([...TEXT_KINDS, ...META_KINDS]);
 /** Whether a kind's replies are read by the meta grammar (`META_KINDS`); a comparison, not a lookup, per line. */
@@ -262,14 +264,16 @@ export class ReplyParser {
         this.#dFilled = size;
         pos += size;
       } else {
-        // Exact size, allocated once: chunks are copied in, never concatenated.
-        this.#dBuf = Buffer.allocUnsafe(size);
+        // Exact size, allocated once (chunks copied in); a larger claim grows with the bytes that
+        // arrive: one line must not take up to the read cap (1 GiB under compat) at once.
+        this.#dBuf = Buffer.allocUnsafe(size <= EAGER_VALUE_BYTES ? size : Math.max(EAGER_VALUE_BYTES, avail));
         chunk.copy(this.#dBuf, 0, pos, len);
         this.#dFilled = avail;
         return len;
       }
     } else if (this.#dFilled < size) {
       const n = Math.min(size - this.#dFilled, len - pos);
+      if (this.#dBuf.length < this.#dFilled + n) this.#growData(this.#dFilled + n);
       chunk.copy(this.#dBuf, this.#dFilled, pos, pos + n);
       this.#dFilled += n;
       pos += n;
@@ -286,6 +290,13 @@ export class ReplyParser {
       }
     }
     return pos;
+  }
+
+  /** Grows the buffer of a large value being read to hold `need` bytes (doubling, at most its claimed size). */
+  #growData(need: number): void {
+    const grown = Buffer.allocUnsafe(Math.min(this.#dBytes, Math.max(need, 2 * this.#dBuf!.length)));
+    this.#dBuf!.copy(grown, 0, 0, this.#dFilled);
+    this.#dBuf = grown;
   }
 
   /** The data block is `buf[start, end)`: the chunk it arrived in, or a buffer of its own. */
