@@ -252,10 +252,25 @@ export function routeAll(
     return undefined;
   };
   const afterPause = (i: number): Promise<void> | undefined => {
-    // The call's time is up, or it was aborted: the keys not sent yet fail with it, never as misses.
-    const stop = writer.cancel?.aborted ? writer.cancel.reason! : now() >= writer.deadline ? callTimeout(undefined) : undefined;
-    if (!stop) return from(i);
-    for (; i < routed.length; i++) onUnroutable(routed[i]!, stop);
+    // The call's time is up, or it was aborted: the keys not sent yet fail with it, never as misses
+    // (a timeout names each key's server, one error per server).
+    if (writer.cancel?.aborted) {
+      for (; i < routed.length; i++) onUnroutable(routed[i]!, writer.cancel.reason!);
+      return undefined;
+    }
+    if (now() < writer.deadline) return from(i);
+    const late = new Map<string, TimeoutError>();
+    for (; i < routed.length; i++) {
+      let server: string | undefined;
+      try {
+        server = cluster.nodeFor(routed[i]!).server;
+      } catch {
+        server = undefined; // no server at all (an empty ring): the timeout names none
+      }
+      let err = late.get(server ?? '');
+      if (!err) late.set(server ?? '', err = callTimeout(server));
+      onUnroutable(routed[i]!, err);
+    }
     return undefined;
   };
   return from(0);

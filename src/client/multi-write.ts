@@ -1,5 +1,5 @@
 import { now } from '../connection/connection.js';
-import { ClientClosedError, InvalidArgumentError, MemclusterError, ProtocolError } from '../errors.js';
+import { ClientClosedError, InvalidArgumentError, MemclusterError, ProtocolError, type TimeoutError } from '../errors.js';
 import { encodeDelete, encodeStore } from '../protocol/encoder.js';
 import type { Reply, Wire } from '../protocol/types.js';
 import type { Cancel, Job, ServerNode } from '../cluster/server-node.js';
@@ -222,9 +222,18 @@ async function writeRouted(core: ClientCore, jobs: WriteJob[], what: 'set' | 'de
   await Promise.all([textDone, ...Array.from({ length: Math.min(metaWorkers, meta.length) }, metaWorker)]);
   cancel?.check();
   if (nextText < text.length || nextMeta < meta.length) {
-    const late = callTimeout(undefined);
-    for (; nextText < text.length; nextText++) errors.set(text[nextText]!.job.key, late);
-    for (; nextMeta < meta.length; nextMeta++) for (const job of meta[nextMeta]!.jobs) errors.set(job.key, late);
+    // One error per server, naming it (the keys were routed; they were not written in time).
+    const late = new Map<string, TimeoutError>();
+    const lateOn = (server: string): TimeoutError => {
+      let e = late.get(server);
+      if (!e) late.set(server, e = callTimeout(server));
+      return e;
+    };
+    for (; nextText < text.length; nextText++) errors.set(text[nextText]!.job.key, lateOn(text[nextText]!.node.server));
+    for (; nextMeta < meta.length; nextMeta++) {
+      const e = lateOn(meta[nextMeta]!.node.server);
+      for (const job of meta[nextMeta]!.jobs) errors.set(job.key, e);
+    }
   }
   if (errors.size > 0) throw partialFailure(what, jobs.length, results, errors);
   return results;

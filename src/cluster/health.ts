@@ -42,6 +42,8 @@ export class ServerHealth {
   downSince = 0;
   private probeTimer: NodeJS.Timeout | undefined;
   private probeAttempt = 0;
+  /** Counts the times the server was marked down: a probe started before the latest one proves nothing about it. */
+  private downs = 0;
   private probing: Connection | undefined;
   private closed = false;
   /** Abandons a probe still connecting or authenticating when the client closes. */
@@ -93,6 +95,7 @@ export class ServerHealth {
   markDown(reason: MemclusterError): void {
     if (this.state === 'down' || this.closed) return;
     this.state = 'down';
+    this.downs++;
     this.downSince = Date.now();
     // The probe delay goes on growing from where it was: a probe that passes does not prove the
     // server answers commands (a proxy whose backend is dead answers `version`); only a real
@@ -117,25 +120,28 @@ export class ServerHealth {
     const delay = Math.round(base / 2 + Math.random() * (base / 2));
     this.probeAttempt++;
     log('%s probe #%d in %d ms', this.server, this.probeAttempt, delay);
+    if (this.probeTimer) clearTimeout(this.probeTimer);
     this.probeTimer = setTimeout(() => { this.probeTimer = undefined; void this.probe(); }, delay);
     this.probeTimer.unref();
   }
 
   private async probe(): Promise<void> {
     if (this.closed) return;
+    const down = this.downs;
     let conn: Connection | undefined;
     try {
       ({ conn } = await this.prove(this.abort.signal));
       this.probing = conn;
       conn.onDeath = undefined;
       conn.destroy(new MemclusterError('MC_ERR_PROBE_DONE', 'probe finished', { server: this.server }));
-      // Closed meanwhile, or up already (the pool proved a socket of its own while this one connected).
-      if (this.closed || this.state === 'up') return;
+      // Closed meanwhile, or up already (the pool proved a socket of its own while this one
+      // connected), or up and down again since it started (the new down has its own probe).
+      if (this.closed || this.state === 'up' || this.downs !== down) return;
       this.markUp();
     } catch (err) {
       this.lastError = err instanceof MemclusterError ? err : this.lastError;
       log('%s probe failed: %s', this.server, (err as Error).message);
-      if (!this.closed && this.state === 'down') this.scheduleProbe();
+      if (!this.closed && this.state === 'down' && this.downs === down) this.scheduleProbe();
     } finally {
       this.probing = undefined;
     }

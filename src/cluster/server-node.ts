@@ -46,15 +46,18 @@ export class ServerNode {
   private closeReason: MemclusterError | undefined;
   /** The last failure to create or prove a socket: the reason to give queued requests that time out. */
   private lastRefusal: { err: MemclusterError } | undefined;
+  /** A socket died holding requests since the last reply: a freshly proven socket does not show the server answers commands. */
+  private commandsFailed = false;
 
   constructor(readonly server: string, private readonly opts: ServerNodeOptions, hooks: ServerNodeHooks) {
     this.pool = new ServerPool(opts.pool, {
       // Opening and validating a socket clears the last refusal, not the failure count: a proxy
       // in front of a dead backend answers validation but no command, and must still go down. A
-      // down server comes up, as after a passed probe (the same proof; the probe delay keeps growing).
+      // server down for want of sockets (a restart) comes up as after a passed probe (the same
+      // proof); one whose proven sockets stopped answering commands waits for the probe's backoff.
       onConnected: () => {
         this.lastRefusal = undefined;
-        this.health.proven();
+        if (!this.commandsFailed) this.health.proven();
       },
       onFailure: (err) => {
         this.lastRefusal = { err };
@@ -85,7 +88,10 @@ export class ServerNode {
         // does not, and failed validations were already counted by the pool.
         const counted = conn.validating || reason instanceof ValidationFailedError || reason instanceof TooManyConnectionsError
           || reason.cause instanceof ClientErrorReply;
-        if (pendingAtDeath > 0 && !counted) this.health.recordFailure(reason);
+        if (pendingAtDeath > 0 && !counted) {
+          this.commandsFailed = true;
+          this.health.recordFailure(reason);
+        }
         hooks.onEvicted(server, conn.id, reason);
       },
     });
@@ -277,6 +283,7 @@ export class ServerNode {
    */
   private readonly afterReply = (conn: Connection): void => {
     this.health.recordSuccess();
+    this.commandsFailed = false;
     if (this.queue.length > 0) this.pump();
     else if (conn.inFlight === 0) this.scheduleRelease();
   };

@@ -1,0 +1,74 @@
+/**
+ * (Found in review, session 8: the text below describes the code before the fix. The assertions are the behaviour wanted.)
+ * setMulti/deleteMulti route every key to its server before writing a window of them. When the
+ * call's deadline passes with keys routed but not yet written, those keys fail with
+ * `callTimeout(undefined)` (src/client/multi-write.ts): a TimeoutError with no `server`, although
+ * the key's server is known (it was routed). PartialFailureError documents "per failed key, the
+ * error (which names its server)", and its message then lists the server as "?".
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { Client, PartialFailureError, type MemclusterError } from '../../src/index.js';
+import { DelayProxy } from '../support/delay-proxy.js';
+import { startServers, type MemcachedServer } from '../support/memcached.js';
+import { settle } from '../failure/helpers.js';
+
+for (const protocol of ['text', 'meta'] as const) {
+  describe(`setMulti past its deadline (${protocol})`, () => {
+    let servers: MemcachedServer[] = [];
+    let proxy: DelayProxy | undefined;
+    let mc: Client | undefined;
+    afterEach(async () => {
+      await mc?.close();
+      await proxy?.close();
+      await Promise.all(servers.splice(0).map((s) => s.stop()));
+    });
+
+    it('every failed key\'s error names the server the key was routed to', async () => {
+      servers = await startServers(1);
+      proxy = await DelayProxy.start(servers[0]!, { replyDelayMs: 400 });
+      mc = new Client([proxy.address], { protocol, timeoutMs: 1500, validateTimeoutMs: 1400, connectTimeoutMs: 1400, maxBatchKeys: 100 });
+      // Warm a socket so the call's time goes to the writes.
+      await mc.set('warm', 'x');
+      const n = protocol === 'text' ? 5000 : 20000;
+      const entries = Array.from({ length: n }, (_, i) => [`w${i}`, 'v'] as const);
+      const o = await settle(mc.setMulti(entries, { timeoutMs: 1000 }), 1000 + 2000, 'setMulti');
+      expect(o.ok, 'setMulti should have run out of time (the test needs keys left unsent)').toBe(false);
+      expect(o.error).toBeInstanceOf(PartialFailureError);
+      const err = o.error as PartialFailureError<boolean>;
+      const unnamed = [...err.errors.values()].filter((e: MemclusterError) => e.server !== proxy!.address);
+      expect({
+        serversInMessage: /\(servers: [^)]*\)/.exec(err.message)?.[0],
+        unnamed: unnamed.length,
+        sample: unnamed[0] && `${unnamed[0].name}(server=${unnamed[0].server}): ${unnamed[0].message}`,
+      }).toEqual({ serversInMessage: `(servers: ${proxy.address})`, unnamed: 0, sample: undefined });
+    }, 30_000);
+  });
+}
+
+for (const protocol of ['text', 'meta'] as const) {
+  describe(`getMulti past its deadline (${protocol})`, () => {
+    let servers: MemcachedServer[] = [];
+    let proxy: DelayProxy | undefined;
+    let mc: Client | undefined;
+    afterEach(async () => {
+      await mc?.close();
+      await proxy?.close();
+      await Promise.all(servers.splice(0).map((s) => s.stop()));
+    });
+
+    it('keys not routed yet when the deadline passes fail with an error naming their server', async () => {
+      servers = await startServers(1);
+      proxy = await DelayProxy.start(servers[0]!, { replyDelayMs: 400 });
+      mc = new Client([proxy.address], { protocol, timeoutMs: 1500, validateTimeoutMs: 1400, connectTimeoutMs: 1400, maxBatchKeys: 100 });
+      await mc.set('warm', 'x');
+      const keys = Array.from({ length: 200_000 }, (_, i) => `g${i}`);
+      const o = await settle(mc.getMulti(keys, { timeoutMs: 1000 }), 1000 + 4000, 'getMulti');
+      expect(o.ok, 'getMulti should have run out of time').toBe(false);
+      expect(o.error).toBeInstanceOf(PartialFailureError);
+      const err = o.error as PartialFailureError<unknown>;
+      const unnamed = [...err.errors.values()].filter((e: MemclusterError) => e.server !== proxy!.address);
+      expect({ serversInMessage: /\(servers: [^)]*\)/.exec(err.message)?.[0], unnamed: unnamed.length })
+        .toEqual({ serversInMessage: `(servers: ${proxy.address})`, unnamed: 0 });
+    }, 30_000);
+  });
+}
