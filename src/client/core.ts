@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { now } from '../connection/connection.js';
-import { ClientClosedError, MemclusterError, ProtocolError } from '../errors.js';
+import { ClientClosedError, MemclusterError, ProtocolError, ReplyTooLargeError } from '../errors.js';
 import { validateKey } from '../protocol/keys.js';
 import type { Reply, ReplyKind, ValueEntry, Wire } from '../protocol/types.js';
 import type { Cluster } from '../cluster/cluster.js';
@@ -11,7 +11,8 @@ import type { Scope } from './call.js';
 import { chooseAtWrite, entryOf, handBackIfWon, metaGetLine, type RequestForm } from './meta.js';
 import type { ResolvedOptions } from './options.js';
 import { decodeHit, decodeValue } from './values.js';
-import { Hit } from '../protocol/hit.js';
+import { Hit, TOO_LARGE } from '../protocol/hit.js';
+import { describeValue } from '../text.js';
 import { batchTrace, isTraced } from '../tracing.js';
 
 const noop = (): void => {};
@@ -174,8 +175,18 @@ export class ClientCore {
   }
 
   decode(v: ValueEntry, key: string, server: string): unknown {
-    if (v instanceof Hit) return decodeHit(this.opts.serializer, v, key, server);
+    if (v instanceof Hit) {
+      if (v.buf === TOO_LARGE) throw this.tooLarge(key, v.end, server);
+      return decodeHit(this.opts.serializer, v, key, server);
+    }
+    if (v.data === TOO_LARGE) throw this.tooLarge(key, undefined, server);
     return decodeValue(this.opts.serializer, v.data, v.flags, key, server);
+  }
+
+  /** A value the parser read and dropped: larger than this client reads. */
+  private tooLarge(key: string, bytes: number | undefined, server: string): ReplyTooLargeError {
+    const size = bytes === undefined ? '' : ` (${bytes} bytes)`;
+    return new ReplyTooLargeError(`the item ${describeValue(key)} is larger${size} than maxValueBytes (${this.opts.maxValueBytes}); it was read and dropped, the socket is fine`, { server });
   }
 
   /** One `get` on its own request line: the value, or undefined on a miss. */

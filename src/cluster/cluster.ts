@@ -1,6 +1,7 @@
 import createDebug from 'debug';
 import { now } from '../connection/connection.js';
 import { InvalidOptionError, MemclusterError, NoServersError, ServerUnavailableError } from '../errors.js';
+import { MAX_ITEM_BYTES } from '../protocol/hit.js';
 import { describeValue } from '../text.js';
 import { parseAddress, type ResolvedOptions } from '../client/options.js';
 import { Ring, serverIds, type Locations } from './ring.js';
@@ -180,6 +181,9 @@ export class Cluster {
         // A written request unanswered for a whole call timeout, with no byte since: the server is failing.
         stallTimeoutMs: o.timeoutMs,
         maxValueBytes: o.maxValueBytes + 1024,
+        // A larger item (a server with a larger -I, or grown by append) is read and dropped: that key
+        // fails with ReplyTooLargeError, and the socket and its other replies are unharmed.
+        dropValuesUpTo: MAX_ITEM_BYTES,
         tls: o.tls,
         auth: o.auth,
         maxConnections: o.maxConnections,

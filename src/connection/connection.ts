@@ -87,7 +87,7 @@ export class Connection {
     this.socket = socket;
     this.stallMs = opts.stallTimeoutMs ?? DEFAULT_STALL_MS;
     this.parser = new ReplyParser(
-      { server: opts.server, maxValueBytes: opts.maxValueBytes },
+      { server: opts.server, maxValueBytes: opts.maxValueBytes, dropValuesUpTo: opts.dropValuesUpTo },
       (reply) => this.onReply(reply),
       (err) => this.destroy(err),
     );

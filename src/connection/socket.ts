@@ -19,6 +19,8 @@ export interface ConnectionOptions {
   connectTimeoutMs: number;
   /** Largest value a reply may claim; a larger `VALUE` length is treated as forged. */
   maxValueBytes: number;
+  /** Values over `maxValueBytes` up to this size are read and dropped (see `ParserOptions.dropValuesUpTo`). */
+  dropValuesUpTo?: number | undefined;
   /** TLS options; when set, every byte goes over TLS. */
   tls?: tls.ConnectionOptions | undefined;
   /** ASCII-protocol credentials (memcached `-Y`), sent before anything else. */

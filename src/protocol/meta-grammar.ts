@@ -9,9 +9,9 @@
  * answered once. Return flags are checked one by one: an unknown letter, a malformed value, a
  * double or trailing space is a protocol error, since a server only returns the flags asked for.
  */
-import type { MetaBatchError, MetaCode, MetaFlags, MetaReply, Reply, ReplyKind, ValueEntry } from './types.js';
+import type { MetaBatchError, MetaCode, MetaFlags, MetaReply, Reply, ReplyKind, ValueClaimLimit, ValueEntry } from './types.js';
 import { D0, decimal, equals, errorLine, type Grammar, type GrammarSink, isUint64, matchKey, MAX_KEY_BYTES, snippet, SP, bytes } from './wire.js';
-import { Hit } from './hit.js';
+import { Hit, TOO_LARGE } from './hit.js';
 import { keyOf, latin1Of } from './slices.js';
 
 const MN = bytes('MN');
@@ -34,7 +34,7 @@ function codeOf(a: number, b: number): MetaCode | undefined {
 
 export class MetaGrammar implements Grammar {
   readonly #sink: GrammarSink;
-  readonly #maxValue: number;
+  readonly #maxClaim: ValueClaimLimit;
 
   // The batch being collected (valid while a meta_batch expectation is the oldest).
   #replies: MetaReply[] = [];
@@ -54,9 +54,9 @@ export class MetaGrammar implements Grammar {
   #dFlags: MetaFlags | null = null;
   #dBatch = false;
 
-  constructor(sink: GrammarSink, maxValueBytes: number) {
+  constructor(sink: GrammarSink, maxClaim: ValueClaimLimit) {
     this.#sink = sink;
-    this.#maxValue = maxValueBytes;
+    this.#maxClaim = maxClaim;
   }
 
   line(buf: Buffer, start: number, end: number, kind: ReplyKind, maxValues: number, keys: readonly string[] | undefined): void {
@@ -96,7 +96,7 @@ export class MetaGrammar implements Grammar {
       this.#dHitKey = undefined;
       return;
     }
-    const block = buf.subarray(start, end);
+    const block = buf === TOO_LARGE ? TOO_LARGE : buf.subarray(start, end);
     this.#push({ kind: 'meta', code: 'VA', data: block, flags: this.#dFlags! }, this.#dBatch);
     this.#dFlags = null;
   }
@@ -125,8 +125,8 @@ export class MetaGrammar implements Grammar {
         const d = buf[p]! - D0;
         if (d < 0 || d > 9) return this.#bad(buf, start, end, 'bad VA length');
         size = size * 10 + d;
-        if (size > this.#maxValue) {
-          return this.#sink.fail(`VA line claims more than maxValueBytes (${this.#maxValue}) bytes: ${snippet(buf, start, end)}`);
+        if (size > this.#maxClaim.bytes) {
+          return this.#sink.fail(`VA line claims more than ${this.#maxClaim.name} (${this.#maxClaim.bytes}) bytes: ${snippet(buf, start, end)}`);
         }
       }
       if (p === sizeStart || sizeStart > end) return this.#bad(buf, start, end, 'bad VA length');

@@ -18,6 +18,7 @@ import { MemclusterError, ProtocolError, TooManyConnectionsError } from '../erro
 import { META_KINDS, MetaGrammar } from './meta-grammar.js';
 import { DEFAULT_MAX_STATS_BYTES, DEFAULT_MAX_STATS_LINES, TEXT_KINDS, TextGrammar } from './text-grammar.js';
 import type { ParserOptions, Reply, ReplyKind } from './types.js';
+import { TOO_LARGE } from './hit.js';
 import { bytes, CR, type Grammar, type GrammarSink, LF, snippet } from './wire.js';
 
 const DEFAULT_MAX_LINE_BYTES = 8192;
@@ -43,6 +44,8 @@ const isMeta = (kind: ReplyKind): boolean => kind === 'meta' || kind === 'meta_b
 export class ReplyParser {
   readonly #server: string | undefined;
   readonly #maxLine: number;
+  /** Values longer than this are read and dropped (`TOO_LARGE`); the grammars refuse claims beyond `dropValuesUpTo`. */
+  readonly #keepMax: number;
   readonly #text: TextGrammar;
   readonly #meta: MetaGrammar;
   readonly #onReply: (reply: Reply) => void;
@@ -93,14 +96,18 @@ export class ReplyParser {
     }
     this.#server = opts.server;
     this.#maxLine = maxLine;
+    this.#keepMax = opts.maxValueBytes;
+    const drop = opts.dropValuesUpTo ?? 0;
+    if (!Number.isSafeInteger(drop) || drop < 0) throw new RangeError(`ReplyParser: dropValuesUpTo must be a non-negative integer, got ${drop}`);
+    const claim = drop > opts.maxValueBytes ? { bytes: drop, name: 'the largest item memcached holds' } : { bytes: opts.maxValueBytes, name: 'maxValueBytes' };
     // Bound once: the grammars call back into this parser without a closure per line.
     const sink: GrammarSink = {
       answer: (reply) => this.#answer(reply),
       fail: (message) => this.#fail(message),
       beginData: (size) => this.#beginData(size),
     };
-    this.#text = new TextGrammar(sink, { maxValueBytes: opts.maxValueBytes, maxStatsLines, maxStatsBytes });
-    this.#meta = new MetaGrammar(sink, opts.maxValueBytes);
+    this.#text = new TextGrammar(sink, { maxClaim: claim, maxStatsLines, maxStatsBytes });
+    this.#meta = new MetaGrammar(sink, claim);
     this.#onReply = onReply;
     this.#onError = onError;
   }
@@ -240,7 +247,8 @@ export class ReplyParser {
     this.#dBytes = size;
     this.#dFilled = 0;
     this.#dCrlf = 0;
-    this.#dBuf = null;
+    // A value over maxValueBytes (within dropValuesUpTo) is counted through, never stored.
+    this.#dBuf = size > this.#keepMax ? TOO_LARGE : null;
     this.#inData = true;
   }
 
@@ -273,8 +281,10 @@ export class ReplyParser {
       }
     } else if (this.#dFilled < size) {
       const n = Math.min(size - this.#dFilled, len - pos);
-      if (this.#dBuf.length < this.#dFilled + n) this.#growData(this.#dFilled + n);
-      chunk.copy(this.#dBuf, this.#dFilled, pos, pos + n);
+      if (this.#dBuf !== TOO_LARGE) {
+        if (this.#dBuf.length < this.#dFilled + n) this.#growData(this.#dFilled + n);
+        chunk.copy(this.#dBuf, this.#dFilled, pos, pos + n);
+      }
       this.#dFilled += n;
       pos += n;
     }

@@ -5,7 +5,7 @@
  */
 import { Hit } from './hit.js';
 import { keyOf, latin1Of } from './slices.js';
-import type { Reply, ReplyKind, Status, ValueEntry } from './types.js';
+import type { Reply, ReplyKind, Status, ValueClaimLimit, ValueEntry } from './types.js';
 import {
   bytes, D0, equals, errorLine, type Grammar, type GrammarSink, isUint64, matchKey, MAX_KEY_BYTES, snippet, SP, startsWith,
 } from './wire.js';
@@ -43,7 +43,8 @@ const STATUS_BY_KIND: Partial<Record<ReplyKind, Array<{ lit: Buffer; reply: Repl
 export const TEXT_KINDS: readonly ReplyKind[] = ['retrieval', 'version', 'stats', 'stats_line', ...Object.keys(STATUS_BY_KIND) as ReplyKind[]];
 
 export interface TextLimits {
-  maxValueBytes: number;
+  /** The longest value a `VALUE` line may claim, and what that bound is called in the error. */
+  maxClaim: ValueClaimLimit;
   maxStatsLines: number;
   maxStatsBytes: number;
 }
@@ -198,8 +199,8 @@ export class TextGrammar implements Grammar {
       const d = buf[p]! - D0;
       if (d < 0 || d > 9) return this.#badValue(buf, start, end);
       size = size * 10 + d;
-      if (size > this.#lim.maxValueBytes) {
-        return this.#sink.fail(`VALUE line claims more than maxValueBytes (${this.#lim.maxValueBytes}) bytes: ${snippet(buf, start, end)}`);
+      if (size > this.#lim.maxClaim.bytes) {
+        return this.#sink.fail(`VALUE line claims more than ${this.#lim.maxClaim.name} (${this.#lim.maxClaim.bytes}) bytes: ${snippet(buf, start, end)}`);
       }
     }
     if (p === sizeStart) return this.#badValue(buf, start, end);

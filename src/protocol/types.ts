@@ -118,11 +118,23 @@ export type Reply =
   /** `ERROR` or `ERROR <msg>` (message '' for a bare ERROR): the connection is no longer in a known state. */
   | { kind: 'error'; message: string };
 
+/** The longest value a `VALUE`/`VA` line may claim (longer is a protocol error), and its name in that error. */
+export interface ValueClaimLimit {
+  bytes: number;
+  name: string;
+}
+
 export interface ParserOptions {
   /** `host:port`, put on every error the parser raises. */
   server?: string | undefined;
   /** A `VALUE`/`VA` line claiming more bytes than this is a forged length: protocol error, nothing allocated. */
   maxValueBytes: number;
+  /**
+   * Values claimed longer than `maxValueBytes` but at most this many bytes (a real item, larger than
+   * this client reads) are read to their end and dropped: the reply carries `TOO_LARGE` in their
+   * place, and the stream stays in step. Default: none (`maxValueBytes` is the only bound).
+   */
+  dropValuesUpTo?: number;
   /** A reply line longer than this without `\r\n` is a protocol error (bounded memory). Default 8192. */
   maxLineBytes?: number;
   /** A stats reply with more lines than this is answered `oversize` (read to its end, not stored). Default 1,000,000. */
