@@ -210,6 +210,8 @@ export class Connection {
 
   private write(out: Outgoing): Pending {
     const bytes = out.bytes;
+    // First, so nothing below is recorded for bytes that could not be queued.
+    this.out.add(bytes);
     // `ms` (meta set) carries a data block like the text stores; mg/md/ma do not.
     const dataBlock = hasDataBlock(out.kind, bytes);
     // writtenAt is stamped when the bytes leave (flush, at the end of this tick).
@@ -227,7 +229,6 @@ export class Connection {
       if (this.pending.length > 1) setImmediate(this.flush);
       else process.nextTick(this.flush);
     }
-    this.out.add(bytes);
     // The timer may still be armed for a later time (it stays armed when the queue empties).
     if (out.deadline < this.timerAt) this.armTimer(out.deadline);
     return p;

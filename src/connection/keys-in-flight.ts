@@ -118,9 +118,11 @@ export function anyCarries(pending: Iterable<{ out: Outgoing }>, key: string | u
 /**
  * The socket for the next request: the first with room, in borrow order (a quiet moment uses one
  * socket, and requests stay in order on it). When several sockets are busy, a request whose key
- * (or one of whose keys) is still in flight on another socket goes on that one, whatever its load,
- * so one key's requests run in call order; that scan costs nothing while one socket suffices.
- * `undefined`: no socket can take it now (none has room, or its keys are in flight on two sockets).
+ * (or one of whose keys) is still in flight on another socket goes on that one, so one key's
+ * requests run in call order, and waits while that one is full (a hot key must not pile up past
+ * `maxPipeline` on one socket); that scan costs nothing while one socket suffices.
+ * `undefined`: no socket can take it now (none has room, its keys are in flight on two sockets, or
+ * the socket carrying them is full).
  */
 export function pickSocket(conns: readonly Connection[], req: Outgoing, maxPipeline: number): Connection | undefined {
   let first: Connection | undefined;
@@ -140,7 +142,8 @@ export function pickSocket(conns: readonly Connection[], req: Outgoing, maxPipel
     if (carrier !== undefined && carrier !== c) return undefined;
     carrier = c;
   }
-  return carrier ?? first;
+  if (carrier === undefined) return first;
+  return carrier.congested || carrier.inFlight >= maxPipeline ? undefined : carrier;
 }
 
 /**

@@ -3,6 +3,8 @@ import type { Wire } from '../protocol/types.js';
 
 /** A tick's Buffer requests up to this size are joined into one buffer before the write; larger ones go as a writev. */
 const MAX_JOIN_BYTES = 64 * 1024;
+/** Text joined into one string up to this many characters (far below V8's string limit); more starts another part. */
+const MAX_TEXT_CHARS = 16 * 1024 * 1024;
 
 /**
  * The bytes of the requests issued in one tick, gathered for one socket write: string requests are
@@ -17,7 +19,13 @@ export class OutBuffer {
 
   add(bytes: Wire): void {
     if (typeof bytes === 'string') {
-      this.text += bytes;
+      if (this.text.length + bytes.length <= MAX_TEXT_CHARS || this.text.length === 0) {
+        this.text += bytes;
+        return;
+      }
+      this.parts.push(this.text);
+      this.bufferBytes += this.text.length * 3;
+      this.text = bytes;
       return;
     }
     if (this.text.length > 0) this.parts.push(this.text);
