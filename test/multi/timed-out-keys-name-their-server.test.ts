@@ -7,7 +7,7 @@
  * error (which names its server)", and its message then lists the server as "?".
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { Client, PartialFailureError, type MemclusterError } from '../../src/index.js';
+import { Client, PartialFailureError, TimeoutError, type MemclusterError } from '../../src/index.js';
 import { DelayProxy } from '../support/delay-proxy.js';
 import { startServers, type MemcachedServer } from '../support/memcached.js';
 import { settle } from '../failure/helpers.js';
@@ -28,7 +28,7 @@ for (const protocol of ['text', 'meta'] as const) {
       proxy = await DelayProxy.start(servers[0]!, { replyDelayMs: 400 });
       mc = new Client([proxy.address], { protocol, timeoutMs: 1500, validateTimeoutMs: 1400, connectTimeoutMs: 1400, maxBatchKeys: 100 });
       // Warm a socket so the call's time goes to the writes.
-      await mc.set('warm', 'x');
+      await mc.set('warm', 'x', { timeoutMs: 5000 });
       const n = protocol === 'text' ? 5000 : 20000;
       const entries = Array.from({ length: n }, (_, i) => [`w${i}`, 'v'] as const);
       const o = await settle(mc.setMulti(entries, { timeoutMs: 1000 }), 1000 + 2000, 'setMulti');
@@ -60,15 +60,25 @@ for (const protocol of ['text', 'meta'] as const) {
       servers = await startServers(1);
       proxy = await DelayProxy.start(servers[0]!, { replyDelayMs: 400 });
       mc = new Client([proxy.address], { protocol, timeoutMs: 1500, validateTimeoutMs: 1400, connectTimeoutMs: 1400, maxBatchKeys: 100 });
-      await mc.set('warm', 'x');
+      await mc.set('warm', 'x', { timeoutMs: 5000 });
       const keys = Array.from({ length: 200_000 }, (_, i) => `g${i}`);
-      const o = await settle(mc.getMulti(keys, { timeoutMs: 1000 }), 1000 + 4000, 'getMulti');
-      expect(o.ok, 'getMulti should have run out of time').toBe(false);
-      expect(o.error).toBeInstanceOf(PartialFailureError);
-      const err = o.error as PartialFailureError<unknown>;
-      const unnamed = [...err.errors.values()].filter((e: MemclusterError) => e.server !== proxy!.address);
-      expect({ serversInMessage: /\(servers: [^)]*\)/.exec(err.message)?.[0], unnamed: unnamed.length })
-        .toEqual({ serversInMessage: `(servers: ${proxy.address})`, unnamed: 0 });
-    }, 30_000);
+      // Checking 200,000 keys must fit in the call's time for routing to be reached at all; on a
+      // busy machine it may not (the call then fails whole, before anything is sent): such a round
+      // shows nothing, and the next gives the call more time.
+      let shown = false;
+      for (const t of [1000, 2000, 4000]) {
+        const o = await settle(mc.getMulti(keys, { timeoutMs: t }), t + 4000, 'getMulti');
+        expect(o.ok, 'getMulti should have run out of time').toBe(false);
+        if (o.error instanceof TimeoutError && /while its keys were being checked/.test(o.error.message)) continue;
+        expect(o.error).toBeInstanceOf(PartialFailureError);
+        const err = o.error as PartialFailureError<unknown>;
+        const unnamed = [...err.errors.values()].filter((e: MemclusterError) => e.server !== proxy!.address);
+        expect({ serversInMessage: /\(servers: [^)]*\)/.exec(err.message)?.[0], unnamed: unnamed.length })
+          .toEqual({ serversInMessage: `(servers: ${proxy.address})`, unnamed: 0 });
+        shown = true;
+        break;
+      }
+      expect(shown, 'a round reached routing before its deadline').toBe(true);
+    }, 60_000);
   });
 }
