@@ -52,7 +52,12 @@ export async function fetchText(f: Flight): Promise<Outcome> {
       return hit;
     }
     const add = encodeStore('add', lock, 0, f.o.leaseTtl, LOCK_VALUE);
-    const won = storedOf(await f.ask(() => f.core.send(node, add, 'store', undefined, lock, f.scope())), node.server);
+    // A lock won by an add whose call already gave up (its STORED read late) is released at once,
+    // or every other caller in the fleet would wait on it until leaseTtl.
+    const late = (r: Reply): void => {
+      if (r.kind === 'status' && r.status === 'STORED') release(f, lock);
+    };
+    const won = storedOf(await f.ask(() => f.core.send(node, add, 'store', undefined, lock, f.scope(), undefined, late)), node.server);
     if (won) {
       const again = await read(f);
       if (again) {

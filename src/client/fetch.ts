@@ -184,7 +184,8 @@ export class Fetcher {
   };
   /** Flights by routed key, each joinable until its lease would have expired (`until`, monotonic ms). */
   private readonly flights = new Map<string, { flight: Promise<Outcome>; until: number }>();
-  private readonly direct = new Map<string, Promise<unknown>>();
+  /** Direct loads (no cache) by routed key, each shared likewise until `until`. */
+  private readonly direct = new Map<string, { load: Promise<unknown>; until: number }>();
 
   constructor(private readonly core: ClientCore, private readonly hooks: FetchHooks) {}
 
@@ -195,17 +196,22 @@ export class Fetcher {
     const p = this.core.prepare(key);
     const node = this.core.cluster.nodeFor(p.routed);
     const f = new Flight(this.core, p, node, loader as Loader<unknown>, o, this.stats, this.hooks);
-    const joined = this.flights.get(p.routed);
-    const left = joined ? joined.until - now() : 0;
-    let out: Outcome | undefined;
     // A flight's loader may never settle (a database call without a timeout). A caller waits for
     // the flight it joins only while the flight's lease holds; once it would have expired, the
     // fleet has moved on (another caller may have filled the key, or may load it now), so the
-    // caller asks the cache itself in a new flight, which later calls join. A loader that is slow
-    // but within the lease is still called once for all of this client's callers.
-    if (joined && left > 0) {
-      out = await untilAborted(within(joined.flight, left), options.signal);
-      if ('timedOut' in out) out = undefined;
+    // caller asks the cache itself in a new flight, which later calls join (the first caller to
+    // see it expire starts it, the others join that one). A loader that is slow but within the
+    // lease is still called once for all of this client's callers. The flight's own outcome (a
+    // value, or its wait for another client's lease ran out) is the caller's outcome too.
+    let out: Outcome | undefined;
+    for (let joined = this.flights.get(p.routed); joined && joined.until > now();) {
+      const r = await untilAborted(within(joined.flight, joined.until - now()), options.signal);
+      if (r !== EXPIRED) {
+        out = r;
+        break;
+      }
+      const next = this.flights.get(p.routed);
+      joined = next === joined ? undefined : next;
     }
     out ??= await untilAborted(this.start(f), options.signal);
     if ('value' in out) return out.value as T;
@@ -242,17 +248,24 @@ export class Fetcher {
     }
   }
 
-  /** The loader without the cache (fallback, or a wait that ran out with `onWaitTimeout: 'load'`): single flight per process. */
-  private loadDirect(f: Flight): Promise<unknown> {
-    let load = this.direct.get(f.p.routed);
-    if (!load) {
-      load = f.load().then((r) => r.value);
-      this.direct.set(f.p.routed, load);
-      const mine = load;
-      load.then(() => undefined, () => undefined).finally(() => {
-        if (this.direct.get(f.p.routed) === mine) this.direct.delete(f.p.routed);
-      });
+  /**
+   * The loader without the cache (fallback, or a wait that ran out with `onWaitTimeout: 'load'`):
+   * one load per key in this client, shared as a flight is, while its lease would hold (a loader
+   * that never settles holds its joiners that long, never later calls).
+   */
+  private async loadDirect(f: Flight): Promise<unknown> {
+    for (let shared = this.direct.get(f.p.routed); shared && shared.until > now();) {
+      const r = await within(shared.load, shared.until - now());
+      if (r !== EXPIRED) return r;
+      const next = this.direct.get(f.p.routed);
+      shared = next === shared ? undefined : next;
     }
+    const load = f.load().then((r) => r.value);
+    const mine = { load, until: now() + f.o.leaseTtl * 1000 };
+    this.direct.set(f.p.routed, mine);
+    load.then(() => undefined, () => undefined).finally(() => {
+      if (this.direct.get(f.p.routed) === mine) this.direct.delete(f.p.routed);
+    });
     return load;
   }
 }
@@ -294,10 +307,13 @@ export function resolveFetchOptions(options: FetchOptions, clientTimeoutMs: numb
   };
 }
 
-/** The flight's outcome, or a wait that ran out after `ms` (the flight goes on for the others). */
-function within(flight: Promise<Outcome>, ms: number): Promise<Outcome> {
-  return new Promise<Outcome>((resolve, reject) => {
-    const timer = setTimeout(() => resolve({ timedOut: true }), ms);
+/** What `within` resolves with when its time ran out first. */
+const EXPIRED: unique symbol = Symbol('expired');
+
+/** The flight's (or load's) outcome, or `EXPIRED` once `ms` have passed (it goes on for the others). */
+function within<T>(flight: Promise<T>, ms: number): Promise<T | typeof EXPIRED> {
+  return new Promise<T | typeof EXPIRED>((resolve, reject) => {
+    const timer = setTimeout(() => resolve(EXPIRED), ms);
     flight.then(
       (v) => { clearTimeout(timer); resolve(v); },
       (e: unknown) => { clearTimeout(timer); reject(e); },

@@ -134,20 +134,25 @@ async function prove(opts: ConnectionOptions, traits: ServerTraits, validateTime
     traits.meta = true;
     return { conn, command: 'mn' };
   }
+  // The version is recorded only once `mn` has been answered: a proxy in front of the server
+  // forwards `version` but not `mn`, and a known version with `mn` still untried reads as "speaks
+  // meta" (calls made meanwhile would send meta commands that make the proxy close the socket).
   const version = await validateSocket(conn, 'version', validateTimeoutMs);
-  traits.version = version;
   if (!supportsMetaNoop(version)) {
+    traits.version = version;
     traits.meta = false;
     return { conn, command: 'version' };
   }
   try {
     await validateSocket(conn, 'mn', validateTimeoutMs, true);
     traits.meta = true;
+    traits.version = version;
     return { conn, command: 'mn' };
   } catch (err) {
     if (err instanceof MetaUnsupportedError) {
       log('%s conn#%d answered ERROR to mn: validating with version', opts.server, conn.id);
       traits.refuseMn();
+      traits.version = version;
       return { conn, command: 'version' };
     }
     if (!(err instanceof MemclusterError) || !isClosedOnMn(err)) throw err;

@@ -15,12 +15,16 @@ import { SLACK_MS } from '../support/timing.js';
 /** Short bounds: every cache round trip settles within 500 ms. */
 export const OPTS: ClientOptions = { timeoutMs: 500, connectTimeoutMs: 300, retryDelayMs: 50, maxRetryDelayMs: 500 };
 
-/** A maker of clients (OPTS, `protocol`) on `servers`, each closed after its test. Call in a describe block. */
-export function clientsFor(servers: readonly MemcachedServer[], protocol: 'meta' | 'text'): () => Client {
+/**
+ * A maker of clients (OPTS, `protocol`, `extra`) on `servers` (or on the addresses a function gives
+ * when the client is made), each closed after its test. Call in a describe block.
+ */
+export function clientsFor(servers: readonly MemcachedServer[] | (() => string[]), protocol: 'meta' | 'text' | 'auto', extra: ClientOptions = {}): () => Client {
   const open: Client[] = [];
   afterEach(async () => { await Promise.all(open.splice(0).map((c) => c.close())); });
   return () => {
-    const mc = new Client(servers.map((s) => s.address), { ...OPTS, protocol });
+    const addrs = typeof servers === 'function' ? servers() : servers.map((s) => s.address);
+    const mc = new Client(addrs, { ...OPTS, protocol, ...extra });
     open.push(mc);
     return mc;
   };
