@@ -99,5 +99,5 @@ describe('the built package and the before/after examples', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }, 150_000); // two tsc runs: each can take about a minute on a busy machine (as in test/packaging/pack.test.ts)
 });

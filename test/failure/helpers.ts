@@ -195,7 +195,8 @@ export interface Addressed {
  * must be on exactly one server. The map is server address -> its keys.
  */
 export async function ownersOf(client: Client, servers: readonly Addressed[], keys: readonly string[]): Promise<Map<string, string[]>> {
-  const written = await client.setMulti(keys.map((k) => [k, `v-${k}`] as const));
+  // A precondition, not the behaviour under test: its own time on a cold client on a busy machine.
+  const written = await client.setMulti(keys.map((k) => [k, `v-${k}`] as const), { timeoutMs: 5000 });
   expect([...written.values()].every(Boolean)).toBe(true);
   const byServer = new Map<string, string[]>(servers.map((s) => [s.address, []]));
   const seen = new Map<string, string>();

@@ -31,7 +31,7 @@ describe('a call with its own timeoutMs longer than the client timeoutMs, on a s
     const mc = new Client([proxy.address], { timeoutMs: CLIENT_TIMEOUT, trustRecentMs: 60_000, failureThreshold: 3 });
     const events = recordEvents(mc);
     try {
-      expect(await mc.get('slow:p')).toBe('proven');
+      expect(await mc.get('slow:p', { timeoutMs: 5000 })).toBe('proven'); // warm-up on a cold client: its own time
       await proxy.setDelays({ replyDelayMs: REPLY_DELAY });
       const o = await settle(mc.get('slow:p', { timeoutMs: CALL_TIMEOUT }), CALL_TIMEOUT, 'get with its own timeoutMs');
       expect(o.ok ? o.value : describeError(o.error)).toBe('proven');

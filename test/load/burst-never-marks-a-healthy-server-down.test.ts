@@ -31,7 +31,7 @@ describe('a burst against a healthy server 30 ms away', () => {
     const client = new Client([proxy.address], { timeoutMs: TIMEOUT });
     try {
       const events = recordEvents(client);
-      expect(await client.set('burst:before', 'kept')).toBe(true);
+      expect(await client.set('burst:before', 'kept', { timeoutMs: 5000 })).toBe(true); // setup on a cold client: its own time
       await proxy.promptness(true);
 
       const calls = Array.from({ length: BURST }, (_, i) => client.set(`burst:${i}`, `v${i}`));
@@ -69,7 +69,7 @@ describe('a burst against a healthy server 30 ms away', () => {
       expect(stats.failures).toBe(0);
       // The very next call is served, by the same healthy server.
       expect(after, context).toBe('kept');
-      expect(await client.get(`burst:${BURST - 1}`)).toSatisfy((v) => v === undefined || v === `v${BURST - 1}`);
+      expect(await client.get(`burst:${BURST - 1}`, { timeoutMs: 5000 })).toSatisfy((v) => v === undefined || v === `v${BURST - 1}`);
     } finally {
       await closeWithin(client, TIMEOUT + 2000);
     }
