@@ -3,9 +3,10 @@ import { now } from '../connection/connection.js';
 import { InvalidOptionError, MemclusterError, NoServersError, ServerUnavailableError } from '../errors.js';
 import { MAX_ITEM_BYTES } from '../protocol/hit.js';
 import { describeValue } from '../text.js';
-import { parseAddress, type ResolvedOptions } from '../client/options.js';
+import { parseAddress } from './address.js';
 import { Ring, serverIds, type Locations } from './ring.js';
 import { ServerNode, type ServerNodeHooks } from './server-node.js';
+import type { ClusterOptions } from './server-types.js';
 
 const log = createDebug('memcluster:cluster');
 
@@ -50,7 +51,7 @@ export class Cluster {
    * server listed twice is one server, and an object's weights are read as hashring reads them
    * (`+weight || 1`: '2' is 2, 0 is 1). The ring is built from `locations` as they are either way.
    */
-  constructor(locations: Locations, private readonly opts: ResolvedOptions, private readonly hooks: ServerNodeHooks, private readonly asGiven = false) {
+  constructor(locations: Locations, private readonly opts: ClusterOptions, private readonly hooks: ServerNodeHooks, private readonly asGiven = false) {
     validateLocations(locations, asGiven);
     this.ring = new Ring(locations);
     for (const id of this.ring.servers) this.nodes.set(id, this.createNode(id));

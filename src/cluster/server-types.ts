@@ -15,6 +15,30 @@ export interface ServerNodeOptions {
   protocol: 'auto' | 'meta' | 'text';
 }
 
+/** The client options the cluster reads (the client's resolved options are one). */
+export interface ClusterOptions {
+  /** A down server's keys go to the next server on the ring. */
+  failover: boolean;
+  connectTimeoutMs: number;
+  timeoutMs: number;
+  maxValueBytes: number;
+  tls: ServerPoolOptions['tls'];
+  auth: ServerPoolOptions['auth'];
+  maxConnections: number;
+  minConnections: number;
+  idleTimeoutMs: number;
+  validation: ServerPoolOptions['validation'];
+  validateTimeoutMs: number;
+  trustRecentMs: number;
+  allowExitOnIdle: boolean;
+  failureThreshold: number;
+  retryDelayMs: number;
+  maxRetryDelayMs: number;
+  maxQueue: number;
+  maxPipeline: number;
+  protocol: ServerNodeOptions['protocol'];
+}
+
 /** What a server reports to its cluster. */
 export interface ServerNodeHooks {
   onDown(server: string, reason: MemclusterError, failures: number): void;

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { BatchWriter, makeSlicer } from '../client/batch.js';
-import { parseAddress } from '../client/options.js';
+import { parseAddress } from '../cluster/address.js';
 import {
   ClientErrorReply, ConnectionError, InvalidArgumentError, ProtocolError, ServerErrorReply, TimeoutError,
 } from '../errors.js';

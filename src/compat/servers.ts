@@ -1,4 +1,4 @@
-import { parseAddress } from '../client/options.js';
+import { parseAddress } from '../cluster/address.js';
 import { Ring, type Locations } from '../cluster/ring.js';
 import type { ServerNode } from '../cluster/server-node.js';
 import { Connection } from '../connection/connection.js';

@@ -7,7 +7,7 @@
 import HashRing from 'hashring';
 import { describe, expect, it } from 'vitest';
 import { Client } from '../../src/index.js';
-import { parseAddress } from '../../src/client/options.js';
+import { parseAddress } from '../../src/cluster/address.js';
 import Memcached from '../../src/compat/index.js';
 import { compatKey } from '../../src/compat/options.js';
 import { Legacy } from './helpers.js';
