@@ -16,10 +16,15 @@ import { KeyvMemcluster } from 'memcluster/keyv';
 
 const servers = (process.env.MEMCLUSTER_SERVERS || '127.0.0.1:11211').split(',').map((s) => s.trim()).filter(Boolean);
 
-const store = new KeyvMemcluster(servers, { timeoutMs: 500 });
+const store = new KeyvMemcluster(servers, { timeoutMs: 2000 });
 const keyv = new Keyv({ store, namespace: 'example-users' });
 keyv.on('error', (err) => console.error(`cache error: ${err?.name} ${err?.code ?? ''} ${err?.message}`));
 const cache = createCache({ stores: [keyv], ttl: 60_000 });
+// cache-manager swallows a failed store write too (wrap still returns the loaded value): its 'set'
+// event carries the error.
+cache.on('set', ({ key, error }) => {
+  if (error) console.error(`cache write of ${key} failed: ${error?.name} ${error?.code ?? ''} ${error?.message}`);
+});
 
 let lookups = 0;
 /** The slow source of truth the cache sits in front of. */
