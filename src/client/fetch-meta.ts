@@ -40,7 +40,15 @@ export async function fetchMeta(f: Flight): Promise<Outcome> {
     const flags = reply.flags;
     const placeholder = reply.data.length === 0 && (flags.win || flags.otherWon);
     if (!placeholder) {
-      const value = f.core.decode({ key: p.routed, flags: flags.clientFlags ?? 0, data: reply.data, cas: flags.cas }, p.key, node.server);
+      let value: unknown;
+      try {
+        value = f.core.decode({ key: p.routed, flags: flags.clientFlags ?? 0, data: reply.data, cas: flags.cas }, p.key, node.server);
+      } catch (err) {
+        // This read holds the item's only refresh right (stale, or near expiry): an item it cannot
+        // serve (over maxValueBytes, undecodable) is still reloaded, or no one in the fleet would.
+        if (flags.win) refresh(f, flags.cas, flags.stale ? 'stale' : 'near expiry');
+        throw err;
+      }
       f.stats.hits++;
       if (flags.win) refresh(f, flags.cas, flags.stale ? 'stale' : 'near expiry');
       return { value };

@@ -204,7 +204,7 @@ export class Fetcher {
     // value, or its wait for another client's lease ran out) is the caller's outcome too.
     let out: Outcome | undefined;
     for (let joined = this.flights.get(p.routed); joined && joined.until > now();) {
-      const r = await untilAborted(within(joined.flight, joined.until - now()), options.signal);
+      const r = await untilAborted(within(joined.flight, joined.until - now(), options.signal), options.signal);
       if (r !== EXPIRED) {
         out = r;
         break;
@@ -309,14 +309,36 @@ export function resolveFetchOptions(options: FetchOptions, clientTimeoutMs: numb
 /** What `within` resolves with when its time ran out first. */
 const EXPIRED: unique symbol = Symbol('expired');
 
-/** The flight's (or load's) outcome, or `EXPIRED` once `ms` have passed (it goes on for the others). */
-function within<T>(flight: Promise<T>, ms: number): Promise<T | typeof EXPIRED> {
+/** Node's timers take at most 2^31-1 ms (a longer delay fires after 1 ms). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * The flight's (or load's) outcome, or `EXPIRED` once `ms` have passed (it goes on for the others).
+ * A lease up to 30 days is longer than a timer can wait: the wait is re-armed in steps. `signal`
+ * (the caller's) clears the timer when the caller gives up, so it keeps no process alive.
+ */
+function within<T>(flight: Promise<T>, ms: number, signal?: AbortSignal): Promise<T | typeof EXPIRED> {
   return new Promise<T | typeof EXPIRED>((resolve, reject) => {
-    const timer = setTimeout(() => resolve(EXPIRED), ms);
-    flight.then(
-      (v) => { clearTimeout(timer); resolve(v); },
-      (e: unknown) => { clearTimeout(timer); reject(e); },
-    );
+    const until = now() + ms;
+    let timer: NodeJS.Timeout | undefined;
+    const arm = (): void => {
+      const left = until - now();
+      if (left <= 0) return done(EXPIRED);
+      timer = setTimeout(arm, Math.min(left, MAX_TIMER_MS));
+    };
+    const stop = (): void => clearTimeout(timer);
+    const done = (v: T | typeof EXPIRED): void => {
+      stop();
+      signal?.removeEventListener('abort', stop);
+      resolve(v);
+    };
+    signal?.addEventListener('abort', stop, { once: true });
+    arm();
+    flight.then(done, (e: unknown) => {
+      stop();
+      signal?.removeEventListener('abort', stop);
+      reject(e);
+    });
   });
 }
 
