@@ -46,6 +46,8 @@ export function goOn(cancel: { check(): void } | undefined, closed: boolean, dea
 export interface BatchLimits {
   maxBatchKeys: number;
   maxBatchBytes: number;
+  /** Requests waiting per server: one call's outstanding batches stay below it (see `BatchWriter.cap`). */
+  maxQueue: number;
   timeoutMs: number;
   /** Keys in `memcluster:batch` trace contexts. */
   traceKeys?: boolean;
@@ -67,6 +69,12 @@ export class BatchWriter {
   private readonly prefixBytes: number;
   private readonly maxBytes: number;
   private outstanding = 0;
+  /**
+   * Batches of this call outstanding at once: MAX_OUTSTANDING_BATCHES, and under `maxQueue` (the
+   * last partly filled batch of each server comes on top at `finish`), so one call never fills a
+   * server's queue on its own (memcached 2.2.2 counted a multi-get as one query per server).
+   */
+  private readonly cap: number;
   /** Open `memcluster:batch` traces by request line (only while someone subscribes). */
   private traces: Map<string[], BatchTraceContext> | undefined;
   private finished = false;
@@ -89,6 +97,7 @@ export class BatchWriter {
     readonly cancel?: Cancel,
   ) {
     this.deadline = deadline ?? now() + limits.timeoutMs;
+    this.cap = Math.max(1, Math.min(MAX_OUTSTANDING_BATCHES, limits.maxQueue - 1));
     this.prefixBytes = cmd.length + 1 + (cmd === 'gat' || cmd === 'gats' ? String(exptime).length + 1 : 0) + 2;
     this.maxBytes = cmd === 'gat' || cmd === 'gats' ? Math.min(limits.maxBatchBytes, NON_GET_LINE_LIMIT) : limits.maxBatchBytes;
   }
@@ -108,9 +117,14 @@ export class BatchWriter {
     batch.bytes += 1 + keyBytes;
   }
 
-  /** Resolves when fewer than MAX_OUTSTANDING_BATCHES are outstanding (undefined when already so). */
+  /** Whether the call has as many batches outstanding as it may (`room()` then waits). */
+  get full(): boolean {
+    return this.outstanding >= this.cap;
+  }
+
+  /** Resolves when the call may have more batches outstanding (undefined when it already may). */
   room(): Promise<void> | undefined {
-    if (this.outstanding < MAX_OUTSTANDING_BATCHES) return undefined;
+    if (this.outstanding < this.cap) return undefined;
     return new Promise((resolve) => { this.roomWaiter = resolve; });
   }
 
@@ -187,7 +201,7 @@ export class BatchWriter {
     } else {
       this.sink(server, keys, values, err);
     }
-    if (this.roomWaiter && this.outstanding < MAX_OUTSTANDING_BATCHES / 2) {
+    if (this.roomWaiter && this.outstanding <= this.cap / 2) {
       const wake = this.roomWaiter;
       this.roomWaiter = undefined;
       wake();
@@ -231,8 +245,8 @@ export function routeAll(
   const unavailable = new Map<ServerNode, MemclusterError>();
   const from = (start: number): Promise<void> | undefined => {
     for (let i = start; i < routed.length; i++) {
-      // Checked every 256 keys (the slicer's own period): the batch cap is soft by at most that much.
-      const pause = i !== start && (i & 255) === 0 ? slice(i) ?? writer.room() : undefined;
+      // The clock is read every 256 keys (the slicer's own period); the call's batch cap at every key.
+      const pause = i === start ? undefined : (i & 255) === 0 ? slice(i) ?? writer.room() : writer.full ? writer.room() : undefined;
       if (pause) return pause.then(() => afterPause(i));
       const key = routed[i]!;
       let node: ServerNode;

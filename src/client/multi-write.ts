@@ -173,6 +173,8 @@ async function writeRouted(core: ClientCore, jobs: WriteJob[], what: 'set' | 'de
   const textDone = new Promise<void>((done) => {
     let active = 0;
     let pumping = false;
+    // Under maxQueue too: one call must not fill a server's queue on its own.
+    const window = Math.max(1, Math.min(WINDOW, core.opts.maxQueue - 1));
     const settle = (): void => {
       active--;
       if (!pumping) pump();
@@ -181,7 +183,7 @@ async function writeRouted(core: ClientCore, jobs: WriteJob[], what: 'set' | 'de
     const pump = (): void => {
       pumping = true;
       // The clock is read every 64 keys, not per key.
-      while (active < WINDOW && nextText < text.length && ((nextText & 63) !== 0 || live())) {
+      while (active < window && nextText < text.length && ((nextText & 63) !== 0 || live())) {
         const { job, node } = text[nextText++]!;
         active++;
         let bytes: Wire;
@@ -218,7 +220,7 @@ async function writeRouted(core: ClientCore, jobs: WriteJob[], what: 'set' | 'de
   const metaWorker = async (): Promise<void> => {
     while (nextMeta < meta.length && live()) await oneBatch(meta[nextMeta++]!);
   };
-  const metaWorkers = Math.max(1, Math.floor(META_WINDOW / core.opts.maxBatchKeys));
+  const metaWorkers = Math.max(1, Math.min(Math.floor(META_WINDOW / core.opts.maxBatchKeys), core.opts.maxQueue - 1));
   await Promise.all([textDone, ...Array.from({ length: Math.min(metaWorkers, meta.length) }, metaWorker)]);
   cancel?.check();
   if (nextText < text.length || nextMeta < meta.length) {

@@ -9,7 +9,7 @@ import type { ServerState } from './servers.js';
 import { encodeFlushAll, encodeStats, encodeVersion } from '../protocol/encoder.js';
 import type { Reply, ReplyKind, Wire } from '../protocol/types.js';
 import type { Fleet } from './fleet.js';
-import { compatKey, type KeyOptions } from './options.js';
+import { compatKey, keyText, type KeyOptions } from './options.js';
 import type { CompatCacheDumpData as CacheDumpData, CompatStatusData as StatusData, CompatVersionData as VersionData } from './types.js';
 
 /** Sets `obj[key]` as an own data property, even for keys like `__proto__`. */
@@ -54,6 +54,8 @@ export async function getMultiCompat(fleet: Fleet, state: ServerState, keyOpts: 
     for (let i = 0; i < keys.length; i++) {
       const pause = slice(i) ?? writer.room(); // memcluster's pacing: never stall the loop, cap batches in flight
       if (pause) await pause;
+      // 2.2.2 wrote an empty key as nothing (`get a ` asks for `a` alone): a miss, not an error.
+      if (keyOpts.namespace === '' && keyText(keys[i]) === '') continue;
       try {
         const k = compatKey(keys[i], keyOpts, i);
         const caller = String(k.key);
