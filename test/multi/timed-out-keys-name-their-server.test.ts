@@ -13,7 +13,7 @@ import { startServers, type MemcachedServer } from '../support/memcached.js';
 import { settle } from '../failure/helpers.js';
 
 for (const protocol of ['text', 'meta'] as const) {
-  describe(`setMulti past its deadline (${protocol})`, () => {
+  describe(`multi-key calls past their deadline (${protocol})`, () => {
     let servers: MemcachedServer[] = [];
     let proxy: DelayProxy | undefined;
     let mc: Client | undefined;
@@ -42,19 +42,6 @@ for (const protocol of ['text', 'meta'] as const) {
         sample: unnamed[0] && `${unnamed[0].name}(server=${unnamed[0].server}): ${unnamed[0].message}`,
       }).toEqual({ serversInMessage: `(servers: ${proxy.address})`, unnamed: 0, sample: undefined });
     }, 30_000);
-  });
-}
-
-for (const protocol of ['text', 'meta'] as const) {
-  describe(`getMulti past its deadline (${protocol})`, () => {
-    let servers: MemcachedServer[] = [];
-    let proxy: DelayProxy | undefined;
-    let mc: Client | undefined;
-    afterEach(async () => {
-      await mc?.close();
-      await proxy?.close();
-      await Promise.all(servers.splice(0).map((s) => s.stop()));
-    });
 
     it('keys not routed yet when the deadline passes fail with an error naming their server', async () => {
       servers = await startServers(1);
