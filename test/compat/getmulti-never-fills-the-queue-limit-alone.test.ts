@@ -33,29 +33,25 @@ describe('a getMulti on a client with no open socket yet, with a queue limit', (
     }
   });
 
-  it('compat: maxQueueSize 10, the same getMulti is served (no "over queue limit")', async () => {
-    await servers[0]!.command('set mq-compat-1999 0 0 1\r\nv\r\n');
-    const compat = new Memcached([servers[0]!.address], { maxQueueSize: 10, timeout: 3000 } as never) as any;
+  /** A 2,000-key compat getMulti with maxQueueSize 10 (after `before`): no error, the one hit. */
+  async function compatGetMulti(prefix: string, opts: object, before?: (compat: any) => Promise<void>): Promise<void> {
+    await servers[0]!.command(`set ${prefix}1999 0 0 1\r\nv\r\n`);
+    const compat = new Memcached([servers[0]!.address], { maxQueueSize: 10, timeout: 3000, ...opts } as never) as any;
     try {
-      const r = await call(compat, 'getMulti', [keys('mq-compat-')], 10_000);
-      expect([r.err?.map((e: Error) => e.message).slice(0, 2), r.data]).toEqual([undefined, { 'mq-compat-1999': 'v' }]);
+      await before?.(compat);
+      const r = await call(compat, 'getMulti', [keys(prefix)], 10_000);
+      expect([r.err?.map((e: Error) => e.message).slice(0, 2), r.data]).toEqual([undefined, { [`${prefix}1999`]: 'v' }]);
     } finally {
       compat.end();
     }
-  });
+  }
 
-  it('compat: maxQueueSize 10, a getMulti after the pool went idle (idle 300 ms) is served', async () => {
-    await servers[0]!.command('set mq-idle-1999 0 0 1\r\nv\r\n');
-    const compat = new Memcached([servers[0]!.address], { maxQueueSize: 10, idle: 300, timeout: 3000 } as never) as any;
-    try {
-      expect((await call(compat, 'get', ['mq-idle-1999'], 5000)).data).toBe('v'); // warm: a socket is open
-      await sleep(1500); // idle sockets close
-      const r = await call(compat, 'getMulti', [keys('mq-idle-')], 10_000);
-      expect([r.err?.map((e: Error) => e.message).slice(0, 2), r.data]).toEqual([undefined, { 'mq-idle-1999': 'v' }]);
-    } finally {
-      compat.end();
-    }
-  });
+  it('compat: maxQueueSize 10, the same getMulti is served (no "over queue limit")', () => compatGetMulti('mq-compat-', {}));
+
+  it('compat: maxQueueSize 10, a getMulti after the pool went idle (idle 300 ms) is served', () => compatGetMulti('mq-idle-', { idle: 300 }, async (compat) => {
+    expect((await call(compat, 'get', ['mq-idle-1999'], 5000)).data).toBe('v'); // warm: a socket is open
+    await sleep(1500); // idle sockets close
+  }));
 
   it('modern: maxQueue 100, a 20,000-key getMulti resolves (README: a huge call never fills maxQueue)', async () => {
     await servers[0]!.command('set mq-modern-19999 0 0 1\r\nv\r\n');

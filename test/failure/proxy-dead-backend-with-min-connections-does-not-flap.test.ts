@@ -15,7 +15,7 @@ import { recordEvents, settle, sleep, now } from './helpers.js';
 
 const RETRY = 10_000;
 
-describe('proxy in front of a dead backend, minConnections 1', () => {
+describe('proxy in front of a dead backend (answers version and mn, never get or mg), minConnections 1', () => {
   let fake: Fake | undefined;
   let mc: Client | undefined;
   afterEach(async () => {
@@ -23,14 +23,20 @@ describe('proxy in front of a dead backend, minConnections 1', () => {
     await fake?.close();
   });
 
-  it('stays down at least retryDelayMs/2 after serverDown (no flapping faster than the probe backoff)', async () => {
+  /** A client of a fake that validates sockets but never answers a command. */
+  async function deadBackend(retryDelayMs: number, maxRetryDelayMs: number): Promise<Client> {
     fake = await Fake.start();
     fake.onLine = (line) => line.startsWith('get ') || line.startsWith('mg ');
     mc = new Client([fake.address], {
       minConnections: 1, idleTimeoutMs: 60_000,
       timeoutMs: 300, connectTimeoutMs: 300, validateTimeoutMs: 250, failureThreshold: 1,
-      retryDelayMs: RETRY, maxRetryDelayMs: 20_000,
+      retryDelayMs, maxRetryDelayMs,
     });
+    return mc;
+  }
+
+  it('stays down at least retryDelayMs/2 after serverDown (no flapping faster than the probe backoff)', async () => {
+    const mc = await deadBackend(RETRY, 20_000);
     const events = recordEvents(mc);
     await settle(mc.get('k'), 300 + 1000);
     const start = now();
@@ -42,24 +48,9 @@ describe('proxy in front of a dead backend, minConnections 1', () => {
     const seen = events.filter((e) => e.name !== 'connectionEvicted').map((e) => `${e.name}@+${Math.round(e.at - downAt!)}ms`);
     expect({ state: mc.serverStats()[0]!.state, events: seen }).toEqual({ state: 'down', events: ['serverDown@+0ms'] });
   }, 30_000);
-});
-
-describe('proxy in front of a dead backend, minConnections 1, steady traffic', () => {
-  let fake: Fake | undefined;
-  let mc: Client | undefined;
-  afterEach(async () => {
-    await mc?.close();
-    await fake?.close();
-  });
 
   it('is marked down no more often than the probe backoff allows (retryDelayMs 2000: at most 3 downs in 4 s)', async () => {
-    fake = await Fake.start();
-    fake.onLine = (line) => line.startsWith('get ') || line.startsWith('mg ');
-    mc = new Client([fake.address], {
-      minConnections: 1, idleTimeoutMs: 60_000,
-      timeoutMs: 300, connectTimeoutMs: 300, validateTimeoutMs: 250, failureThreshold: 1,
-      retryDelayMs: 2000, maxRetryDelayMs: 10_000,
-    });
+    const mc = await deadBackend(2000, 10_000);
     const events = recordEvents(mc);
     const start = now();
     let timedOut = 0;
