@@ -214,7 +214,7 @@ export class Fetcher {
     }
     out ??= await untilAborted(this.start(f), options.signal);
     if ('value' in out) return out.value as T;
-    if (o.onWaitTimeout === 'load') return (await untilAborted(this.loadDirect(f), options.signal)) as T;
+    if (o.onWaitTimeout === 'load') return (await untilAborted(this.loadDirect(f, options.signal), options.signal)) as T;
     throw new LeaseWaitTimeoutError(`another caller holds the lease for ${describeValue(p.key, 60)} and its value did not arrive within waitMs (${o.waitMs} ms)`, { server: node.server });
   }
 
@@ -252,9 +252,9 @@ export class Fetcher {
    * one load per key in this client, shared as a flight is, while its lease would hold (a loader
    * that never settles holds its joiners that long, never later calls).
    */
-  private async loadDirect(f: Flight): Promise<unknown> {
+  private async loadDirect(f: Flight, signal?: AbortSignal): Promise<unknown> {
     for (let shared = this.direct.get(f.p.routed); shared && shared.until > now();) {
-      const r = await within(shared.load, shared.until - now());
+      const r = await within(shared.load, shared.until - now(), signal);
       if (r !== EXPIRED) return r;
       const next = this.direct.get(f.p.routed);
       shared = next === shared ? undefined : next;
@@ -333,7 +333,7 @@ function within<T>(flight: Promise<T>, ms: number, signal?: AbortSignal): Promis
       resolve(v);
     };
     signal?.addEventListener('abort', stop, { once: true });
-    arm();
+    if (!signal?.aborted) arm();
     flight.then(done, (e: unknown) => {
       stop();
       signal?.removeEventListener('abort', stop);
